@@ -1,0 +1,157 @@
+package store
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Builder derives a new Snapshot from a base by a batch of Put and Delete
+// calls. Only directories on the changed paths are copied; everything else
+// is shared with the base. The zero Builder starts from the empty snapshot.
+// A Builder is not safe for concurrent use; the snapshots it returns are.
+type Builder struct {
+	base *Snapshot
+	root *mdir // nil until the first change
+}
+
+// mdir is a directory being edited.
+type mdir struct {
+	entries []mentry // Git order
+}
+
+// mentry is an entry of a directory being edited: either a frozen node or a
+// directory being edited.
+type mentry struct {
+	name string
+	n    *node
+	sub  *mdir
+}
+
+func (e *mentry) isDir() bool { return e.sub != nil || e.n.dir }
+
+// NewBuilder returns a Builder starting from base (nil for empty).
+func NewBuilder(base *Snapshot) *Builder { return &Builder{base: base} }
+
+func open(n *node) *mdir {
+	m := &mdir{entries: make([]mentry, len(n.entries))}
+	for i, e := range n.entries {
+		m.entries[i] = mentry{name: e.name, n: e.n}
+	}
+	return m
+}
+
+// search finds name in m whatever its kind; when absent it returns where an
+// entry of kind dir would be inserted.
+func (m *mdir) search(name string, dir bool) (int, bool) {
+	cmp := func(e mentry, key bool) int { return cmpEntry(e.name, e.isDir(), name, key) }
+	for _, k := range [2]bool{!dir, dir} {
+		if i, ok := slices.BinarySearchFunc(m.entries, k, cmp); ok {
+			return i, true
+		}
+	}
+	// Sorted input, as from New and LoadDir, appends.
+	if n := len(m.entries); n == 0 || cmp(m.entries[n-1], dir) < 0 {
+		return n, false
+	}
+	i, _ := slices.BinarySearchFunc(m.entries, dir, cmp)
+	return i, false
+}
+
+// subdir returns the editable directory of entry i.
+func (m *mdir) subdir(i int) *mdir {
+	e := &m.entries[i]
+	if e.sub == nil {
+		e.sub = open(e.n)
+		e.n = nil
+	}
+	return e.sub
+}
+
+func (b *Builder) rootDir() *mdir {
+	if b.root == nil {
+		b.root = open(b.base.dir())
+	}
+	return b.root
+}
+
+// Put sets the file at p to a copy of data, creating parent directories.
+// It fails with ErrInvalidPath if p is invalid, if p is a directory, or if
+// one of its parents is a file.
+func (b *Builder) Put(p string, data []byte) error {
+	if err := ValidatePath(p); err != nil {
+		return err
+	}
+	m := b.rootDir()
+	elems := strings.Split(p, "/")
+	for k, name := range elems[:len(elems)-1] {
+		i, ok := m.search(name, true)
+		switch {
+		case !ok:
+			m.entries = slices.Insert(m.entries, i, mentry{name: name, sub: &mdir{}})
+		case !m.entries[i].isDir():
+			return fmt.Errorf("%w %q: %q is a file", ErrInvalidPath, p, strings.Join(elems[:k+1], "/"))
+		}
+		m = m.subdir(i)
+	}
+	name := elems[len(elems)-1]
+	f := newFile(slices.Clone(data))
+	i, ok := m.search(name, false)
+	switch {
+	case !ok:
+		m.entries = slices.Insert(m.entries, i, mentry{name: name, n: f})
+	case m.entries[i].isDir():
+		return fmt.Errorf("%w %q: is a directory", ErrInvalidPath, p)
+	default:
+		m.entries[i] = mentry{name: name, n: f}
+	}
+	return nil
+}
+
+// Delete removes the file or the whole directory at p. Deleting a path that
+// does not exist is not an error; an invalid p is (ErrInvalidPath).
+func (b *Builder) Delete(p string) error {
+	if err := ValidatePath(p); err != nil {
+		return err
+	}
+	m := b.rootDir()
+	elems := strings.Split(p, "/")
+	for _, name := range elems[:len(elems)-1] {
+		i, ok := m.search(name, true)
+		if !ok || !m.entries[i].isDir() {
+			return nil
+		}
+		m = m.subdir(i)
+	}
+	if i, ok := m.search(elems[len(elems)-1], false); ok {
+		m.entries = slices.Delete(m.entries, i, i+1)
+	}
+	return nil
+}
+
+// Snapshot returns the snapshot built so far. The Builder stays usable.
+func (b *Builder) Snapshot() *Snapshot {
+	if b.root == nil {
+		return b.base
+	}
+	b.base = &Snapshot{root: b.root.freeze()}
+	b.root = nil
+	return b.base
+}
+
+// freeze hashes the edited directory bottom-up, dropping directories left
+// empty, since Git cannot represent them.
+func (m *mdir) freeze() *node {
+	es := make([]entry, 0, len(m.entries))
+	for _, e := range m.entries {
+		n := e.n
+		if e.sub != nil {
+			n = e.sub.freeze()
+		}
+		if n.dir && n.files == 0 {
+			continue
+		}
+		es = append(es, entry{e.name, n})
+	}
+	return newDir(es)
+}

@@ -1,0 +1,161 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Errors returned by Repo implementations. They are always wrapped with
+// context; match them with errors.Is.
+var (
+	// ErrNotFound: the branch or revision does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: a compare-and-set Commit lost: the branch head is not the
+	// parent the caller named.
+	ErrConflict = errors.New("conflict: branch head moved")
+	// ErrInvalidPath: a file path is not a clean, relative, slash-separated path.
+	ErrInvalidPath = errors.New("invalid path")
+	// ErrInvalidBranch: a branch name breaks the naming rules of ValidateBranch.
+	ErrInvalidBranch = errors.New("invalid branch name")
+	// ErrInvalidMetadata: a commit metadata key or value breaks the rules of
+	// CommitInfo.Validate.
+	ErrInvalidMetadata = errors.New("invalid commit metadata")
+)
+
+// Revision names one commit. It is opaque to callers: the Git backend uses
+// the commit's hex object id, the memory backend an id of the same shape.
+// The zero Revision means "no commit".
+type Revision string
+
+// CommitInfo is what a caller says about a commit.
+type CommitInfo struct {
+	Author string // who made the change, e.g. "Ada <ada@example.com>" or a user id
+	// Time is when the change was made; zero means the time of the Commit
+	// call. Repos keep it to the second, as Git does.
+	Time    time.Time
+	Message string
+	// Metadata holds small key/value facts a program queries later, such as
+	// type=promotion, promotionId=…. Keys are letters, digits and '-';
+	// values are a single line.
+	Metadata map[string]string
+}
+
+// Commit is one recorded version of a branch.
+type Commit struct {
+	Revision Revision
+	Parent   Revision // zero for the first commit of a branch
+	Branch   string
+	Tree     Hash // root hash of the committed Snapshot
+	CommitInfo
+}
+
+// LogOptions bounds a Log call. The zero value lists the whole history.
+type LogOptions struct {
+	Limit int // at most this many commits; 0 means no limit
+}
+
+// Repo is the contract every config-repo backend implements: versioned
+// snapshots on named branches (one per environment), moved only by
+// compare-and-set. Implementations must be safe for concurrent use and pass
+// storetest.Run.
+type Repo interface {
+	// Head returns the newest commit of branch, or an error wrapping
+	// ErrNotFound when the branch has no history.
+	Head(ctx context.Context, branch string) (Commit, error)
+	// Snapshot returns the tree committed at rev (ErrNotFound if unknown).
+	Snapshot(ctx context.Context, rev Revision) (*Snapshot, error)
+	// Commit records snap as a new commit on branch whose parent is parent,
+	// but only if parent is still the branch head; a zero parent means the
+	// branch must not exist yet. Otherwise it returns an error wrapping
+	// ErrConflict and writes nothing visible.
+	Commit(ctx context.Context, branch string, parent Revision, snap *Snapshot, info CommitInfo) (Commit, error)
+	// Log lists branch's commits newest first (ErrNotFound if no history).
+	Log(ctx context.Context, branch string, opts LogOptions) ([]Commit, error)
+}
+
+// MaxBranchLen bounds branch names so they fit every ref store.
+const MaxBranchLen = 200
+
+// ValidateBranch reports whether name can name a branch: either a single
+// segment ("dev") or a namespace and a segment ("locks/dev"). A segment is
+// ASCII letters, digits, '.', '_' and '-', starts with a letter or digit,
+// has no "..", and does not end in ".lock"; the whole name is at most
+// MaxBranchLen bytes. The namespaces "heads", "tags" and "remotes" are
+// reserved.
+//
+// Why so strict: these rules are the subset of Git's ref names that every
+// backend can store without two names colliding. Git cannot hold both
+// refs/heads/a and refs/heads/a/b, so the Git backend keeps single-segment
+// branches under refs/heads/ and namespaced ones under refs/<namespace>/,
+// and one level of namespace is all that stays collision-free.
+func ValidateBranch(name string) error {
+	bad := func(why string) error {
+		return fmt.Errorf("%w %q: %s (allowed: \"name\" or \"namespace/name\" of letters, digits, '.', '_', '-', starting with a letter or digit)", ErrInvalidBranch, name, why)
+	}
+	if name == "" {
+		return bad("empty")
+	}
+	if len(name) > MaxBranchLen {
+		return bad(fmt.Sprintf("longer than %d bytes", MaxBranchLen))
+	}
+	segs := strings.Split(name, "/")
+	if len(segs) > 2 {
+		return bad("more than one '/'")
+	}
+	if len(segs) == 2 {
+		switch segs[0] {
+		case "heads", "tags", "remotes":
+			return bad(fmt.Sprintf("namespace %q is reserved", segs[0]))
+		}
+	}
+	for _, seg := range segs {
+		if seg == "" {
+			return bad("empty segment")
+		}
+		if !isAlnum(seg[0]) {
+			return bad(fmt.Sprintf("segment %q does not start with a letter or digit", seg))
+		}
+		if strings.HasSuffix(seg, ".lock") {
+			return bad(fmt.Sprintf("segment %q ends in .lock", seg))
+		}
+		if strings.Contains(seg, "..") {
+			return bad(fmt.Sprintf("segment %q contains ..", seg))
+		}
+		for i := 0; i < len(seg); i++ {
+			if c := seg[i]; !isAlnum(c) && c != '.' && c != '_' && c != '-' {
+				return bad(fmt.Sprintf("character %q not allowed", c))
+			}
+		}
+	}
+	return nil
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// Validate checks the metadata keys and values: keys are 1–64 ASCII letters,
+// digits and '-', starting with a letter; values hold no line breaks or NUL.
+// Backends call it before writing anything.
+func (ci CommitInfo) Validate() error {
+	for k, v := range ci.Metadata {
+		if k == "" || len(k) > 64 || !(k[0] >= 'a' && k[0] <= 'z' || k[0] >= 'A' && k[0] <= 'Z') {
+			return fmt.Errorf("%w: key %q must be 1-64 letters, digits or '-', starting with a letter", ErrInvalidMetadata, k)
+		}
+		for i := 0; i < len(k); i++ {
+			if !isAlnum(k[i]) && k[i] != '-' {
+				return fmt.Errorf("%w: key %q must be 1-64 letters, digits or '-', starting with a letter", ErrInvalidMetadata, k)
+			}
+		}
+		if strings.ContainsAny(v, "\r\n\x00") {
+			return fmt.Errorf("%w: value of %q must be a single line without NUL", ErrInvalidMetadata, k)
+		}
+	}
+	if strings.ContainsRune(ci.Author, '\n') || strings.ContainsRune(ci.Author, '\x00') {
+		return fmt.Errorf("%w: author must be a single line", ErrInvalidMetadata)
+	}
+	return nil
+}

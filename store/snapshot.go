@@ -1,0 +1,369 @@
+package store
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Hash is the content address of a file or directory. It is the Git object
+// id of the equivalent blob or tree (SHA-1 over Git's object encoding), so a
+// Snapshot's directory hash is exactly the tree id Git would compute and the
+// Git backend can skip every subtree it already stores. SHA-1 is used for
+// that compatibility, not as a security boundary.
+type Hash [sha1.Size]byte
+
+// String returns the hash in lowercase hex, as Git prints it.
+func (h Hash) String() string { return hex.EncodeToString(h[:]) }
+
+// IsZero reports whether h is the zero hash (no object).
+func (h Hash) IsZero() bool { return h == Hash{} }
+
+// Snapshot is an immutable tree of configuration files: slash-separated
+// paths mapped to bytes. Every directory carries the hash of its entries, so
+// equal subtrees compare in O(1), Diff skips them, and deriving a snapshot
+// (With, Without, Builder) copies only the directories on the changed paths.
+//
+// A nil *Snapshot is the valid empty snapshot. Snapshots are safe for
+// concurrent use. Byte slices they hand out (Walk, Entry.Data) are shared
+// and must not be modified; ReadFile returns a copy.
+type Snapshot struct {
+	root *node
+}
+
+// node is a file (dir == false) or a directory. Nodes are never mutated
+// after construction, which is what lets snapshots share them.
+type node struct {
+	hash    Hash
+	dir     bool
+	data    []byte  // file content
+	entries []entry // directory entries in Git order (see less)
+	files   int     // number of files at or below this node
+	size    int64   // total file bytes at or below this node
+}
+
+type entry struct {
+	name string
+	n    *node
+}
+
+var emptyDir = newDir(nil)
+
+func (s *Snapshot) dir() *node {
+	if s == nil || s.root == nil {
+		return emptyDir
+	}
+	return s.root
+}
+
+// Hash returns the root directory's hash: equal snapshots have equal hashes.
+func (s *Snapshot) Hash() Hash { return s.dir().hash }
+
+// Len returns the number of files.
+func (s *Snapshot) Len() int { return s.dir().files }
+
+// Size returns the total size of all files in bytes.
+func (s *Snapshot) Size() int64 { return s.dir().size }
+
+// Equal reports whether s and t hold the same files with the same bytes.
+func (s *Snapshot) Equal(t *Snapshot) bool { return s.Hash() == t.Hash() }
+
+// ReadFile returns a copy of the file at name (fs.ReadFileFS).
+func (s *Snapshot) ReadFile(name string) ([]byte, error) {
+	n, err := s.lookup("read", name)
+	if err != nil {
+		return nil, err
+	}
+	if n.dir {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("is a directory")}
+	}
+	return slices.Clone(n.data), nil
+}
+
+// Walk calls fn for every file in path order. data is shared with the
+// snapshot and must not be modified. Walk stops at the first error fn
+// returns and returns it.
+func (s *Snapshot) Walk(fn func(path string, data []byte) error) error {
+	return walk(s.dir(), "", fn)
+}
+
+func walk(d *node, prefix string, fn func(string, []byte) error) error {
+	for _, e := range d.entries {
+		p := prefix + e.name
+		var err error
+		if e.n.dir {
+			err = walk(e.n, p+"/", fn)
+		} else {
+			err = fn(p, e.n.data)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Sub returns the snapshot rooted at directory dir (fs.SubFS). It shares
+// every node with s. A dir that does not exist yields fs.ErrNotExist.
+func (s *Snapshot) Sub(dir string) (fs.FS, error) {
+	sub, err := s.SubSnapshot(dir)
+	if err != nil {
+		return nil, err
+	}
+	return sub, nil
+}
+
+// SubSnapshot is Sub with a concrete result type.
+func (s *Snapshot) SubSnapshot(dir string) (*Snapshot, error) {
+	n, err := s.lookup("sub", dir)
+	if err != nil {
+		return nil, err
+	}
+	if !n.dir {
+		return nil, &fs.PathError{Op: "sub", Path: dir, Err: fmt.Errorf("not a directory")}
+	}
+	return &Snapshot{root: n}, nil
+}
+
+// lookup finds the node at name; "." is the root.
+func (s *Snapshot) lookup(op, name string) (*node, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
+	}
+	n := s.dir()
+	if name == "." {
+		return n, nil
+	}
+	for elem := range strings.SplitSeq(name, "/") {
+		if !n.dir {
+			return nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
+		}
+		i, ok := find(n.entries, elem)
+		if !ok {
+			return nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
+		}
+		n = n.entries[i].n
+	}
+	return n, nil
+}
+
+// Entry is one name in a directory of a Snapshot, as seen by backends that
+// store trees themselves (see Entries and NewTree).
+type Entry struct {
+	Name string
+	Hash Hash
+	// Dir is the subdirectory; nil for a file.
+	Dir *Snapshot
+	// Data is the file content; shared, must not be modified. Nil for a
+	// directory.
+	Data []byte
+}
+
+// Entries lists the root directory's entries in Git tree order.
+func (s *Snapshot) Entries() []Entry {
+	d := s.dir()
+	out := make([]Entry, len(d.entries))
+	for i, e := range d.entries {
+		out[i] = Entry{Name: e.name, Hash: e.n.hash}
+		if e.n.dir {
+			out[i].Dir = &Snapshot{root: e.n}
+		} else {
+			out[i].Data = e.n.data
+		}
+	}
+	return out
+}
+
+// NewTree builds a directory from its entries, for backends that load trees
+// one level at a time and reuse subtrees they have loaded before. Entry.Hash
+// is ignored and recomputed; file data is not copied, so the caller must not
+// modify it afterwards. Names must be single valid path elements and unique;
+// an empty directory entry is dropped, as Git drops it.
+func NewTree(entries []Entry) (*Snapshot, error) {
+	es := make([]entry, 0, len(entries))
+	for _, e := range entries {
+		if err := validName(e.Name); err != nil {
+			return nil, err
+		}
+		if e.Dir != nil {
+			if e.Dir.Len() == 0 {
+				continue
+			}
+			es = append(es, entry{e.Name, e.Dir.dir()})
+		} else {
+			es = append(es, entry{e.Name, newFile(e.Data)})
+		}
+	}
+	slices.SortFunc(es, func(a, b entry) int { return cmpEntry(a.name, a.n.dir, b.name, b.n.dir) })
+	for i := 1; i < len(es); i++ {
+		if es[i].name == es[i-1].name {
+			return nil, fmt.Errorf("%w: duplicate entry %q", ErrInvalidPath, es[i].name)
+		}
+	}
+	return &Snapshot{root: newDir(es)}, nil
+}
+
+// New returns a snapshot holding files. It copies the data.
+func New(files map[string][]byte) (*Snapshot, error) {
+	paths := make([]string, 0, len(files))
+	for p := range files {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths) // sorted input makes every Put an append
+	b := NewBuilder(nil)
+	for _, p := range paths {
+		if err := b.Put(p, files[p]); err != nil {
+			return nil, err
+		}
+	}
+	return b.Snapshot(), nil
+}
+
+// With returns a snapshot like s with the file at p set to data (copied).
+func (s *Snapshot) With(p string, data []byte) (*Snapshot, error) {
+	b := NewBuilder(s)
+	if err := b.Put(p, data); err != nil {
+		return nil, err
+	}
+	return b.Snapshot(), nil
+}
+
+// Without returns a snapshot like s without the file or directory at p.
+// Removing a path that does not exist is not an error.
+func (s *Snapshot) Without(p string) (*Snapshot, error) {
+	b := NewBuilder(s)
+	if err := b.Delete(p); err != nil {
+		return nil, err
+	}
+	return b.Snapshot(), nil
+}
+
+// MaxPathLen bounds a file path in bytes.
+const MaxPathLen = 4096
+
+// ValidatePath reports whether p can name a file in a Snapshot: a clean,
+// relative, slash-separated path of valid UTF-8, at most MaxPathLen bytes,
+// whose elements are not empty, ".", ".." or ".git" and contain no NUL or
+// backslash. The error wraps ErrInvalidPath and names p and the rule broken.
+// The last two rules keep every snapshot writable as a Git tree and as a
+// directory on any OS.
+func ValidatePath(p string) error {
+	bad := func(why string) error {
+		return fmt.Errorf("%w %q: %s (want a clean relative slash path like \"realms/alpha/x.json\")", ErrInvalidPath, p, why)
+	}
+	switch {
+	case p == "":
+		return bad("empty")
+	case len(p) > MaxPathLen:
+		return bad(fmt.Sprintf("longer than %d bytes", MaxPathLen))
+	case !utf8.ValidString(p):
+		return bad("not valid UTF-8")
+	case p[0] == '/':
+		return bad("leading /")
+	}
+	for elem := range strings.SplitSeq(p, "/") {
+		if err := validName(elem); err != nil {
+			return bad(strings.TrimPrefix(err.Error(), ErrInvalidPath.Error()+": "))
+		}
+	}
+	return nil
+}
+
+// validName checks one path element.
+func validName(name string) error {
+	why := ""
+	switch {
+	case name == "":
+		why = "empty element"
+	case name == "." || name == "..":
+		why = fmt.Sprintf("element %q", name)
+	case strings.EqualFold(name, ".git"):
+		why = "element .git is reserved"
+	case strings.ContainsAny(name, "\x00\\/"):
+		why = fmt.Sprintf("element %q contains NUL, backslash or slash", name)
+	case !utf8.ValidString(name):
+		why = "not valid UTF-8"
+	default:
+		return nil
+	}
+	return fmt.Errorf("%w: %s", ErrInvalidPath, why)
+}
+
+// cmpEntry orders entries the way Git orders tree entries: by name, with a
+// directory compared as if its name ended in '/'. Walking in this order
+// yields full paths in plain byte order.
+func cmpEntry(a string, aDir bool, b string, bDir bool) int {
+	n := min(len(a), len(b))
+	if c := strings.Compare(a[:n], b[:n]); c != 0 {
+		return c
+	}
+	ac, bc := tail(a, n, aDir), tail(b, n, bDir)
+	return int(ac) - int(bc)
+}
+
+// tail is the byte after position n of a name in Git's ordering (0 at end).
+func tail(name string, n int, dir bool) uint16 {
+	switch {
+	case n < len(name):
+		return uint16(name[n]) + 1
+	case dir:
+		return '/' + 1
+	}
+	return 0
+}
+
+// find returns the index of the entry called name, whether a file or a
+// directory. The two kinds sort at different places, so both are searched.
+func find(es []entry, name string) (int, bool) {
+	for _, dir := range [2]bool{false, true} {
+		i, ok := slices.BinarySearchFunc(es, name, func(e entry, name string) int {
+			return cmpEntry(e.name, e.n.dir, name, dir)
+		})
+		if ok {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+func newFile(data []byte) *node {
+	n := &node{data: data, files: 1, size: int64(len(data))}
+	h := sha1.New()
+	h.Write([]byte("blob " + strconv.Itoa(len(data)) + "\x00"))
+	h.Write(data)
+	h.Sum(n.hash[:0])
+	return n
+}
+
+// newDir hashes a directory whose entries are already in Git order.
+func newDir(es []entry) *node {
+	n := &node{dir: true, entries: es}
+	body := make([]byte, 0, len(es)*64)
+	for _, e := range es {
+		if e.n.dir {
+			body = append(body, "40000 "...)
+		} else {
+			body = append(body, "100644 "...)
+		}
+		body = append(body, e.name...)
+		body = append(body, 0)
+		body = append(body, e.n.hash[:]...)
+		n.files += e.n.files
+		n.size += e.n.size
+	}
+	h := sha1.New()
+	h.Write([]byte("tree " + strconv.Itoa(len(body)) + "\x00"))
+	h.Write(body)
+	h.Sum(n.hash[:0])
+	return n
+}
+
+// String summarises the snapshot for logs; it never includes file content.
+func (s *Snapshot) String() string {
+	return fmt.Sprintf("snapshot %s (%d files, %d bytes)", s.Hash().String()[:12], s.Len(), s.Size())
+}
