@@ -1,0 +1,21 @@
+// Package store is envpromote's config repo: versioned, content-addressed
+// snapshots of each environment's configuration.
+//
+// A Snapshot is an immutable tree of files (path → bytes). Every directory
+// carries the hash of its entries — the same SHA-1 tree id Git computes — so
+// equal subtrees are shared between snapshots and compared in O(1). Deriving
+// a snapshot with With, Without or a Builder copies only the directories on
+// the changed paths, and Diff skips every subtree whose hash is unchanged:
+// both cost what changed, not the size of the tenant.
+//
+// A Repo keeps snapshots on branches, one per environment, and moves a branch
+// only by compare-and-set: Commit succeeds only if the branch head is still
+// the parent the caller read, so a promotion is exactly one new commit whose
+// parent is the head its checks saw. Backends: memstore (in memory) and
+// gitstore (a real Git repository, on disk, in memory or shared through a
+// remote). Both pass the storetest conformance suite.
+//
+// Paths are clean, relative, slash-separated and valid UTF-8 (ValidatePath);
+// anything else is rejected with an error wrapping ErrInvalidPath that names
+// the path and the rule it broke.
+package store

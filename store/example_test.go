@@ -1,0 +1,40 @@
+package store_test
+
+import (
+	"fmt"
+	"io/fs"
+
+	"github.com/envpromote/envpromote/store"
+)
+
+func Example() {
+	dev, _ := store.New(map[string][]byte{
+		"realms/alpha/journeys/Login/Login.json": []byte(`{"_id":"Login"}`),
+		"email-templates/welcome/welcome.json":   []byte(`{"subject":"Hi"}`),
+	})
+
+	// Derive a new version: untouched directories are shared, not copied.
+	next, _ := dev.With("email-templates/welcome/welcome.json", []byte(`{"subject":"Hello"}`))
+	next, _ = next.With("realms/alpha/journeys/Register/Register.json", []byte(`{"_id":"Register"}`))
+
+	for _, c := range store.Diff(dev, next) {
+		fmt.Println(c.Op, c.Path)
+	}
+	data, _ := fs.ReadFile(next, "email-templates/welcome/welcome.json")
+	fmt.Println(string(data))
+	// Output:
+	// modified email-templates/welcome/welcome.json
+	// added realms/alpha/journeys/Register/Register.json
+	// {"subject":"Hello"}
+}
+
+func ExampleValidatePath() {
+	for _, p := range []string{"realms/alpha/x.json", "/etc/passwd", "a/../b", "a//b"} {
+		fmt.Println(store.ValidatePath(p))
+	}
+	// Output:
+	// <nil>
+	// invalid path "/etc/passwd": leading / (want a clean relative slash path like "realms/alpha/x.json")
+	// invalid path "a/../b": element ".." (want a clean relative slash path like "realms/alpha/x.json")
+	// invalid path "a//b": empty element (want a clean relative slash path like "realms/alpha/x.json")
+}
