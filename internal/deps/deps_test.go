@@ -1,0 +1,3 @@
+package deps
+
+import _ "github.com/getkin/kin-openapi/openapi3filter"
