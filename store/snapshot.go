@@ -367,3 +367,42 @@ func newDir(es []entry) *node {
 func (s *Snapshot) String() string {
 	return fmt.Sprintf("snapshot %s (%d files, %d bytes)", s.Hash().String()[:12], s.Len(), s.Size())
 }
+
+// Filter returns the snapshot of the files keep accepts. keep sees each
+// directory (dir true) before its contents; rejecting a directory drops it
+// whole without visiting it. Directories in which nothing was dropped are
+// shared with s, so filtering out a few subtrees costs what it visits, and
+// the result's unchanged subtrees keep their hashes (and any cache keyed by
+// them).
+func (s *Snapshot) Filter(keep func(path string, dir bool) bool) *Snapshot {
+	return &Snapshot{root: filter(s.dir(), "", keep)}
+}
+
+func filter(d *node, prefix string, keep func(string, bool) bool) *node {
+	var es []entry // nil while every entry so far is kept unchanged
+	for i, e := range d.entries {
+		n := e.n
+		p := prefix + e.name
+		switch {
+		case !keep(p, n.dir):
+			n = nil
+		case n.dir:
+			if n = filter(n, p+"/", keep); n.files == 0 {
+				n = nil
+			}
+		}
+		if n == e.n && es == nil {
+			continue
+		}
+		if es == nil {
+			es = append(make([]entry, 0, len(d.entries)), d.entries[:i]...)
+		}
+		if n != nil {
+			es = append(es, entry{e.name, n})
+		}
+	}
+	if es == nil {
+		return d
+	}
+	return newDir(es)
+}

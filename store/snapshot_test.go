@@ -464,3 +464,32 @@ func conflicts(model map[string]string, p string) bool {
 	}
 	return false
 }
+
+func TestFilter(t *testing.T) {
+	s := mustNew(t, map[string]string{
+		"realms/alpha/journeys/Login.json": "j", "realms/alpha/agents/a.json": "dyn",
+		"service-objects/user/1.json": "u", "email/x.json": "e",
+	})
+	visited := map[string]bool{}
+	got := s.Filter(func(p string, dir bool) bool {
+		visited[p] = true
+		return p != "service-objects" && !strings.HasSuffix(p, "/agents")
+	})
+	want := map[string]string{"realms/alpha/journeys/Login.json": "j", "email/x.json": "e"}
+	if diff := cmp.Diff(want, contents(t, got)); diff != "" {
+		t.Errorf("Filter (-want +got):\n%s", diff)
+	}
+	if visited["service-objects/user"] || visited["realms/alpha/agents/a.json"] {
+		t.Errorf("Filter descended into a rejected directory: %v", visited)
+	}
+	if !got.Equal(mustNew(t, want)) {
+		t.Error("filtered snapshot hashes differently from one built with the same files")
+	}
+	emailOf := func(s *Snapshot) *node { i, _ := find(s.root.entries, "email"); return s.root.entries[i].n }
+	if emailOf(s) != emailOf(got) {
+		t.Error("Filter copied an untouched subtree instead of sharing it")
+	}
+	if all := s.Filter(func(string, bool) bool { return true }); all.root != s.root {
+		t.Error("keeping everything did not return the same tree")
+	}
+}

@@ -1,0 +1,52 @@
+package gitstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/envpromote/envpromote/store"
+	"github.com/envpromote/envpromote/store/gitstore"
+)
+
+func Example() {
+	dir, _ := os.MkdirTemp("", "gitstore-example")
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+
+	repo, err := gitstore.Init(filepath.Join(dir, "tenant.git"), gitstore.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	v1, _ := store.New(map[string][]byte{"realms/alpha/realm.json": []byte(`{"name":"alpha"}`)})
+	info := store.CommitInfo{
+		Author:   "Ada <ada@example.com>",
+		Time:     time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC),
+		Message:  "import the tenant",
+		Metadata: map[string]string{"type": "edit"},
+	}
+	c1, _ := repo.Commit(ctx, "dev", "", v1, info)
+
+	// A commit on a stale parent loses.
+	v2, _ := v1.With("realms/alpha/realm.json", []byte(`{"name":"alpha","active":true}`))
+	c2, _ := repo.Commit(ctx, "dev", c1.Revision, v2, store.CommitInfo{Author: "Ada", Message: "activate"})
+	_, err = repo.Commit(ctx, "dev", c1.Revision, v2, store.CommitInfo{Message: "stale"})
+	fmt.Println("stale parent:", errors.Is(err, store.ErrConflict))
+
+	log, _ := repo.Log(ctx, "dev", store.LogOptions{})
+	for _, c := range log {
+		fmt.Printf("%t %q by %s %v\n", c.Revision == c2.Revision, c.Message, c.Author, c.Metadata)
+	}
+	snap, _ := repo.Snapshot(ctx, c2.Revision)
+	data, _ := snap.ReadFile("realms/alpha/realm.json")
+	fmt.Println(string(data))
+	// Output:
+	// stale parent: true
+	// true "activate" by Ada map[]
+	// false "import the tenant" by Ada <ada@example.com> map[type:edit]
+	// {"name":"alpha","active":true}
+}

@@ -1,0 +1,447 @@
+package gitstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/go-git/go-billy/v5/osfs"
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/storage"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+	"github.com/go-git/go-git/v5/storage/memory"
+
+	"github.com/envpromote/envpromote/store"
+)
+
+var _ store.Repo = (*Repo)(nil)
+
+// DefaultCacheTrees is the number of loaded directory trees a Repo keeps
+// when Options.CacheTrees is zero: enough for every directory of a large
+// tenant, so reloading a snapshot that changed in one file reads only the
+// trees on that file's path.
+const DefaultCacheTrees = 8192
+
+// Options configures a Repo. The zero value is ready to use: a local
+// repository stamping commits with time.Now.
+type Options struct {
+	// Clock stamps commits whose CommitInfo.Time is zero; nil means time.Now.
+	Clock func() time.Time
+	// Remote is the URL of a Git repository shared by several machines
+	// (git://, https://, ssh://, or a path served by a Git server). When set,
+	// the local repository is a cache of its objects and the remote is the
+	// authority for branch heads: Commit pushes, Head and Log read the
+	// remote's head first. See the package documentation.
+	Remote string
+	// Auth authenticates to Remote; nil means none.
+	Auth transport.AuthMethod
+	// CacheTrees bounds the number of loaded directory trees kept for reuse
+	// by Snapshot: 0 means DefaultCacheTrees, a negative value disables the
+	// cache.
+	CacheTrees int
+}
+
+// Repo is a store.Repo kept in a Git repository through go-git. It is safe
+// for concurrent use; calls on one Repo are serialised, because go-git's
+// storages are not safe for concurrent use. Several Repos (in one or many
+// processes) may share an on-disk repository: branch updates are
+// compare-and-set under Git's own ref lock files.
+type Repo struct {
+	now    func() time.Time
+	remote *git.Remote // nil for a local repository
+	auth   transport.AuthMethod
+
+	mu    sync.Mutex // guards st and trees
+	st    storage.Storer
+	trees *treeCache
+}
+
+// Init creates a bare Git repository at path and returns it. The directory
+// may exist but must not already hold a repository. Inspect it with the git
+// CLI as any bare repository: git -C path log dev, git -C path show
+// dev:realms/alpha/realm.json, or git clone path.
+func Init(path string, opts Options) (*Repo, error) {
+	if _, err := git.PlainInit(path, true); err != nil {
+		return nil, fmt.Errorf("gitstore: init %s: %w", path, err)
+	}
+	return Open(path, opts)
+}
+
+// Open opens the Git repository at path: a bare repository or a working
+// tree with a .git directory. A path holding no repository yields an error
+// wrapping fs.ErrNotExist.
+func Open(path string, opts Options) (*Repo, error) {
+	dir := path
+	if fi, err := os.Stat(filepath.Join(path, ".git")); err == nil && fi.IsDir() {
+		dir = filepath.Join(path, ".git")
+	}
+	for _, name := range []string{"HEAD", "objects", "refs"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			return nil, fmt.Errorf("gitstore: open %s: not a Git repository (no %s): %w", path, name, fs.ErrNotExist)
+		}
+	}
+	st := &diskStorage{
+		Storage: filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRU(8*cache.MiByte)),
+		dir:     dir,
+	}
+	return newRepo(st, opts), nil
+}
+
+// NewMemory returns a Repo whose objects and refs live in memory (go-git's
+// memory storage, guarded by the Repo's mutex since it has no locking of its
+// own). With Options.Remote it is an in-memory cache of a shared remote.
+func NewMemory(opts Options) *Repo {
+	return newRepo(memory.NewStorage(), opts)
+}
+
+func newRepo(st storage.Storer, opts Options) *Repo {
+	r := &Repo{now: opts.Clock, auth: opts.Auth, st: st, trees: newTreeCache(opts.CacheTrees)}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if opts.Remote != "" {
+		r.remote = git.NewRemote(st, &config.RemoteConfig{Name: "origin", URLs: []string{opts.Remote}})
+	}
+	return r
+}
+
+// Head returns branch's newest commit. It returns an error wrapping
+// store.ErrNotFound when the branch has no history and store.ErrInvalidBranch
+// for a bad name. With a remote, it reads the remote's head and fetches the
+// commits it lacks.
+func (r *Repo) Head(ctx context.Context, branch string) (store.Commit, error) {
+	c, err := r.head(ctx, branch)
+	if err != nil {
+		return store.Commit{}, fmt.Errorf("gitstore: head %s: %w", branch, err)
+	}
+	return c, nil
+}
+
+func (r *Repo) head(ctx context.Context, branch string) (store.Commit, error) {
+	if err := check(ctx, branch); err != nil {
+		return store.Commit{}, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	h, err := r.headHash(ctx, branch)
+	if err != nil {
+		return store.Commit{}, err
+	}
+	return r.readCommit(h, branch)
+}
+
+// headHash returns the hash branch points to, or an error wrapping
+// store.ErrNotFound. The caller holds r.mu.
+func (r *Repo) headHash(ctx context.Context, branch string) (plumbing.Hash, error) {
+	if r.remote != nil {
+		return r.syncHead(ctx, refName(branch))
+	}
+	ref, err := r.st.Reference(refName(branch))
+	if errors.Is(err, plumbing.ErrReferenceNotFound) {
+		return plumbing.ZeroHash, fmt.Errorf("no branch %s: %w", branch, store.ErrNotFound)
+	}
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return ref.Hash(), nil
+}
+
+// Snapshot returns the tree committed at rev, or an error wrapping
+// store.ErrNotFound when rev names no commit.
+func (r *Repo) Snapshot(ctx context.Context, rev store.Revision) (*store.Snapshot, error) {
+	s, err := r.snapshot(ctx, rev)
+	if err != nil {
+		return nil, fmt.Errorf("gitstore: snapshot %s: %w", rev, err)
+	}
+	return s, nil
+}
+
+func (r *Repo) snapshot(ctx context.Context, rev store.Revision) (*store.Snapshot, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !plumbing.IsHash(string(rev)) {
+		return nil, fmt.Errorf("not a commit id (want 40 hex digits): %w", store.ErrNotFound)
+	}
+	h := plumbing.NewHash(string(rev))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, err := r.commitObject(h)
+	if errors.Is(err, store.ErrNotFound) && r.remote != nil {
+		// Another machine's commit: fetch every branch, then look again.
+		if err = r.fetch(ctx, "+refs/*:refs/*"); err == nil {
+			c, err = r.commitObject(h)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.loadTree(ctx, c.TreeHash)
+}
+
+// Commit records snap as a new commit on branch whose parent is parent, only
+// if parent is still branch's head (a zero parent: only if the branch does not
+// exist). Otherwise it returns an error wrapping store.ErrConflict and moves
+// nothing; objects it wrote stay unreferenced, invisible to readers. Bad
+// names and metadata yield store.ErrInvalidBranch and store.ErrInvalidMetadata
+// before anything is written. With a remote, the branch moves by an atomic
+// push that the server refuses if the remote head is not parent.
+func (r *Repo) Commit(ctx context.Context, branch string, parent store.Revision, snap *store.Snapshot, info store.CommitInfo) (store.Commit, error) {
+	c, err := r.commit(ctx, branch, parent, snap, info)
+	if err != nil {
+		return store.Commit{}, fmt.Errorf("gitstore: commit %s on %q: %w", branch, parent, err)
+	}
+	return c, nil
+}
+
+func (r *Repo) commit(ctx context.Context, branch string, parent store.Revision, snap *store.Snapshot, info store.CommitInfo) (store.Commit, error) {
+	if err := check(ctx, branch); err != nil {
+		return store.Commit{}, err
+	}
+	if info.Time.IsZero() {
+		info.Time = r.now()
+	}
+	sig, msg, err := encodeInfo(info)
+	if err != nil {
+		return store.Commit{}, err
+	}
+	old := plumbing.ZeroHash
+	if parent != "" {
+		if !plumbing.IsHash(string(parent)) {
+			return store.Commit{}, fmt.Errorf("parent is not a commit id: %w", store.ErrConflict)
+		}
+		old = plumbing.NewHash(string(parent))
+	}
+	name := refName(branch)
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.remote == nil {
+		// Fail a stale commit before writing its objects. The
+		// CheckAndSetReference below is what makes it safe.
+		cur, err := r.st.Reference(name)
+		switch {
+		case errors.Is(err, plumbing.ErrReferenceNotFound):
+			cur = plumbing.NewHashReference(name, plumbing.ZeroHash)
+		case err != nil:
+			return store.Commit{}, err
+		}
+		if cur.Hash() != old {
+			return store.Commit{}, fmt.Errorf("head is %s: %w", revision(cur.Hash()), store.ErrConflict)
+		}
+	}
+	if err := r.writeTree(ctx, snap); err != nil {
+		return store.Commit{}, err
+	}
+	co := &object.Commit{Author: sig, Committer: sig, Message: msg, TreeHash: plumbing.Hash(snap.Hash())}
+	if parent != "" {
+		co.ParentHashes = []plumbing.Hash{old}
+	}
+	obj := r.st.NewEncodedObject()
+	if err := co.Encode(obj); err != nil {
+		return store.Commit{}, err
+	}
+	h, err := r.st.SetEncodedObject(obj)
+	if err != nil {
+		return store.Commit{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return store.Commit{}, err
+	}
+	if r.remote != nil {
+		err = r.push(ctx, name, old, h)
+	} else {
+		// A zero old hash means "must not exist": diskStorage implements
+		// it under the ref's lock file, and go-git's memory storage
+		// treats it so under r.mu (the check above covers an absent ref).
+		err = r.st.CheckAndSetReference(plumbing.NewHashReference(name, h), plumbing.NewHashReference(name, old))
+		if errors.Is(err, storage.ErrReferenceHasChanged) || errors.Is(err, errRefLocked) {
+			err = fmt.Errorf("%w: %w", store.ErrConflict, err)
+		}
+	}
+	if err != nil {
+		return store.Commit{}, err
+	}
+	info.Time = sig.When
+	info.Metadata = maps.Clone(info.Metadata)
+	return store.Commit{Revision: revision(h), Parent: parent, Branch: branch, Tree: snap.Hash(), CommitInfo: info}, nil
+}
+
+// writeTree stores the tree of s and everything below it that the object
+// storage lacks. A subtree already stored is skipped whole: Git objects are
+// immutable and stored only once their children are, so its children exist
+// too. This is what makes a commit cost what changed.
+func (r *Repo) writeTree(ctx context.Context, s *store.Snapshot) error {
+	h := plumbing.Hash(s.Hash())
+	if r.has(h) {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	es := s.Entries()
+	t := &object.Tree{Entries: make([]object.TreeEntry, len(es))}
+	for i, e := range es {
+		t.Entries[i] = object.TreeEntry{Name: e.Name, Mode: filemode.Regular, Hash: plumbing.Hash(e.Hash)}
+		if e.Dir != nil {
+			t.Entries[i].Mode = filemode.Dir
+			if err := r.writeTree(ctx, e.Dir); err != nil {
+				return err
+			}
+		} else if !r.has(t.Entries[i].Hash) {
+			if _, err := r.st.SetEncodedObject(&blob{hash: t.Entries[i].Hash, data: e.Data}); err != nil {
+				return err
+			}
+		}
+	}
+	obj := r.st.NewEncodedObject()
+	if err := t.Encode(obj); err != nil {
+		return err
+	}
+	if obj.Hash() != h {
+		return fmt.Errorf("tree %s encoded as %s: snapshot and Git disagree", h, obj.Hash())
+	}
+	if _, err := r.st.SetEncodedObject(obj); err != nil {
+		return err
+	}
+	r.trees.add(h, s)
+	return nil
+}
+
+func (r *Repo) has(h plumbing.Hash) bool { return r.st.HasEncodedObject(h) == nil }
+
+// Log lists branch's commits newest first, following first parents. It
+// returns an error wrapping store.ErrNotFound when the branch has no history.
+func (r *Repo) Log(ctx context.Context, branch string, opts store.LogOptions) ([]store.Commit, error) {
+	log, err := r.log(ctx, branch, opts)
+	if err != nil {
+		return nil, fmt.Errorf("gitstore: log %s: %w", branch, err)
+	}
+	return log, nil
+}
+
+func (r *Repo) log(ctx context.Context, branch string, opts store.LogOptions) ([]store.Commit, error) {
+	if err := check(ctx, branch); err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	h, err := r.headHash(ctx, branch)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Commit
+	for !h.IsZero() && (opts.Limit <= 0 || len(out) < opts.Limit) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		c, err := r.readCommit(h, branch)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+		h = plumbing.NewHash(string(c.Parent))
+	}
+	return out, nil
+}
+
+func (r *Repo) commitObject(h plumbing.Hash) (*object.Commit, error) {
+	c, err := object.GetCommit(r.st, h)
+	if errors.Is(err, plumbing.ErrObjectNotFound) {
+		return nil, fmt.Errorf("no commit %s: %w", h, store.ErrNotFound)
+	}
+	return c, err
+}
+
+func (r *Repo) readCommit(h plumbing.Hash, branch string) (store.Commit, error) {
+	c, err := r.commitObject(h)
+	if err != nil {
+		return store.Commit{}, err
+	}
+	out := store.Commit{Revision: revision(h), Branch: branch, Tree: store.Hash(c.TreeHash), CommitInfo: decodeInfo(c)}
+	if len(c.ParentHashes) > 0 {
+		out.Parent = revision(c.ParentHashes[0])
+	}
+	return out, nil
+}
+
+// loadTree returns the snapshot of tree h, reusing cached subtrees so that
+// loading a commit reads only the trees that differ from those seen before.
+func (r *Repo) loadTree(ctx context.Context, h plumbing.Hash) (*store.Snapshot, error) {
+	if s, ok := r.trees.get(h); ok {
+		return s, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	t, err := object.GetTree(r.st, h)
+	if err != nil {
+		return nil, fmt.Errorf("tree %s: %w", h, err)
+	}
+	es := make([]store.Entry, len(t.Entries))
+	for i, e := range t.Entries {
+		es[i].Name = e.Name
+		switch {
+		case e.Mode == filemode.Dir:
+			es[i].Dir, err = r.loadTree(ctx, e.Hash)
+		case e.Mode.IsFile():
+			es[i].Data, err = r.readBlob(e.Hash)
+		default:
+			err = fmt.Errorf("tree %s: entry %q has mode %s, which a snapshot cannot hold", h, e.Name, e.Mode)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	s, err := store.NewTree(es)
+	if err != nil {
+		return nil, fmt.Errorf("tree %s: %w", h, err)
+	}
+	r.trees.add(h, s)
+	return s, nil
+}
+
+func (r *Repo) readBlob(h plumbing.Hash) ([]byte, error) {
+	o, err := r.st.EncodedObject(plumbing.BlobObject, h)
+	if err != nil {
+		return nil, fmt.Errorf("blob %s: %w", h, err)
+	}
+	rd, err := o.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	data := make([]byte, o.Size())
+	if _, err := io.ReadFull(rd, data); err != nil {
+		return nil, fmt.Errorf("blob %s: %w", h, err)
+	}
+	return data, nil
+}
+
+// check validates what every branch operation needs.
+func check(ctx context.Context, branch string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return store.ValidateBranch(branch)
+}
+
+func revision(h plumbing.Hash) store.Revision {
+	if h.IsZero() {
+		return ""
+	}
+	return store.Revision(h.String())
+}
