@@ -1,0 +1,246 @@
+package integrity
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/envpromote/envpromote/esv"
+)
+
+// The built-in checks' names, as Finding.Check shows them.
+const (
+	CheckMissingESVs              = "missing-esvs"
+	CheckEncryptedSecrets         = "encrypted-secrets"
+	CheckInvalidJSON              = "invalid-json"
+	CheckPlaceholderTypes         = "placeholder-types"
+	CheckSecretNotForPlaceholders = "secret-not-for-placeholders"
+	CheckMalformedReferences      = "malformed-references"
+)
+
+// Builtin returns every built-in check: AIC's two (MissingESVs,
+// EncryptedSecrets) and envpromote's additions.
+func Builtin() []Check {
+	return []Check{MissingESVs{}, EncryptedSecrets{}, InvalidJSON{}, PlaceholderTypes{}, SecretNotForPlaceholders{}, MalformedReferences{}}
+}
+
+var (
+	_ Check = MissingESVs{}
+	_ Check = EncryptedSecrets{}
+	_ Check = InvalidJSON{}
+	_ Check = PlaceholderTypes{}
+	_ Check = SecretNotForPlaceholders{}
+	_ Check = MalformedReferences{}
+)
+
+// MissingESVs finds references, anywhere in the static config, to ESVs the
+// upper environment does not define. It runs for promotions and rollbacks.
+//
+// A placeholder with a default (&{esv.x|465}) is satisfied, as in AIC,
+// whose docs say such a configuration loads and promotes with the default;
+// it is reported as a Warning so nobody is surprised by the default in
+// production. A script's getProperty("esv.x", default) is not satisfied by
+// its default: AIC warns that scripts naming an ESV that does not exist can
+// fail promotions and cause system errors, so it blocks.
+type MissingESVs struct{}
+
+// Name returns CheckMissingESVs.
+func (MissingESVs) Name() string { return CheckMissingESVs }
+
+// Run returns a finding per reference to an undefined ESV.
+func (MissingESVs) Run(ctx context.Context, in *Input) ([]Finding, error) {
+	missing := func(u usage) bool { _, ok := in.ESVs[u.name]; return !ok }
+	return refFindings(ctx, in, CheckMissingESVs, missing, func(f *Finding, r *esv.Ref) {
+		if r.HasDefault && !r.Script {
+			f.Severity = Warning
+			f.Message = fmt.Sprintf("placeholder falls back to its default: the upper environment does not define %s", r.Name)
+			f.Hint = fmt.Sprintf("create %s in the upper environment unless the default is meant for it", r.Name)
+			return
+		}
+		kind := "placeholder"
+		if r.Script {
+			kind = "script"
+		}
+		f.Message = fmt.Sprintf("%s references %s, which the upper environment does not define", kind, r.Name)
+		f.Hint = fmt.Sprintf("create the variable or secret %s in the upper environment (and restart it), or remove the reference", r.Name)
+	})
+}
+
+// PlaceholderTypes finds typed placeholders ({"$int": "&{esv.x}"}, $bool,
+// $list…) whose variable's expressionType the wrapper cannot take (see
+// esv.Ref.Accepts). Secrets have no expressionType and are not checked.
+type PlaceholderTypes struct{}
+
+// Name returns CheckPlaceholderTypes.
+func (PlaceholderTypes) Name() string { return CheckPlaceholderTypes }
+
+// Run returns a finding per mistyped placeholder.
+func (PlaceholderTypes) Run(ctx context.Context, in *Input) ([]Finding, error) {
+	mistyped := func(u usage) bool {
+		e, ok := in.ESVs[u.name]
+		return ok && !e.Secret && !(esv.Ref{Type: u.typ}).Accepts(e.typ())
+	}
+	return refFindings(ctx, in, CheckPlaceholderTypes, mistyped, func(f *Finding, r *esv.Ref) {
+		t := in.ESVs[r.Name].typ()
+		f.Message = fmt.Sprintf("placeholder wants a %s but %s is a %s variable", r.Type, r.Name, t)
+		f.Hint = fmt.Sprintf("use the wrapper for %s values, or a variable of type %s", t, r.Type)
+	})
+}
+
+func (e ESV) typ() esv.ExpressionType {
+	if e.Type == "" {
+		return esv.TypeString
+	}
+	return e.Type
+}
+
+// SecretNotForPlaceholders finds placeholders naming a secret whose
+// useInPlaceholders is false: the upper environment will not resolve it.
+// Script reads are not flagged; the flag governs configuration placeholders.
+type SecretNotForPlaceholders struct{}
+
+// Name returns CheckSecretNotForPlaceholders.
+func (SecretNotForPlaceholders) Name() string { return CheckSecretNotForPlaceholders }
+
+// Run returns a finding per such placeholder.
+func (SecretNotForPlaceholders) Run(ctx context.Context, in *Input) ([]Finding, error) {
+	hidden := func(u usage) bool {
+		e, ok := in.ESVs[u.name]
+		return ok && !u.script && e.Secret && !e.UseInPlaceholders
+	}
+	return refFindings(ctx, in, CheckSecretNotForPlaceholders, hidden, func(f *Finding, r *esv.Ref) {
+		f.Message = fmt.Sprintf("placeholder references secret %s, which does not allow use in placeholders", r.Name)
+		f.Hint = fmt.Sprintf("set useInPlaceholders on %s in the upper environment, or stop referencing it from configuration", r.Name)
+	})
+}
+
+// refFindings returns a Blocking finding, completed by fill, for each
+// reference whose usage is bad. It descends only into subtrees holding a
+// bad usage, so a clean config costs one pass over the root's usages.
+func refFindings(ctx context.Context, in *Input, check string, bad func(usage) bool, fill func(*Finding, *esv.Ref)) ([]Finding, error) {
+	root, err := in.tree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var us []usage // sorted, as root's are
+	for _, u := range root.sum.usages {
+		if bad(u) {
+			us = append(us, u)
+		}
+	}
+	if len(us) == 0 {
+		return nil, nil
+	}
+	var out []Finding
+	root.each("", func(s *summary) bool { return s.hasAny(us) }, func(p string, fs *facts) {
+		for i := range fs.refs {
+			r := &fs.refs[i]
+			if !bad(usageOf(r)) {
+				continue
+			}
+			f := Finding{Check: check, Severity: Blocking, Path: p, JSONPath: r.JSONPath, Line: r.Line, Column: r.Column, ESV: r.Name}
+			fill(&f, r)
+			out = append(out, f)
+		}
+	})
+	return out, nil
+}
+
+// EncryptedSecrets finds values encrypted with the lower environment's
+// keys, which the upper environment cannot decrypt: IDM $crypto objects
+// ({"$crypto": {"type": "x-simple-encryption", "value": {…}}}) at any
+// depth of a JSON file. Salted hashes ($crypto type "salted-hash") verify
+// anywhere and are not reported. It runs for promotions only; with
+// Input.IgnoreEncryptedSecrets its findings are Ignored instead of Blocking.
+type EncryptedSecrets struct{}
+
+// Name returns CheckEncryptedSecrets.
+func (EncryptedSecrets) Name() string { return CheckEncryptedSecrets }
+
+// Run returns a finding per encrypted value.
+func (EncryptedSecrets) Run(ctx context.Context, in *Input) ([]Finding, error) {
+	if in.Operation != Promotion {
+		return nil, nil
+	}
+	sev := Blocking
+	if in.IgnoreEncryptedSecrets {
+		sev = Ignored
+	}
+	return spotFindings(ctx, in, func(s *summary) bool { return s.crypto > 0 }, func(p string, fs *facts) []Finding {
+		out := make([]Finding, len(fs.crypto))
+		for i, c := range fs.crypto {
+			out[i] = Finding{Check: CheckEncryptedSecrets, Severity: sev, Path: p, JSONPath: c.jsonPath, Line: c.line, Column: c.column,
+				Message: fmt.Sprintf("value encrypted with another environment's keys ($crypto type %.40q): the upper environment cannot decrypt it", c.what),
+				Hint:    "replace it with a placeholder for an ESV secret (&{esv.name}) set in each environment, or promote with ignoreEncryptedSecrets",
+			}
+		}
+		return out
+	})
+}
+
+// InvalidJSON finds files named *.json that are not one valid JSON value.
+type InvalidJSON struct{}
+
+// Name returns CheckInvalidJSON.
+func (InvalidJSON) Name() string { return CheckInvalidJSON }
+
+// Run returns a finding per invalid file, at its first syntax error.
+func (InvalidJSON) Run(ctx context.Context, in *Input) ([]Finding, error) {
+	return spotFindings(ctx, in, func(s *summary) bool { return s.syntax > 0 }, func(p string, fs *facts) []Finding {
+		return []Finding{{Check: CheckInvalidJSON, Severity: Blocking, Path: p, Line: fs.syntax.line, Column: fs.syntax.column,
+			Message: "not valid JSON: " + fs.syntax.what,
+			Hint:    "fix the syntax at this position; the environment cannot load the file as it is",
+		}}
+	})
+}
+
+// MalformedReferences finds ESV references that cannot be resolved as
+// written (see esv.Refs): unclosed placeholders, hyphens where references
+// use dots, invalid names.
+type MalformedReferences struct{}
+
+// Name returns CheckMalformedReferences.
+func (MalformedReferences) Name() string { return CheckMalformedReferences }
+
+// Run returns a finding per malformed reference.
+func (MalformedReferences) Run(ctx context.Context, in *Input) ([]Finding, error) {
+	return spotFindings(ctx, in, func(s *summary) bool { return s.malformed > 0 }, func(p string, fs *facts) []Finding {
+		out := make([]Finding, len(fs.malformed))
+		for i, m := range fs.malformed {
+			out[i] = Finding{Check: CheckMalformedReferences, Severity: Blocking, Path: p, JSONPath: m.JSONPath, Line: m.Line, Column: m.Column,
+				Message: fmt.Sprintf("malformed ESV reference %q: %s", m.Text, m.Reason),
+				Hint:    `write &{esv.name} or &{esv.name|default} in configuration and systemEnv.getProperty("esv.name") in scripts, with the name's hyphens as dots`,
+			}
+		}
+		return out
+	})
+}
+
+// spotFindings collects findings from the files whose summary passes want.
+func spotFindings(ctx context.Context, in *Input, want func(*summary) bool, fn func(string, *facts) []Finding) ([]Finding, error) {
+	root, err := in.tree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Finding
+	root.each("", want, func(p string, fs *facts) { out = append(out, fn(p, fs)...) })
+	return out, nil
+}
+
+// each calls fn, in path order, for every file at or below n whose summary
+// passes want, skipping every subtree whose summary does not.
+func (n *node) each(p string, want func(*summary) bool, fn func(string, *facts)) {
+	if !want(&n.sum) {
+		return
+	}
+	if n.facts != nil {
+		fn(p, n.facts)
+		return
+	}
+	for _, c := range n.entries {
+		cp := c.name
+		if p != "" {
+			cp = p + "/" + c.name
+		}
+		c.n.each(cp, want, fn)
+	}
+}

@@ -1,0 +1,42 @@
+// Package integrity runs the checks that guard every promotion and
+// rollback: before anything changes an upper environment, its whole target
+// static configuration is checked, and an operation that would break the
+// environment is stopped with findings a person can act on.
+//
+// A Check is a name and a Run(ctx, *Input) that returns Findings. The
+// Input holds the target's static config (a *store.Snapshot: the promoter
+// passes only static paths, as its Layout classifies them), the changes
+// against the upper environment's current config, the Operation, and the
+// upper environment's ESVs as metadata only (type, secret,
+// useInPlaceholders), never values. Findings carry the check, a Severity,
+// the file path, JSON path, line and column, the ESV concerned, a message
+// and a fix hint; no ESV value ever appears in them.
+//
+// Built-in checks (Builtin):
+//   - MissingESVs: references to ESVs the upper environment lacks; blocks
+//     promotions and rollbacks. A placeholder's default satisfies it (a
+//     warning), a script's does not (see MissingESVs).
+//   - EncryptedSecrets: IDM $crypto values encrypted with another
+//     environment's keys; blocks promotions unless the request ignores
+//     them, and then they are returned apart, in Result.Ignored, for the
+//     report's previouslyIgnoredEncryptedSecrets.
+//   - InvalidJSON, PlaceholderTypes (a typed wrapper such as $int on a
+//     variable of another expressionType), SecretNotForPlaceholders (a
+//     placeholder naming a secret without useInPlaceholders) and
+//     MalformedReferences go beyond AIC's checks.
+//
+// Users add their own checks next to these.
+//
+// Run and Runner.Run run the checks in parallel, at most GOMAXPROCS at a
+// time; a check that errors does not hide the others' findings, errors are
+// aggregated with go-multierror, and findings come back sorted. Blocking
+// findings give an *Error (errors.Is(err, ErrFailed)) carrying them all.
+//
+// The built-in checks share one scan of the snapshot. A Runner caches it
+// by content hash: file scans by blob hash and directory summaries by tree
+// hash, each summary holding the set of ESV usages and problem counts
+// below it. A re-check after one file changed therefore scans that file,
+// re-summarises the directories on its path and never walks an unchanged
+// subtree; a check descends only into subtrees whose summary holds
+// something it reports. Keep one Runner per process to benefit.
+package integrity

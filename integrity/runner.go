@@ -1,0 +1,286 @@
+package integrity
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/envpromote/envpromote/store"
+	"github.com/hashicorp/go-multierror"
+	"golang.org/x/sync/errgroup"
+)
+
+// Runner runs checks and keeps what it scanned, keyed by content hash, so
+// a later run rescans only files whose content it has not seen and does
+// not even walk a directory whose tree hash it knows. The zero value is
+// ready to use; a Runner is safe for concurrent use (scans of different
+// snapshots take turns).
+//
+// The cache holds the scans of the snapshots checked; when it grows past
+// twice what the most recent snapshot needs, it is cut back to that
+// snapshot's, so memory follows the tenant size.
+type Runner struct {
+	mu    sync.Mutex
+	files map[fileKey]*node
+	dirs  map[store.Hash]*node
+
+	scans int // files scanned so far, for tests of the cache
+	walks int // directories summarised so far, for tests of the cache
+}
+
+// fileKey names a file's scan: equal bytes scan alike unless one name ends
+// in .json and the other does not.
+type fileKey struct {
+	hash store.Hash
+	json bool
+}
+
+// node is the scan of a file (facts set) or directory (entries set).
+type node struct {
+	sum     summary
+	facts   *facts
+	entries []child
+	hash    store.Hash
+	json    bool // files: the key's json flag
+	nodes   int  // nodes at or below this one, counting shared ones again
+}
+
+type child struct {
+	name string
+	n    *node
+}
+
+// Run runs checks over in with a new Runner: nothing is cached across
+// calls. See Runner.Run.
+func Run(ctx context.Context, checks []Check, in *Input) (*Result, error) {
+	return new(Runner).Run(ctx, checks, in)
+}
+
+// Run runs every check on in, in parallel (at most GOMAXPROCS at a time),
+// and returns their findings sorted by location, with ignored ones apart.
+//
+// The error is nil when every check ran and nothing blocks. Otherwise it
+// aggregates (go-multierror) an error per check that could not run and, if
+// some finding blocks, an *Error carrying them all (errors.Is(err,
+// ErrFailed)). A failing check does not hide the others' findings: the
+// Result holds all that ran. Invalid input gives an error wrapping
+// ErrInvalidInput and a nil Result.
+func (r *Runner) Run(ctx context.Context, checks []Check, in *Input) (*Result, error) {
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	run := *in
+	run.idx = &lazyIndex{r: r, snap: in.Static}
+
+	found := make([][]Finding, len(checks))
+	errs := make([]error, len(checks))
+	var g errgroup.Group // not WithContext: one check failing must not cancel the rest
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, c := range checks {
+		g.Go(func() error {
+			found[i], errs[i] = runCheck(ctx, c, &run)
+			return nil
+		})
+	}
+	_ = g.Wait() // every goroutine returns nil; errors are in errs
+
+	res := &Result{}
+	var merr *multierror.Error
+	for i, fs := range found {
+		if errs[i] != nil {
+			merr = multierror.Append(merr, fmt.Errorf("integrity: check %s: %w", checks[i].Name(), errs[i]))
+		}
+		for _, f := range fs {
+			if f.Severity == Ignored {
+				res.Ignored = append(res.Ignored, f)
+			} else {
+				res.Findings = append(res.Findings, f)
+			}
+		}
+	}
+	slices.SortFunc(res.Findings, compareFindings)
+	slices.SortFunc(res.Ignored, compareFindings)
+	if err := res.Err(); err != nil {
+		merr = multierror.Append(merr, err)
+	}
+	return res, merr.ErrorOrNil()
+}
+
+// runCheck runs c, turning a panic into an error so that one broken check
+// cannot take the promoter down with it.
+func runCheck(ctx context.Context, c Check, in *Input) (fs []Finding, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			fs, err = nil, fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return c.Run(ctx, in)
+}
+
+// lazyIndex scans a run's snapshot once, when the first check asks.
+type lazyIndex struct {
+	r    *Runner
+	snap *store.Snapshot
+	once sync.Once
+	root *node
+	err  error
+}
+
+// tree returns the scan of in.Static: the run's shared one, or, for a check
+// called outside a Runner, a fresh one.
+func (in *Input) tree(ctx context.Context) (*node, error) {
+	if in.idx == nil {
+		return new(Runner).index(ctx, in.Static)
+	}
+	x := in.idx
+	x.once.Do(func() { x.root, x.err = x.r.index(ctx, x.snap) })
+	return x.root, x.err
+}
+
+// index returns the scan of snap, reusing every file and directory already
+// scanned. Unknown directories are planned first (a walk that stops at
+// known tree hashes), their unknown files are then scanned in parallel, and
+// the new directories are summarised bottom-up and cached only when all
+// of that succeeded.
+func (r *Runner) index(ctx context.Context, snap *store.Snapshot) (*node, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.dirs == nil {
+		r.files, r.dirs = map[fileKey]*node{}, map[store.Hash]*node{}
+	}
+	p := planner{r: r, newFiles: map[fileKey]*node{}, newDirs: map[store.Hash]*node{}}
+	root := p.dir(snap)
+	if err := p.scan(ctx); err != nil {
+		return nil, err
+	}
+	for _, d := range p.pending {
+		d.summarise()
+	}
+	r.scans += len(p.todo)
+	r.walks += len(p.pending)
+	for k, n := range p.newFiles {
+		r.files[k] = n
+	}
+	for h, n := range p.newDirs {
+		r.dirs[h] = n
+	}
+	if len(r.files)+len(r.dirs) > 2*root.nodes+pruneSlack {
+		r.files, r.dirs = map[fileKey]*node{}, map[store.Hash]*node{}
+		r.keep(root)
+	}
+	return root, nil
+}
+
+// pruneSlack keeps tiny snapshots from pruning on every run.
+const pruneSlack = 1024
+
+// keep caches n and everything below it.
+func (r *Runner) keep(n *node) {
+	if n.facts != nil {
+		r.files[fileKey{n.hash, n.json}] = n
+		return
+	}
+	if _, ok := r.dirs[n.hash]; ok {
+		return
+	}
+	r.dirs[n.hash] = n
+	for _, c := range n.entries {
+		r.keep(c.n)
+	}
+}
+
+// planner collects what a snapshot needs that the cache lacks.
+type planner struct {
+	r        *Runner
+	newFiles map[fileKey]*node
+	newDirs  map[store.Hash]*node
+	todo     []job   // files to scan
+	pending  []*node // new directories, children before parents
+}
+
+type job struct {
+	n    *node
+	name string
+	data []byte
+}
+
+func (p *planner) dir(s *store.Snapshot) *node {
+	h := s.Hash()
+	if n := p.r.dirs[h]; n != nil {
+		return n
+	}
+	if n := p.newDirs[h]; n != nil {
+		return n
+	}
+	es := s.Entries()
+	n := &node{hash: h, entries: make([]child, len(es))}
+	for i, e := range es {
+		var c *node
+		if e.Dir != nil {
+			c = p.dir(e.Dir)
+		} else {
+			c = p.file(e)
+		}
+		n.entries[i] = child{e.Name, c}
+	}
+	p.newDirs[h] = n
+	p.pending = append(p.pending, n)
+	return n
+}
+
+func (p *planner) file(e store.Entry) *node {
+	k := fileKey{e.Hash, isJSON(e.Name)}
+	if n := p.r.files[k]; n != nil {
+		return n
+	}
+	if n := p.newFiles[k]; n != nil {
+		return n
+	}
+	n := &node{hash: e.Hash, json: k.json, nodes: 1}
+	p.newFiles[k] = n
+	p.todo = append(p.todo, job{n, e.Name, e.Data})
+	return n
+}
+
+// summarise sets a new directory's summary from its children's.
+func (n *node) summarise() {
+	n.nodes = 1
+	for _, c := range n.entries {
+		n.sum.add(&c.n.sum)
+		n.nodes += c.n.nodes
+	}
+	n.sum.normalize()
+}
+
+// scanBatch is how many bytes one goroutine scans before the next one
+// takes over: large enough to amortise scheduling, small enough to
+// balance the load.
+const scanBatch = 1 << 20
+
+// scan scans the planned files, GOMAXPROCS at a time.
+func (p *planner) scan(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for start := 0; start < len(p.todo); {
+		end, size := start, 0
+		for end < len(p.todo) && (end == start || size < scanBatch) {
+			size += len(p.todo[end].data)
+			end++
+		}
+		batch := p.todo[start:end]
+		start = end
+		g.Go(func() error {
+			for _, j := range batch {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				j.n.facts = scan(j.name, j.data)
+				j.n.sum = j.n.facts.summary()
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}

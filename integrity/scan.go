@@ -1,0 +1,196 @@
+package integrity
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"errors"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/envpromote/envpromote/esv"
+	"github.com/tidwall/gjson"
+)
+
+// facts is what scanning one file finds. It depends only on the file's
+// bytes and on whether its name ends in ".json", so it is cached by content
+// hash. Locations in it carry no file path: one blob can sit at many paths.
+type facts struct {
+	refs      []esv.Ref
+	malformed []esv.Malformed
+	crypto    []spot // $crypto objects encrypted with an environment's keys
+	syntax    *spot  // where a JSON file stops being JSON; nil if it is JSON
+}
+
+// spot is a position in a file with what was found there.
+type spot struct {
+	jsonPath     string
+	line, column int
+	what         string // the $crypto type, or the JSON syntax error
+}
+
+func isJSON(name string) bool { return strings.EqualFold(path.Ext(name), ".json") }
+
+// scan examines one file. name is its base name; content is not retained.
+func scan(name string, content []byte) *facts {
+	f := &facts{}
+	refs, err := esv.Refs(name, content)
+	f.refs = refs
+	if m, ok := errors.AsType[esv.MalformedError](err); ok {
+		f.malformed = m
+	}
+	if !isJSON(name) {
+		return f
+	}
+	if f.syntax = syntaxError(content); f.syntax == nil {
+		f.crypto = cryptoObjects(content)
+	}
+	return f
+}
+
+// syntaxError locates the first JSON syntax error in content, or returns
+// nil if content is one valid JSON value.
+func syntaxError(content []byte) *spot {
+	if json.Valid(content) {
+		return nil
+	}
+	off := int64(len(content)) // unexpected end of input
+	why := "unexpected end of JSON input"
+	var v any
+	if se, ok := errors.AsType[*json.SyntaxError](json.Unmarshal(content, &v)); ok {
+		off, why = se.Offset, se.Error()
+	}
+	// encoding/json reports the offset just past the offending byte.
+	line, col := lineCol(content, max(int(off)-1, 0))
+	return &spot{line: line, column: col, what: why}
+}
+
+var cryptoKey = []byte(`"$crypto"`)
+
+// saltedHash is the $crypto type of IDM's salted hashes. A hash verifies in
+// every environment, so unlike encrypted values it may be promoted.
+const saltedHash = "salted-hash"
+
+// cryptoObjects finds every IDM {"$crypto": {"type": …, "value": …}} object
+// in valid JSON, at any depth, except salted hashes. A "$crypto" inside a
+// string (a script mentioning it) is not an object key and is not found.
+func cryptoObjects(content []byte) []spot {
+	if !bytes.Contains(content, cryptoKey) {
+		return nil
+	}
+	var out []spot
+	var walk func(v gjson.Result, p string)
+	walk = func(v gjson.Result, p string) {
+		if v.IsObject() {
+			if c := v.Get(`\$crypto`); c.IsObject() {
+				if typ := c.Get("type").String(); typ != saltedHash {
+					line, col := lineCol(content, v.Index)
+					out = append(out, spot{jsonPath: p, line: line, column: col, what: typ})
+				}
+				return
+			}
+		}
+		if !v.IsObject() && !v.IsArray() {
+			return
+		}
+		v.ForEach(func(k, e gjson.Result) bool {
+			seg := strconv.Itoa(int(k.Num))
+			if v.IsObject() {
+				seg = gjson.Escape(k.Str)
+			}
+			if p != "" {
+				seg = p + "." + seg
+			}
+			walk(e, seg)
+			return true
+		})
+	}
+	walk(gjson.ParseBytes(content), "")
+	return out
+}
+
+// lineCol returns the 1-based line and byte column of offset off.
+func lineCol(content []byte, off int) (int, int) {
+	off = min(off, len(content))
+	line := 1 + bytes.Count(content[:off], []byte{'\n'})
+	return line, off - (bytes.LastIndexByte(content[:off], '\n') + 1) + 1
+}
+
+// usage is one distinct way an ESV is referenced: everything the built-in
+// checks decide on, without the location. Subtree summaries hold the set of
+// usages below them, so a check finds its offending references by
+// descending only into subtrees that hold an offending usage.
+type usage struct {
+	name       string
+	typ        esv.ExpressionType
+	script     bool
+	hasDefault bool
+}
+
+func usageOf(r *esv.Ref) usage {
+	return usage{name: r.Name, typ: r.Type, script: r.Script, hasDefault: r.HasDefault}
+}
+
+func compareUsage(a, b usage) int {
+	if c := strings.Compare(a.name, b.name); c != 0 {
+		return c
+	}
+	if c := strings.Compare(string(a.typ), string(b.typ)); c != 0 {
+		return c
+	}
+	if a.script != b.script {
+		return cmp.Compare(boolInt(a.script), boolInt(b.script))
+	}
+	return cmp.Compare(boolInt(a.hasDefault), boolInt(b.hasDefault))
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// summary is what a file or subtree holds, in the detail the checks need
+// to decide whether to look inside.
+type summary struct {
+	usages                    []usage // sorted, distinct
+	crypto, syntax, malformed int     // counts of each problem below
+}
+
+func (s *summary) add(t *summary) {
+	s.usages = append(s.usages, t.usages...)
+	s.crypto += t.crypto
+	s.syntax += t.syntax
+	s.malformed += t.malformed
+}
+
+// normalize sorts and deduplicates the usages after adds.
+func (s *summary) normalize() {
+	slices.SortFunc(s.usages, compareUsage)
+	s.usages = slices.Clip(slices.Compact(s.usages))
+}
+
+// hasAny reports whether s holds one of us (sorted).
+func (s *summary) hasAny(us []usage) bool {
+	for _, u := range us {
+		if _, ok := slices.BinarySearchFunc(s.usages, u, compareUsage); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *facts) summary() summary {
+	s := summary{crypto: len(f.crypto), malformed: len(f.malformed)}
+	if f.syntax != nil {
+		s.syntax = 1
+	}
+	for i := range f.refs {
+		s.usages = append(s.usages, usageOf(&f.refs[i]))
+	}
+	s.normalize()
+	return s
+}
