@@ -161,7 +161,7 @@ func ruleSecretValueFitsEncoding(t *testing.T, f *fixture) {
 		{esv.EncodingBase64HMAC, "c2VjcmV0", true},
 		{esv.EncodingBase64HMAC, "not base64!", false},
 		{esv.EncodingBase64AES, "MDEyMzQ1Njc4OWFiY2RlZg==", true}, // 16 bytes
-		{esv.EncodingBase64AES, "c2VjcmV0", false},                 // 6 bytes
+		{esv.EncodingBase64AES, "c2VjcmV0", false},                // 6 bytes
 		{"rot13", "x", false},
 	}
 	for i, tc := range tests {
@@ -408,9 +408,12 @@ func ruleGuard(t *testing.T, f *fixture) {
 		"SetVariable":            func() error { _, err := s.SetVariable(ctx, env, "esv-v", esv.VariableSpec{Value: "2"}); return err },
 		"SetVariableDescription": func() error { _, err := s.SetVariableDescription(ctx, env, "esv-v", "d"); return err },
 		"DeleteVariable":         func() error { return s.DeleteVariable(ctx, env, "esv-v") },
-		"CreateSecret":           func() error { _, err := s.CreateSecret(ctx, env, "esv-t", esv.SecretSpec{Value: secret("x")}); return err },
-		"SetSecretDescription":   func() error { _, err := s.SetSecretDescription(ctx, env, "esv-s", "d"); return err },
-		"CreateSecretVersion":    func() error { _, err := s.CreateSecretVersion(ctx, env, "esv-s", secret("3")); return err },
+		"CreateSecret": func() error {
+			_, err := s.CreateSecret(ctx, env, "esv-t", esv.SecretSpec{Value: secret("x")})
+			return err
+		},
+		"SetSecretDescription": func() error { _, err := s.SetSecretDescription(ctx, env, "esv-s", "d"); return err },
+		"CreateSecretVersion":  func() error { _, err := s.CreateSecretVersion(ctx, env, "esv-s", secret("3")); return err },
 		"SetSecretVersionStatus": func() error {
 			_, err := s.SetSecretVersionStatus(ctx, env, "esv-s", 1, esv.Disabled)
 			return err

@@ -1,0 +1,168 @@
+package gitesv_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"os/exec"
+	"testing"
+
+	"github.com/envpromote/envpromote/esv"
+	"github.com/envpromote/envpromote/esv/esvtest"
+	"github.com/envpromote/envpromote/esv/gitesv"
+	"github.com/envpromote/envpromote/store"
+	"github.com/envpromote/envpromote/store/gitstore"
+	"github.com/envpromote/envpromote/store/memstore"
+)
+
+var key = bytes.Repeat([]byte{7}, 32)
+
+func newStore(t *testing.T, repo store.Repo, k []byte) *gitesv.Store {
+	t.Helper()
+	s, err := gitesv.New(repo, gitesv.Options{Key: k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func initRepo(t *testing.T) (*gitstore.Repo, string) {
+	t.Helper()
+	dir := t.TempDir()
+	repo, err := gitstore.Init(dir, gitstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return repo, dir
+}
+
+func TestConformanceMemstore(t *testing.T) {
+	esvtest.Run(t, func(t *testing.T) esv.Store { return newStore(t, memstore.New(memstore.Options{}), key) })
+}
+
+func TestConformanceGitOnDisk(t *testing.T) {
+	esvtest.Run(t, func(t *testing.T) esv.Store {
+		repo, _ := initRepo(t)
+		return newStore(t, repo, key)
+	})
+}
+
+// TestRule_SecretsNeverPlaintextInGit writes secrets through every path
+// (versions, a completed restart, a pending one) and scans every object of
+// the on-disk repository for their plaintext.
+func TestRule_SecretsNeverPlaintextInGit(t *testing.T) {
+	git, err := exec.LookPath("git")
+	if err != nil {
+		t.Skip("git not installed")
+	}
+	ctx := context.Background()
+	repo, dir := initRepo(t)
+	s := esv.New(newStore(t, repo, key), esv.Options{})
+	secrets := []string{"pl41ntext-first-secret", "pl41ntext-second-version", "pl41ntext-pending-version"}
+	if _, err := s.SetVariable(ctx, "dev", "esv-visible", esv.VariableSpec{Value: "pl41ntext-variable"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateSecret(ctx, "dev", "esv-pw", esv.SecretSpec{Value: esv.NewSecretValue([]byte(secrets[0])), UseInPlaceholders: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateSecretVersion(ctx, "dev", "esv-pw", esv.NewSecretValue([]byte(secrets[1]))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Restart(ctx, "dev"); err != nil {
+		t.Fatal(err)
+	}
+	slow := esv.New(newStore(t, repo, key), esv.Options{RestartDelay: 1 << 40})
+	if _, err := slow.CreateSecretVersion(ctx, "dev", "esv-pw", esv.NewSecretValue([]byte(secrets[2]))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := slow.Restart(ctx, "dev"); err != nil {
+		t.Fatal(err)
+	}
+
+	out, err := exec.Command(git, "-C", dir, "cat-file", "--batch-all-objects", "--batch").Output()
+	if err != nil {
+		t.Fatalf("git cat-file: %v", err)
+	}
+	if !bytes.Contains(out, []byte(base64.StdEncoding.EncodeToString([]byte("pl41ntext-variable")))) {
+		t.Fatal("the scan does not see the variable's value: it cannot see secrets either")
+	}
+	for _, sec := range secrets {
+		for _, form := range []string{sec, base64.StdEncoding.EncodeToString([]byte(sec))} {
+			if bytes.Contains(out, []byte(form)) {
+				t.Errorf("a Git object holds secret %q (as %q)", sec, form)
+			}
+		}
+	}
+	if l, _ := s.Lookup(ctx, "dev"); l != nil {
+		if v, _ := l("esv-pw"); v != secrets[1] {
+			t.Errorf("loaded secret = %q, want %q", v, secrets[1])
+		}
+	}
+}
+
+func TestWrongKeyDoesNotDecrypt(t *testing.T) {
+	ctx := context.Background()
+	repo := memstore.New(memstore.Options{})
+	s := esv.New(newStore(t, repo, key), esv.Options{})
+	if _, err := s.CreateSecret(ctx, "dev", "esv-pw", esv.SecretSpec{Value: esv.NewSecretValue([]byte("x"))}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := newStore(t, repo, bytes.Repeat([]byte{8}, 32)).Load(ctx, "dev")
+	if !errors.Is(err, gitesv.ErrDecrypt) {
+		t.Fatalf("Load with another key: %v, want ErrDecrypt", err)
+	}
+}
+
+func TestCiphertextBoundToEnvironment(t *testing.T) {
+	ctx := context.Background()
+	repo := memstore.New(memstore.Options{})
+	gs := newStore(t, repo, key)
+	s := esv.New(gs, esv.Options{})
+	if _, err := s.CreateSecret(ctx, "dev", "esv-pw", esv.SecretSpec{Value: esv.NewSecretValue([]byte("x"))}); err != nil {
+		t.Fatal(err)
+	}
+	head, _ := repo.Head(ctx, "esv/dev")
+	snap, _ := repo.Snapshot(ctx, head.Revision)
+	if _, err := repo.Commit(ctx, "esv/prod", "", snap, store.CommitInfo{Message: "copy"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := gs.Load(ctx, "prod"); !errors.Is(err, gitesv.ErrDecrypt) {
+		t.Fatalf("Load of secrets copied from dev to prod: %v, want ErrDecrypt", err)
+	}
+}
+
+func TestUnchangedSecretKeepsItsBlob(t *testing.T) {
+	ctx := context.Background()
+	repo := memstore.New(memstore.Options{})
+	s := esv.New(newStore(t, repo, key), esv.Options{})
+	read := func() []byte {
+		head, _ := repo.Head(ctx, "esv/dev")
+		snap, _ := repo.Snapshot(ctx, head.Revision)
+		b, err := snap.ReadFile("secrets/esv-pw.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	if _, err := s.CreateSecret(ctx, "dev", "esv-pw", esv.SecretSpec{Value: esv.NewSecretValue([]byte("x"))}); err != nil {
+		t.Fatal(err)
+	}
+	before := read()
+	if _, err := s.SetVariable(ctx, "dev", "esv-other", esv.VariableSpec{Value: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, read()) {
+		t.Fatal("an unrelated change rewrote the secret's file")
+	}
+}
+
+func TestNewRejectsBadKeysAndBranches(t *testing.T) {
+	if _, err := gitesv.New(memstore.New(memstore.Options{}), gitesv.Options{Key: []byte("short")}); err == nil {
+		t.Fatal("New accepted a 5-byte key")
+	}
+	_, _, err := newStore(t, memstore.New(memstore.Options{}), key).Load(context.Background(), "bad name")
+	if !errors.Is(err, esv.ErrInvalid) || !errors.Is(err, store.ErrInvalidBranch) {
+		t.Fatalf("Load of env %q: %v, want ErrInvalid and store.ErrInvalidBranch", "bad name", err)
+	}
+}
