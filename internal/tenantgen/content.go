@@ -169,6 +169,12 @@ func (g *gen) idmBase() {
 		{"description", "Outbound mail"},
 	})
 	g.cryptoSites = append(g.cryptoSites, site{"email-provider/external.email.json", auth})
+	g.add("sync/rcs/provisioner.openicf.connectorinfoprovider.json", Static, &obj{
+		{"_id", "provisioner.openicf.connectorinfoprovider"},
+		{"description", "Remote connector servers"},
+		{"remoteConnectorClients", arr{obj{{"name", "rcs"}, {"displayName", "RCS"}, {"enabled", true}}}},
+		{"connectorsLocation", "connectors"},
+	})
 	g.add("access-config/access.json", Static, &obj{
 		{"_id", "access"},
 		{"description", "IDM access rules"},
@@ -424,13 +430,17 @@ func (g *gen) js(n int) []byte {
 		w, x := g.pick(words), g.pick(words)
 		switch g.r.IntN(6) {
 		case 0:
-			b = append(b, "function "+w+strconv.Itoa(i)+"("+x+") {\n  return "+x+" && "+x+"."+w+";\n}\n"...)
+			b = append(append(append(append(b, "function "...), w...), strconv.Itoa(i)...), '(')
+			b = append(append(append(append(b, x...), ") {\n  return "...), x...), " && "...)
+			b = append(append(append(append(b, x...), '.'), w...), ";\n}\n"...)
 		case 1:
-			b = append(b, "if ("+w+"Enabled && "+x+".length > "+strconv.Itoa(g.r.IntN(10))+") {\n  outcome = \""+w+"\";\n}\n"...)
+			b = append(append(append(append(b, "if ("...), w...), "Enabled && "...), x...)
+			b = append(append(append(b, ".length > 3) {\n  outcome = \""...), w...), "\";\n}\n"...)
 		case 2:
 			b = append(g.appendSentence(append(b, "logger.message(\""...), 6), "\");\n"...)
 		case 3:
-			b = append(b, "var "+w+strconv.Itoa(i)+" = nodeState.get(\""+x+"\");\n"...)
+			b = append(append(append(append(b, "var "...), w...), strconv.Itoa(i)...), " = nodeState.get(\""...)
+			b = append(append(b, x...), "\");\n"...)
 		default:
 			b = append(g.appendSentence(append(b, "// "...), 9), '\n')
 		}
@@ -652,17 +662,28 @@ func (g *gen) serviceObject(realm string, _ int) {
 	g.add("service-objects/"+realm+"_"+typ+"/"+id+".json", Dynamic, g.record(id, 60+g.r.IntN(100)))
 }
 
+// attrKeys are unique custom attribute names, like the custom_… and
+// frIndexed… extensions of real user schemas.
+var attrKeys = func() []string {
+	keys := make([]string, 256)
+	for i := range keys {
+		keys[i] = []string{"custom_", "frIndexed", "fr_", "ext_"}[i%4] + words[i%len(words)] + strconv.Itoa(i)
+	}
+	return keys
+}()
+
 // record is a managed object or identity with n attributes.
 func (g *gen) record(id string, n int) *obj {
-	o := &obj{
-		{"_id", id},
-		{"userName", g.pick(words) + "." + g.pick(words) + strconv.Itoa(g.r.IntN(10000))},
-		{"mail", g.pick(words) + "@example.com"},
-		{"accountStatus", "active"},
-		{"description", g.sentence(5)},
+	o := make(obj, 0, 5+n)
+	o = append(o,
+		field{"_id", id},
+		field{"userName", g.pick(words) + "." + g.pick(words) + strconv.Itoa(g.r.IntN(10000))},
+		field{"mail", g.pick(words) + "@example.com"},
+		field{"accountStatus", "active"},
+		field{"description", g.sentence(5)},
+	)
+	for j := range min(n, len(attrKeys)) {
+		o = append(o, field{attrKeys[j], g.sentence(1 + g.r.IntN(4))})
 	}
-	for j := range n {
-		*o = append(*o, field{g.pick(words) + strconv.Itoa(j), g.sentence(1 + g.r.IntN(4))})
-	}
-	return o
+	return &o
 }

@@ -22,7 +22,7 @@ func Example() {
 	fmt.Println("edited:", len(changed), string(next.Files[changed[0]]) != string(t.Files[changed[0]]))
 	// Output:
 	// files: 200
-	// static, dynamic, esv: 129 53 18
+	// static, dynamic, esv: 131 51 18
 	// variables, secrets: 13 5
 	// missing: 2 crypto files: 1
 	// edited: 3 true

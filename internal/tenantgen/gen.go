@@ -144,6 +144,7 @@ func (g *gen) finish() {
 	for _, names := range g.t.Refs {
 		slices.Sort(names)
 	}
+	g.t.paths = slices.Sorted(maps.Keys(g.t.Files))
 	g.files, g.staticSites, g.cryptoSites = nil, nil, nil
 }
 
@@ -377,19 +378,34 @@ func (g *gen) b64(n int) string {
 	return base64.StdEncoding.EncodeToString(b)
 }
 
+// sentence returns n words of filler text.
 func (g *gen) sentence(n int) string {
-	return string(g.appendSentence(make([]byte, 0, 10*n), n))
+	pool := sentences[min(n, len(sentences)-1)]
+	return pool[g.r.IntN(len(pool))]
 }
 
-func (g *gen) appendSentence(b []byte, n int) []byte {
-	for i := range n {
-		if i > 0 {
-			b = append(b, ' ')
+func (g *gen) appendSentence(b []byte, n int) []byte { return append(b, g.sentence(n)...) }
+
+// sentences[n] holds filler texts of n words (of at least 40 for larger
+// n). Picking from a fixed pool costs one random draw and no allocation,
+// which matters at Large's size; the seed still decides every pick.
+var sentences = func() [][]string {
+	r := rand.New(rand.NewPCG(1, 2))
+	pools := make([][]string, 41)
+	for n := range pools {
+		for range 64 {
+			var b []byte
+			for i := range n {
+				if i > 0 {
+					b = append(b, ' ')
+				}
+				b = append(b, words[r.IntN(len(words))]...)
+			}
+			pools[n] = append(pools[n], string(b))
 		}
-		b = append(b, g.pick(words)...)
 	}
-	return b
-}
+	return pools
+}()
 
 var nato = []string{"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"}
 

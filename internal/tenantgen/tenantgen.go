@@ -20,9 +20,9 @@ type Options struct {
 	// Seed selects the content; equal Options give byte-identical tenants.
 	Seed int64
 	// Files is the number of files to generate; 0 means 500. The tenant has
-	// exactly this many files unless it is below the fixed base (realm and
-	// IDM configuration every tenant has, about 40 files per realm plus
-	// 40), which is then generated alone.
+	// exactly this many files unless it is below the fixed base (the realm
+	// and IDM configuration every tenant has: about 35 files per realm plus
+	// 25), which is then generated alone.
 	Files int
 	// Realms is the number of AM realms: alpha, bravo, charlie, … ; 0 means 2.
 	Realms int
@@ -96,6 +96,8 @@ type Tenant struct {
 	Missing []string
 	// Crypto maps each path holding $crypto objects to how many it holds.
 	Crypto map[string]int
+
+	paths []string // sorted paths of Files
 }
 
 // Generate returns the tenant for opts. It is deterministic: equal opts give
@@ -115,9 +117,7 @@ func Generate(opts Options) *Tenant {
 }
 
 // Paths returns the paths of all files, sorted.
-func (t *Tenant) Paths() []string {
-	return slices.Sorted(maps.Keys(t.Files))
-}
+func (t *Tenant) Paths() []string { return slices.Clone(t.paths) }
 
 // Size returns the total size of all files in bytes.
 func (t *Tenant) Size() int64 {
@@ -135,7 +135,7 @@ func (t *Tenant) Size() int64 {
 // every metadata field of t still holds for the copy, which shares them.
 func (t *Tenant) Edit(seed int64, n int) (*Tenant, []string) {
 	var candidates []string
-	for _, p := range t.Paths() {
+	for _, p := range t.paths {
 		if t.Kinds[p] == Static && t.Crypto[p] == 0 {
 			candidates = append(candidates, p)
 		}
@@ -211,7 +211,7 @@ func (t *Tenant) writeTree(ctx context.Context, root string) error {
 		return err
 	}
 	made := map[string]bool{}
-	for _, p := range t.Paths() {
+	for _, p := range t.paths {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
