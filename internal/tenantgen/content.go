@@ -84,7 +84,7 @@ func (g *gen) realmBase(realm string) {
 			{"_id", m},
 			{"secretId", m},
 			{"description", g.sentence(4)},
-			{"aliases", arr{g.ph(g.pick(g.secrets))}},
+			{"aliases", arr{g.pick(g.secrets)}}, // mapped by name, not by placeholder
 		})
 	}
 }
@@ -577,7 +577,8 @@ func (g *gen) mapping(realm string, i, budget int) int {
 }
 
 func (g *gen) emailTemplate(_ string, i, _ int) int {
-	name := g.pick(words) + strings.ToUpper(g.pick(words)[:1]) + strconv.Itoa(i)
+	second := g.pick(words)
+	name := g.pick(words) + strings.ToUpper(second[:1]) + second[1:] + strconv.Itoa(i)
 	dir := "email-templates/" + name + "/"
 	g.add(dir+name+".json", Static, &obj{
 		{"_id", "emailTemplate/" + name},

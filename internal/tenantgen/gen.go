@@ -352,6 +352,8 @@ func (g *gen) chance(percent int) bool { return g.r.IntN(100) < percent }
 func (g *gen) uuid() string {
 	var b [36]byte
 	hi, lo := g.r.Uint64(), g.r.Uint64()
+	hi = hi&^(0xf<<12) | 4<<12 // version 4
+	lo = lo&^(3<<62) | 2<<62   // RFC 4122 variant
 	j := 0
 	for i := range 32 {
 		if i == 8 || i == 12 || i == 16 || i == 20 {

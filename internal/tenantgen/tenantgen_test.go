@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/envpromote/envpromote/internal/tenantgen"
@@ -541,6 +542,21 @@ func TestWriteDir_Refusals(t *testing.T) {
 	if entries, _ := os.ReadDir(full); len(entries) != 1 {
 		t.Errorf("refused write changed %s: %v", full, entries)
 	}
+}
+
+func TestTenant_ConcurrentUse(t *testing.T) {
+	ten := tenantgen.Generate(tenantgen.Options{Files: 300, Crypto: 2})
+	want, _ := ten.Edit(5, 20)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			next, _ := ten.Edit(5, 20)
+			if !sameFiles(next.Files, want.Files) || len(ten.Paths()) != len(ten.Files) || ten.Size() == 0 {
+				t.Error("concurrent Edit, Paths or Size disagree")
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func TestKind_String(t *testing.T) {
