@@ -62,9 +62,10 @@ func Run(ctx context.Context, checks []Check, in *Input) (*Result, error) {
 // and returns their findings sorted by location, with ignored ones apart.
 //
 // The error is nil when every check ran and nothing blocks. Otherwise it
-// aggregates (go-multierror) an error per check that could not run and, if
-// some finding blocks, an *Error carrying them all (errors.Is(err,
-// ErrFailed)). A failing check does not hide the others' findings: the
+// is an error per check that could not run and, if some finding blocks, an
+// *Error carrying them all (errors.Is(err, ErrFailed)); two or more are
+// aggregated in a *multierror.Error, which errors.Is and errors.As see
+// through. A failing check does not hide the others' findings: the
 // Result holds all that ran. Invalid input gives an error wrapping
 // ErrInvalidInput and a nil Result.
 func (r *Runner) Run(ctx context.Context, checks []Check, in *Input) (*Result, error) {
@@ -104,6 +105,9 @@ func (r *Runner) Run(ctx context.Context, checks []Check, in *Input) (*Result, e
 	slices.SortFunc(res.Ignored, compareFindings)
 	if err := res.Err(); err != nil {
 		merr = multierror.Append(merr, err)
+	}
+	if merr != nil && len(merr.Errors) == 1 {
+		return res, merr.Errors[0] // the error itself reads better than a list of one
 	}
 	return res, merr.ErrorOrNil()
 }

@@ -1,0 +1,155 @@
+package integrity
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/envpromote/envpromote/esv"
+	"github.com/envpromote/envpromote/internal/tenantgen"
+	"github.com/envpromote/envpromote/store"
+)
+
+func snapshotOf(t testing.TB, opts tenantgen.Options) *store.Snapshot {
+	t.Helper()
+	s, err := store.New(tenantgen.Generate(opts).Files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// distinct counts the distinct file scans and directory summaries s needs.
+func distinct(s *store.Snapshot) (files, dirs int) {
+	fk, dk := map[fileKey]bool{}, map[store.Hash]bool{}
+	var walk func(*store.Snapshot)
+	walk = func(d *store.Snapshot) {
+		dk[d.Hash()] = true
+		for _, e := range d.Entries() {
+			if e.Dir != nil {
+				walk(e.Dir)
+			} else {
+				fk[fileKey{e.Hash, isJSON(e.Name)}] = true
+			}
+		}
+	}
+	walk(s)
+	return len(fk), len(dk)
+}
+
+func (r *Runner) counts() (scans, walks int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.scans, r.walks
+}
+
+// TestRunner_CacheSkipsUnchangedSubtrees proves the cache: a run scans each
+// distinct file once; a re-run after one file changed scans that file and
+// summarises only the directories on its path; known snapshots cost nothing.
+func TestRunner_CacheSkipsUnchangedSubtrees(t *testing.T) {
+	ctx := context.Background()
+	snap := snapshotOf(t, tenantgen.Options{Seed: 5, Files: 600, MissingESVs: 1, Crypto: 1})
+	r := new(Runner)
+	run := func(s *store.Snapshot) *Result {
+		t.Helper()
+		res, _ := r.Run(ctx, Builtin(), &Input{Static: s, Operation: Promotion})
+		if res == nil {
+			t.Fatal("nil result")
+		}
+		return res
+	}
+	first := run(snap)
+	wantFiles, wantDirs := distinct(snap)
+	if s, w := r.counts(); s != wantFiles || w != wantDirs {
+		t.Fatalf("first run: %d scans, %d directory walks; want %d, %d", s, w, wantFiles, wantDirs)
+	}
+
+	run(snap)
+	if s, w := r.counts(); s != wantFiles || w != wantDirs {
+		t.Fatalf("same snapshot again: %d scans, %d walks; want no new work", s-wantFiles, w-wantDirs)
+	}
+
+	const p = "realms/alpha/journeys/Login/Login.json"
+	data, err := snap.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited, err := snap.With(p, append(data, '\n'))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(edited)
+	onPath := strings.Count(p, "/") + 1 // the root and each parent directory
+	if s, w := r.counts(); s != wantFiles+1 || w != wantDirs+onPath {
+		t.Fatalf("one file changed: %d scans, %d walks; want 1, %d", s-wantFiles, w-wantDirs, onPath)
+	}
+
+	if again := run(snap); len(again.Findings) != len(first.Findings) {
+		t.Fatalf("back to the first snapshot: %d findings, want %d", len(again.Findings), len(first.Findings))
+	}
+	if s, w := r.counts(); s != wantFiles+1 || w != wantDirs+onPath {
+		t.Fatalf("back to the first snapshot: new work (%d scans, %d walks)", s-wantFiles-1, w-wantDirs-onPath)
+	}
+}
+
+// TestRunner_CacheStaysBounded checks many unrelated snapshots through one
+// Runner: the cache never holds much more than the latest one needs.
+func TestRunner_CacheStaysBounded(t *testing.T) {
+	ctx := context.Background()
+	r := new(Runner)
+	for seed := range int64(12) {
+		snap := snapshotOf(t, tenantgen.Options{Seed: seed, Files: 700})
+		if _, err := r.Run(ctx, Builtin(), &Input{Static: snap, Operation: Rollback}); err != nil && !errors.Is(err, ErrFailed) {
+			t.Fatal(err)
+		}
+		files, dirs := distinct(snap)
+		r.mu.Lock()
+		size := len(r.files) + len(r.dirs)
+		r.mu.Unlock()
+		if limit := 2*(files+dirs) + pruneSlack; size > limit {
+			t.Fatalf("seed %d: cache holds %d entries, more than %d", seed, size, limit)
+		}
+		if seed == 11 {
+			before, _ := r.counts()
+			if _, err := r.Run(ctx, Builtin(), &Input{Static: snap, Operation: Rollback}); err != nil && !errors.Is(err, ErrFailed) {
+				t.Fatal(err)
+			}
+			if after, _ := r.counts(); after != before {
+				t.Errorf("pruning dropped the latest snapshot: %d rescans", after-before)
+			}
+		}
+	}
+}
+
+// TestRunner_CanceledScanCachesNothing cancels a scan and checks that the
+// next run does the whole scan and finds what a fresh run finds.
+func TestRunner_CanceledScanCachesNothing(t *testing.T) {
+	ten := tenantgen.Generate(tenantgen.Options{Seed: 9, Files: 600, MissingESVs: 2})
+	snap, err := store.New(ten.Files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	esvs := map[string]ESV{}
+	for n, typ := range ten.Vars {
+		esvs[n] = ESV{Type: esv.ExpressionType(typ)}
+	}
+	for n := range ten.Secrets {
+		esvs[n] = ESV{Secret: true, UseInPlaceholders: true}
+	}
+	in := &Input{Static: snap, Operation: Promotion, ESVs: esvs}
+	r := new(Runner)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res, err := r.Run(ctx, Builtin(), in)
+	if !errors.Is(err, context.Canceled) || len(res.Findings) != 0 {
+		t.Fatalf("canceled run: err = %v, %d findings; want context.Canceled and none", err, len(res.Findings))
+	}
+	if s, _ := r.counts(); s != 0 {
+		t.Fatalf("canceled run recorded %d scans", s)
+	}
+	res, err = r.Run(context.Background(), Builtin(), in)
+	if !errors.Is(err, ErrFailed) || len(res.MissingESVs()) != 2 {
+		t.Fatalf("after cancel: err = %v, missing %v; want 2 missing ESVs", err, res.MissingESVs())
+	}
+}
