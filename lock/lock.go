@@ -1,0 +1,212 @@
+package lock
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Errors returned by Locker implementations, always wrapped with context;
+// match them with errors.Is.
+var (
+	// ErrLocked: an environment of the requested set is held by another,
+	// unexpired lease. The error is a *LockedError naming that lease.
+	ErrLocked = errors.New("locked")
+	// ErrNotHeld: the lease is not (or no longer) the current holder of
+	// its environments: it was unlocked, it expired, or it was never granted.
+	ErrNotHeld = errors.New("lease not held")
+	// ErrInvalid: a lock request, environment name or lease breaks the rules
+	// of NewLease and ValidateEnvironment.
+	ErrInvalid = errors.New("invalid lock request")
+)
+
+// Limits on what a lease records, so every backend can store it.
+const (
+	MaxEnvironmentLen = 64   // bytes in an environment name
+	MaxOwnerLen       = 256  // bytes in an owner
+	MaxDescriptionLen = 1024 // bytes in a description
+)
+
+// Locker locks sets of environments. Implementations are safe for concurrent
+// use and pass locktest.Run.
+type Locker interface {
+	// Lock takes every environment in envs for owner, or none of them. When
+	// one is held by an unexpired lease it returns an error wrapping a
+	// *LockedError (ErrLocked) naming that lease, unless opts.Wait is set:
+	// then it retries until it succeeds or ctx ends. Bad input wraps ErrInvalid.
+	Lock(ctx context.Context, envs []string, owner string, opts Options) (Lease, error)
+	// Unlock releases lease. It returns an error wrapping ErrNotHeld when the
+	// lease is no longer current (already unlocked, expired, or replaced),
+	// and never releases a lease other than the one given.
+	Unlock(ctx context.Context, lease Lease) error
+	// State reports whether env is locked, and by which lease. An invalid
+	// name wraps ErrInvalid.
+	State(ctx context.Context, env string) (Status, error)
+	// Validate returns nil while lease holds all its environments and has
+	// not expired, else an error wrapping ErrNotHeld. Call it right before
+	// acting on the lease, and pass Lease.Token to whatever can fence.
+	Validate(ctx context.Context, lease Lease) error
+}
+
+// Options tune a Lock call. The zero value locks until unlocked and fails
+// at once if an environment is held.
+type Options struct {
+	// TTL bounds the lease: after it, the lease counts as free and any
+	// later lease may take its environments. 0 means until unlocked.
+	TTL time.Duration
+	// Description says why the environments are locked; it is shown to
+	// anyone who finds them locked.
+	Description string
+	// Wait makes Lock retry until the environments are free or the
+	// context ends, instead of returning ErrLocked.
+	Wait bool
+}
+
+// Lease is one grant of a set of environments to an owner.
+type Lease struct {
+	// ID names the lease (a random UUID), e.g. as a promotion id.
+	ID string `json:"id"`
+	// Envs are the locked environments, sorted and without duplicates.
+	Envs  []string `json:"environments"`
+	Owner string   `json:"owner"`
+	// Description is Options.Description.
+	Description string `json:"description,omitempty"`
+	// Token is the fencing token: greater than the token of every earlier
+	// lease on any of Envs, so a store that remembers the highest token it
+	// has seen can refuse writes from a lease that has been superseded.
+	Token    uint64    `json:"token"`
+	Acquired time.Time `json:"acquired"`
+	// Expires is when the lease counts as free; zero means never.
+	Expires time.Time `json:"expires,omitzero"`
+}
+
+// Expired reports whether the lease has run out at time now.
+func (l Lease) Expired(now time.Time) bool {
+	return !l.Expires.IsZero() && !now.Before(l.Expires)
+}
+
+// State is the lock state of one environment, as the AIC promotion API
+// names it.
+type State string
+
+// The states an environment can be in. Locking and Unlocking are seen only
+// with backends that take a set one environment at a time (gitlock), while
+// an acquisition or release is under way or was cut short by a crash.
+const (
+	StateUnlocked  State = "unlocked"
+	StateLocking   State = "locking"   // the lease holds some of its environments, not yet all
+	StateLocked    State = "locked"    // the lease holds all its environments
+	StateUnlocking State = "unlocking" // the lease has released some of its environments
+	StateError     State = "error"     // the backend's record is unreadable or inconsistent
+)
+
+// Status is what State reports about one environment.
+type Status struct {
+	State State
+	// Lease is the holder when State is locking, locked or unlocking, and
+	// zero otherwise.
+	Lease Lease
+	// Detail explains StateError.
+	Detail string
+}
+
+// LockedError is the error Lock returns when an environment is held. It
+// matches ErrLocked with errors.Is; use errors.As to read the holder.
+type LockedError struct {
+	Env    string // the first held environment found
+	Holder Lease  // the lease holding it
+}
+
+func (e *LockedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "environment %q is locked by %q (lease %s, token %d, since %s",
+		e.Env, e.Holder.Owner, e.Holder.ID, e.Holder.Token, e.Holder.Acquired.UTC().Format(time.RFC3339))
+	if !e.Holder.Expires.IsZero() {
+		fmt.Fprintf(&b, ", until %s", e.Holder.Expires.UTC().Format(time.RFC3339))
+	}
+	if e.Holder.Description != "" {
+		fmt.Fprintf(&b, ", %q", e.Holder.Description)
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrLocked) true.
+func (e *LockedError) Is(target error) bool { return target == ErrLocked }
+
+// NewLease validates a lock request and returns the lease granting it at
+// time now, with a fresh ID and sorted, de-duplicated Envs; the backend sets
+// Token. Errors wrap ErrInvalid and say what is allowed: envs must be
+// non-empty and each pass ValidateEnvironment; owner must be 1 to
+// MaxOwnerLen bytes of printable UTF-8; the description at most
+// MaxDescriptionLen bytes of UTF-8; the TTL not negative.
+func NewLease(envs []string, owner string, opts Options, now time.Time) (Lease, error) {
+	if len(envs) == 0 {
+		return Lease{}, fmt.Errorf("%w: no environments given (need at least one)", ErrInvalid)
+	}
+	for _, env := range envs {
+		if err := ValidateEnvironment(env); err != nil {
+			return Lease{}, err
+		}
+	}
+	if owner == "" {
+		return Lease{}, fmt.Errorf("%w: owner is empty (need who holds the lock)", ErrInvalid)
+	}
+	if err := printable("owner", owner, MaxOwnerLen); err != nil {
+		return Lease{}, err
+	}
+	if len(opts.Description) > MaxDescriptionLen || !utf8.ValidString(opts.Description) {
+		return Lease{}, fmt.Errorf("%w: description must be at most %d bytes of UTF-8", ErrInvalid, MaxDescriptionLen)
+	}
+	if opts.TTL < 0 {
+		return Lease{}, fmt.Errorf("%w: TTL %v is negative (use 0 to hold until unlocked)", ErrInvalid, opts.TTL)
+	}
+	sorted := slices.Clone(envs)
+	slices.Sort(sorted)
+	l := Lease{
+		ID:          newID(),
+		Envs:        slices.Compact(sorted),
+		Owner:       owner,
+		Description: opts.Description,
+		Acquired:    now,
+	}
+	if opts.TTL > 0 {
+		l.Expires = now.Add(opts.TTL)
+	}
+	return l, nil
+}
+
+// ValidateEnvironment reports whether env can name a locked environment:
+// 1 to MaxEnvironmentLen bytes of printable UTF-8 (no control characters).
+// Errors wrap ErrInvalid.
+func ValidateEnvironment(env string) error {
+	if env == "" {
+		return fmt.Errorf("%w: environment name is empty", ErrInvalid)
+	}
+	return printable("environment name", env, MaxEnvironmentLen)
+}
+
+func printable(what, s string, maxLen int) error {
+	if len(s) > maxLen {
+		return fmt.Errorf("%w: %s is %d bytes (at most %d allowed)", ErrInvalid, what, len(s), maxLen)
+	}
+	if !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl) {
+		return fmt.Errorf("%w: %s %q must be printable UTF-8 without control characters", ErrInvalid, what, s)
+	}
+	return nil
+}
+
+// newID returns a random (version 4) UUID, the shape of AIC promotion ids.
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:]) // never fails: crypto/rand crashes the program instead
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}

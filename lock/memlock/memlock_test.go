@@ -1,0 +1,16 @@
+package memlock_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/envpromote/envpromote/lock"
+	"github.com/envpromote/envpromote/lock/locktest"
+	"github.com/envpromote/envpromote/lock/memlock"
+)
+
+func TestConformance(t *testing.T) {
+	locktest.Run(t, func(_ *testing.T, now func() time.Time) lock.Locker {
+		return memlock.New(memlock.Options{Now: now})
+	})
+}
