@@ -147,7 +147,7 @@ func (t *Tenant) Edit(seed int64, n int) (*Tenant, []string) {
 	c.Files = maps.Clone(t.Files)
 	var changed []string
 	for _, p := range candidates {
-		if len(changed) == n {
+		if len(changed) >= n {
 			break
 		}
 		if b, ok := editFile(p, t.Files[p], seed); ok {

@@ -442,12 +442,13 @@ func TestEdit(t *testing.T) {
 	tests := []struct {
 		name string
 		n    int
-	}{{"none", 0}, {"one", 1}, {"many", 100}}
+	}{{"none", 0}, {"negative is none", -3}, {"one", 1}, {"many", 100}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			want := max(tt.n, 0)
 			next, changed := orig.Edit(9, tt.n)
-			if len(changed) != tt.n || !slices.IsSorted(changed) {
-				t.Fatalf("changed %d paths (sorted %v), want %d", len(changed), slices.IsSorted(changed), tt.n)
+			if len(changed) != want || !slices.IsSorted(changed) {
+				t.Fatalf("changed %d paths (sorted %v), want %d", len(changed), slices.IsSorted(changed), want)
 			}
 			var differ []string
 			for p, b := range next.Files {
@@ -474,7 +475,7 @@ func TestEdit(t *testing.T) {
 			if !slices.Equal(changed, changedAgain) || !sameFiles(next.Files, again.Files) {
 				t.Error("Edit is not deterministic")
 			}
-			if _, twice := next.Edit(10, tt.n); len(twice) != tt.n {
+			if _, twice := next.Edit(10, tt.n); len(twice) != want {
 				t.Errorf("editing the edited tenant changed %d files", len(twice))
 			}
 		})
