@@ -1,0 +1,504 @@
+package promotion
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/envpromote/envpromote/environment"
+	"github.com/envpromote/envpromote/integrity"
+	"github.com/envpromote/envpromote/lock"
+	"github.com/envpromote/envpromote/store"
+)
+
+// Type is the kind of a change to an environment's configuration, recorded
+// as the "type" metadata of its commit.
+type Type string
+
+// The types. Promotions and rollbacks have reports; edits and reverts do
+// not.
+const (
+	TypePromotion Type = "promotion"
+	TypeRollback  Type = "rollback"
+	TypeEdit      Type = "edit"
+	TypeRevert    Type = "revert"
+)
+
+// Commit metadata keys the Promoter writes.
+const (
+	MetaType        = "type"        // a Type
+	MetaPromotionID = "promotionId" // the lease id of the promotion or rollback
+	MetaReportID    = "reportId"    // the report's id
+	MetaSource      = "source"      // the revision the static config came from
+	MetaLower       = "lower"       // the lower environment of a promotion
+	MetaReport      = "report"      // the report header, compact JSON
+)
+
+// Config configures a Promoter. Group, Repo, Locker and ESVs are required;
+// every other field has a useful zero value.
+type Config struct {
+	// Group is the chain of environments promoted along. Each member's id
+	// names its branch in Repo, so it must pass store.ValidateBranch
+	// (environment ids, which are UUIDs, do), and its lock in Locker.
+	Group environment.Group
+	// Repo holds each environment's configuration on the branch named by
+	// its id, and dry-run reports on the branch "reports/<id>".
+	Repo store.Repo
+	// Locker locks promotion pairs; use the same one for ESVGuard.
+	Locker lock.Locker
+	// ESVs tells the integrity checks which ESVs the upper environment
+	// defines (see ESVService).
+	ESVs ESVs
+	// Layout tells static config from dynamic and names report items; nil
+	// means DefaultLayout.
+	Layout Layout
+	// Checks run before every promotion and rollback; nil means
+	// integrity.Builtin().
+	Checks []integrity.Check
+	// Clock returns the current time; nil means time.Now.
+	Clock func() time.Time
+	// Logger receives a record per operation; nil discards them.
+	Logger *slog.Logger
+	// Observer, if set, is called synchronously for every step of every
+	// operation (see Event). It must not block or call back into the
+	// Promoter.
+	Observer func(Event)
+	// LockTTL bounds the leases Lock takes; 0 means they last until
+	// unlocked, as AIC's locks do. A lease that expires mid-promotion cannot
+	// commit.
+	LockTTL time.Duration
+}
+
+// Event is one step of an operation, for Config.Observer.
+type Event struct {
+	Time time.Time
+	// Op is "lock", "unlock", or a Type.
+	Op           string
+	Lower, Upper string // Upper is the environment changed; Lower is empty for edits
+	PromotionID  string
+	Status       Status // RUNNING, COMPLETE or ERROR
+	Message      string
+	Err          error // set when Status is ERROR
+}
+
+// Promoter runs promotions, rollbacks and reverts along one promotion group.
+// It is safe for concurrent use, also by several Promoters (in several
+// processes) sharing the Repo and Locker: the lock admits one promotion per
+// group and every commit is a compare-and-set.
+type Promoter struct {
+	group    environment.Group
+	repo     store.Repo
+	locker   lock.Locker
+	esvs     ESVs
+	layout   Layout
+	checks   []integrity.Check
+	runner   integrity.Runner // caches scans across runs
+	now      func() time.Time
+	logger   *slog.Logger
+	observer func(Event)
+	ttl      time.Duration
+	groupKey string
+
+	mu       sync.Mutex
+	progress map[string]Progress        // by upper environment
+	running  map[string]bool            // upper environments with an operation under way
+	reports  map[store.Revision]*Report // reports derived from commits
+	byID     map[string]store.Revision  // report id → commit, for derived reports
+}
+
+// New validates cfg and returns a Promoter. Errors wrap ErrInvalidConfig
+// and name the field at fault.
+func New(cfg Config) (*Promoter, error) {
+	bad := func(format string, args ...any) (*Promoter, error) {
+		return nil, fmt.Errorf("%w: %s", ErrInvalidConfig, fmt.Sprintf(format, args...))
+	}
+	if err := cfg.Group.Validate(); err != nil {
+		return bad("Group: %v", err)
+	}
+	for _, m := range cfg.Group.Members {
+		if err := store.ValidateBranch(m.ID); err != nil {
+			return bad("Group member %s cannot name a config branch: %v", m.ID, err)
+		}
+		if err := lock.ValidateEnvironment(m.ID); err != nil {
+			return bad("Group member %s cannot be locked: %v", m.ID, err)
+		}
+	}
+	switch {
+	case cfg.Repo == nil:
+		return bad("Repo is nil (use memstore.New or gitstore.Init)")
+	case cfg.Locker == nil:
+		return bad("Locker is nil (use memlock.New or gitlock.New)")
+	case cfg.ESVs == nil:
+		return bad("ESVs is nil (use ESVService)")
+	case cfg.LockTTL < 0:
+		return bad("LockTTL is %v; it must be 0 (until unlocked) or positive", cfg.LockTTL)
+	case slices.Contains(cfg.Checks, nil):
+		return bad("Checks holds a nil check")
+	}
+	p := &Promoter{
+		group:    cfg.Group,
+		repo:     cfg.Repo,
+		locker:   cfg.Locker,
+		esvs:     cfg.ESVs,
+		layout:   cfg.Layout,
+		checks:   cfg.Checks,
+		now:      cfg.Clock,
+		logger:   cfg.Logger,
+		observer: cfg.Observer,
+		ttl:      cfg.LockTTL,
+		groupKey: groupKey(cfg.Group.Name),
+		progress: map[string]Progress{},
+		running:  map[string]bool{},
+		reports:  map[store.Revision]*Report{},
+		byID:     map[string]store.Revision{},
+	}
+	p.group.Members = slices.Clone(cfg.Group.Members)
+	if p.layout == nil {
+		p.layout = DefaultLayout{}
+	}
+	if p.checks == nil {
+		p.checks = integrity.Builtin()
+	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	if p.logger == nil {
+		p.logger = slog.New(slog.DiscardHandler)
+	}
+	return p, nil
+}
+
+// groupKey is the lock every promotion of the group takes besides its two
+// environments, so only one runs per group. Long names are hashed to fit
+// lock.MaxEnvironmentLen.
+func groupKey(name string) string {
+	if k := "group:" + name; lock.ValidateEnvironment(k) == nil {
+		return k
+	}
+	sum := sha256.Sum256([]byte(name))
+	return "group:" + hex.EncodeToString(sum[:16])
+}
+
+// Group returns the group the Promoter works on.
+func (p *Promoter) Group() environment.Group {
+	g := p.group
+	g.Members = slices.Clone(g.Members)
+	return g
+}
+
+// pair resolves an empty lower to the member before upper and checks that
+// lower→upper is an adjacent pair (environment.ErrInvalidPair).
+func (p *Promoter) pair(lower, upper string) (string, string, error) {
+	if lower == "" {
+		i := slices.IndexFunc(p.group.Members, func(m environment.Member) bool { return m.ID == upper })
+		if i <= 0 {
+			return "", "", fmt.Errorf("%w: %s is not an upper environment of group %q", environment.ErrInvalidPair, upper, p.group.Name)
+		}
+		lower = p.group.Members[i-1].ID
+	}
+	if err := p.group.Pair(lower, upper); err != nil {
+		return "", "", err
+	}
+	return lower, upper, nil
+}
+
+func (p *Promoter) member(env string) error {
+	if slices.ContainsFunc(p.group.Members, func(m environment.Member) bool { return m.ID == env }) {
+		return nil
+	}
+	return fmt.Errorf("%w: environment %s is not a member of group %q", environment.ErrNotFound, env, p.group.Name)
+}
+
+// Lock locks lower and upper for a promotion or rollback by owner, together
+// with the group, so no other promotion of the group can start. lower may be
+// empty: the member before upper. The lease's ID is the promotion id.
+//
+// Errors wrap environment.ErrInvalidPair for a pair that is not adjacent,
+// lock.ErrLocked (a *lock.LockedError naming the holder) when another lease
+// holds any of them, or lock.ErrInvalid for a bad owner.
+func (p *Promoter) Lock(ctx context.Context, lower, upper, owner string) (lock.Lease, error) {
+	lower, upper, err := p.pair(lower, upper)
+	if err != nil {
+		return lock.Lease{}, fmt.Errorf("lock: %w", err)
+	}
+	lease, err := p.locker.Lock(ctx, []string{lower, upper, p.groupKey}, owner, lock.Options{
+		TTL:         p.ttl,
+		Description: fmt.Sprintf("promotion %s → %s in group %s", lower, upper, p.group.Name),
+	})
+	if err != nil {
+		return lock.Lease{}, fmt.Errorf("lock %s → %s: %w", lower, upper, err)
+	}
+	p.emit(Event{Op: "lock", Lower: lower, Upper: upper, PromotionID: lease.ID, Status: StatusComplete, Message: "locked by " + owner})
+	return lease, nil
+}
+
+// Unlock releases the promotion lock with id promotionID on lower and
+// upper (lower may be empty: the member before upper).
+//
+// Errors wrap environment.ErrInvalidPair, ErrNotLocked when the pair is not
+// locked by that promotion, or lock.ErrNotHeld when the lease ran out.
+func (p *Promoter) Unlock(ctx context.Context, lower, upper, promotionID string) error {
+	lower, upper, err := p.pair(lower, upper)
+	if err != nil {
+		return fmt.Errorf("unlock: %w", err)
+	}
+	st, err := p.locker.State(ctx, upper)
+	if err != nil {
+		return fmt.Errorf("unlock %s → %s: %w", lower, upper, err)
+	}
+	if st.State == lock.StateUnlocked || st.Lease.ID != promotionID || !p.covers(st.Lease, lower, upper) {
+		return fmt.Errorf("unlock %s → %s: %w: %s", lower, upper, ErrNotLocked, describeLock(upper, st, promotionID))
+	}
+	if err := p.locker.Unlock(ctx, st.Lease); err != nil {
+		return fmt.Errorf("unlock %s → %s: %w", lower, upper, err)
+	}
+	p.emit(Event{Op: "unlock", Lower: lower, Upper: upper, PromotionID: promotionID, Status: StatusComplete, Message: "unlocked"})
+	return nil
+}
+
+// covers reports whether lease is a promotion lease of this group on lower
+// and upper.
+func (p *Promoter) covers(l lock.Lease, lower, upper string) bool {
+	return slices.Contains(l.Envs, lower) && slices.Contains(l.Envs, upper) && slices.Contains(l.Envs, p.groupKey)
+}
+
+func describeLock(env string, st lock.Status, want string) string {
+	switch {
+	case st.State == lock.StateUnlocked:
+		return env + " is unlocked"
+	case st.State == lock.StateError:
+		return fmt.Sprintf("the lock of %s is in error: %s", env, st.Detail)
+	case want != "" && st.Lease.ID != want:
+		return fmt.Sprintf("%s is %s by promotion %s of %q, not %s", env, st.State, st.Lease.ID, st.Lease.Owner, want)
+	}
+	return fmt.Sprintf("%s is %s by promotion %s of %q (%s)", env, st.State, st.Lease.ID, st.Lease.Owner, st.Lease.Description)
+}
+
+// LockState is the lock state of a pair, in the AIC lock/state shape.
+type LockState struct {
+	// Result is the pair's state: unlocked, locking, locked, unlocking,
+	// or error when the two environments disagree or a lock is unreadable.
+	Result      lock.State `json:"result"`
+	PromotionID string     `json:"promotionId,omitempty"`
+	Description string     `json:"description,omitempty"`
+	Lower       EnvLock    `json:"lowerEnv"`
+	Upper       EnvLock    `json:"upperEnv"`
+	// Lease is the lease holding the pair, when Result is locked.
+	Lease lock.Lease `json:"-"`
+}
+
+// EnvLock is one environment's side of a LockState.
+type EnvLock struct {
+	ID          string     `json:"-"`
+	PromotionID string     `json:"promotionId,omitempty"`
+	State       lock.State `json:"state"`
+}
+
+// LockState reports whether lower and upper are locked for a promotion, and
+// by which lease. lower may be empty: the member before upper. Errors wrap
+// environment.ErrInvalidPair or the Locker's errors.
+func (p *Promoter) LockState(ctx context.Context, lower, upper string) (LockState, error) {
+	lower, upper, err := p.pair(lower, upper)
+	if err != nil {
+		return LockState{}, fmt.Errorf("lock state: %w", err)
+	}
+	var sts [2]lock.Status
+	for i, env := range []string{lower, upper} {
+		if sts[i], err = p.locker.State(ctx, env); err != nil {
+			return LockState{}, fmt.Errorf("lock state of %s: %w", env, err)
+		}
+	}
+	ls := LockState{
+		Lower: EnvLock{ID: lower, PromotionID: sts[0].Lease.ID, State: sts[0].State},
+		Upper: EnvLock{ID: upper, PromotionID: sts[1].Lease.ID, State: sts[1].State},
+	}
+	lo, up := sts[0], sts[1]
+	switch {
+	case lo.State == lock.StateError || up.State == lock.StateError:
+		ls.Result = lock.StateError
+		ls.Description = strings.TrimSpace(lo.Detail + " " + up.Detail)
+	case lo.State == lock.StateUnlocked && up.State == lock.StateUnlocked:
+		ls.Result = lock.StateUnlocked
+	case lo.Lease.ID == up.Lease.ID && lo.State == up.State && p.covers(up.Lease, lower, upper):
+		ls.Result, ls.PromotionID, ls.Description = up.State, up.Lease.ID, up.Lease.Description
+		if ls.Result == lock.StateLocked {
+			ls.Lease = up.Lease
+		}
+	default:
+		ls.Result = lock.StateError
+		ls.Description = describeLock(lower, lo, "") + "; " + describeLock(upper, up, "")
+	}
+	return ls, nil
+}
+
+// currentLease returns the lease holding lower and upper for this group,
+// or an error wrapping ErrNotLocked.
+func (p *Promoter) currentLease(ctx context.Context, lower, upper string) (lock.Lease, error) {
+	st, err := p.locker.State(ctx, upper)
+	if err != nil {
+		return lock.Lease{}, err
+	}
+	if st.State != lock.StateLocked || !p.covers(st.Lease, lower, upper) {
+		return lock.Lease{}, fmt.Errorf("%w: %s", ErrNotLocked, describeLock(upper, st, ""))
+	}
+	return st.Lease, nil
+}
+
+// head returns env's newest commit and snapshot; a zero Commit and the
+// empty snapshot when env has no history.
+func (p *Promoter) head(ctx context.Context, env string) (store.Commit, *store.Snapshot, error) {
+	c, err := p.repo.Head(ctx, env)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Commit{}, nil, ctx.Err()
+	}
+	if err != nil {
+		return store.Commit{}, nil, err
+	}
+	snap, err := p.repo.Snapshot(ctx, c.Revision)
+	return c, snap, err
+}
+
+// snapshot returns the tree at rev; the empty snapshot for the zero rev.
+func (p *Promoter) snapshot(ctx context.Context, rev store.Revision) (*store.Snapshot, error) {
+	if rev == "" {
+		return nil, nil
+	}
+	return p.repo.Snapshot(ctx, rev)
+}
+
+// Edit changes env's configuration through edit, which gets a Builder on
+// the current head, and records the result as one commit of type edit.
+// An edit that changes nothing commits nothing and returns the head.
+//
+// Errors wrap environment.ErrNotFound when env is not in the group,
+// lock.ErrLocked while env is locked for a promotion, the error edit
+// returns, or store.ErrConflict when env changed meanwhile (edit again).
+func (p *Promoter) Edit(ctx context.Context, env string, edit func(*store.Builder) error, info store.CommitInfo) (store.Commit, error) {
+	if err := p.member(env); err != nil {
+		return store.Commit{}, fmt.Errorf("edit: %w", err)
+	}
+	if err := unlocked(ctx, p.locker, env); err != nil {
+		return store.Commit{}, fmt.Errorf("edit %s: %w", env, err)
+	}
+	head, snap, err := p.head(ctx, env)
+	if err != nil {
+		return store.Commit{}, fmt.Errorf("edit %s: %w", env, err)
+	}
+	b := store.NewBuilder(snap)
+	if err := edit(b); err != nil {
+		return store.Commit{}, fmt.Errorf("edit %s: %w", env, err)
+	}
+	next := b.Snapshot()
+	if head.Revision != "" && next.Equal(snap) {
+		return head, nil
+	}
+	info.Metadata = withMeta(info.Metadata, map[string]string{MetaType: string(TypeEdit)})
+	if info.Time.IsZero() {
+		info.Time = p.now()
+	}
+	c, err := p.repo.Commit(ctx, env, head.Revision, next, info)
+	if err != nil {
+		return store.Commit{}, fmt.Errorf("edit %s: %w", env, err)
+	}
+	p.emit(Event{Op: string(TypeEdit), Upper: env, Status: StatusComplete, Message: "edited: " + c.Message})
+	return c, nil
+}
+
+// withMeta returns a copy of base with add set.
+func withMeta(base, add map[string]string) map[string]string {
+	m := maps.Clone(base)
+	if m == nil {
+		m = map[string]string{}
+	}
+	maps.Copy(m, add)
+	return m
+}
+
+// RevertDevelopment restores the static configuration of env, the group's
+// development environment, to what it was at its latest commit made before
+// the time before, as a new commit of type revert. Dynamic config is kept as
+// it is now, and history is never rewritten.
+//
+// Errors wrap ErrNotDevelopment for any other environment, lock.ErrLocked
+// while env is locked, ErrNoHistory when no commit is that old, or
+// store.ErrConflict when env changed meanwhile.
+func (p *Promoter) RevertDevelopment(ctx context.Context, env string, before time.Time) (store.Commit, error) {
+	if p.group.Members[0].ID != env {
+		return store.Commit{}, fmt.Errorf("revert %s: %w: the development environment of group %q is %s", env, ErrNotDevelopment, p.group.Name, p.group.Members[0].ID)
+	}
+	if err := unlocked(ctx, p.locker, env); err != nil {
+		return store.Commit{}, fmt.Errorf("revert %s: %w", env, err)
+	}
+	head, snap, err := p.head(ctx, env)
+	if err != nil {
+		return store.Commit{}, fmt.Errorf("revert %s: %w", env, err)
+	}
+	log, err := p.history(ctx, env)
+	if err != nil {
+		return store.Commit{}, fmt.Errorf("revert %s: %w", env, err)
+	}
+	i := slices.IndexFunc(log, func(c store.Commit) bool { return c.Time.Before(before) })
+	if i < 0 {
+		return store.Commit{}, fmt.Errorf("revert %s: %w: no commit before %s", env, ErrNoHistory, before.UTC().Format(time.RFC3339))
+	}
+	point := log[i]
+	old, err := p.repo.Snapshot(ctx, point.Revision)
+	if err != nil {
+		return store.Commit{}, fmt.Errorf("revert %s: %w", env, err)
+	}
+	target, _, err := mergeStatic(p.layout, snap, old)
+	if err != nil {
+		return store.Commit{}, fmt.Errorf("revert %s: %w", env, err)
+	}
+	c, err := p.repo.Commit(ctx, env, head.Revision, target, store.CommitInfo{
+		Author:   "envpromote",
+		Time:     p.now(),
+		Message:  fmt.Sprintf("Revert static config to %s (%s)", point.Revision, point.Time.UTC().Format(time.RFC3339)),
+		Metadata: map[string]string{MetaType: string(TypeRevert), MetaSource: string(point.Revision)},
+	})
+	if err != nil {
+		return store.Commit{}, fmt.Errorf("revert %s: %w", env, err)
+	}
+	p.emit(Event{Op: string(TypeRevert), Upper: env, Status: StatusComplete, Message: c.Message})
+	return c, nil
+}
+
+// log returns env's whole history, newest first; none if env has none.
+func (p *Promoter) history(ctx context.Context, env string) ([]store.Commit, error) {
+	log, err := p.repo.Log(ctx, env, store.LogOptions{})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ctx.Err()
+	}
+	return log, err
+}
+
+func (p *Promoter) emit(e Event) {
+	e.Time = p.now()
+	level := slog.LevelInfo
+	if e.Status == StatusError {
+		level = slog.LevelWarn
+	}
+	p.logger.Log(context.Background(), level, e.Message, "op", e.Op, "lower", e.Lower, "upper", e.Upper, "promotionId", e.PromotionID, "status", e.Status)
+	if p.observer != nil {
+		p.observer(e)
+	}
+}
+
+// newID returns a random UUID (version 4).
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}

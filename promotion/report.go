@@ -1,0 +1,372 @@
+package promotion
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/envpromote/envpromote/store"
+)
+
+// Report says what a promotion or rollback changed (or, for a dry run or a
+// provisional report, would change), in the shape of AIC's promotionReport.
+//
+// The report of a promotion or rollback is derived from its commit (the
+// commit's metadata and its diff against its parent), so the commit and its
+// report exist together or not at all. Dry-run reports are stored as files
+// on the branch "reports/<upper>".
+type Report struct {
+	ReportID    string    `json:"reportId"`
+	ReportName  string    `json:"reportName,omitempty"`
+	PromotionID string    `json:"promotionId,omitempty"`
+	CreatedDate time.Time `json:"createdDate"`
+	DryRun      bool      `json:"dryRun"`
+	Type        Type      `json:"type"`
+	Promoter    string    `json:"promoter,omitempty"`
+	Description string    `json:"promotionDescription,omitempty"`
+	// TicketReference is the request's zendeskTicketReference.
+	TicketReference string `json:"ticketReference,omitempty"`
+	// MissingESVs is set on dry runs a missing ESV would block.
+	MissingESVs []string `json:"missingESVs,omitempty"`
+	// EncryptedSecrets lists, on dry runs, the encrypted secrets that would
+	// block the promotion, by location.
+	EncryptedSecrets []string `json:"encryptedSecrets,omitempty"`
+	// PreviouslyIgnoredEncryptedSecrets lists, by location, the encrypted
+	// secrets the request chose to ignore.
+	PreviouslyIgnoredEncryptedSecrets []string `json:"previouslyIgnoredEncryptedSecrets,omitempty"`
+	Changes                           Changes  `json:"report"`
+
+	Lower string `json:"lowerEnvironment,omitempty"`
+	Upper string `json:"upperEnvironment"`
+	// Revision is the commit of a promotion or rollback; empty for dry runs
+	// and provisional reports.
+	Revision store.Revision `json:"revision,omitempty"`
+	// Source is the revision the static config came from.
+	Source store.Revision `json:"sourceRevision,omitempty"`
+}
+
+// Meta returns the report's entry in a list of reports.
+func (r *Report) Meta() ReportMeta {
+	return ReportMeta{ReportID: r.ReportID, PromotionID: r.PromotionID, CreatedDate: r.CreatedDate, DryRun: r.DryRun, Type: r.Type, Promoter: r.Promoter}
+}
+
+// ReportMeta is one entry of Reports, in the shape of AIC's
+// promotionReportMeta.
+type ReportMeta struct {
+	ReportID    string    `json:"reportId"`
+	PromotionID string    `json:"promotionId,omitempty"`
+	CreatedDate time.Time `json:"createdDate"`
+	DryRun      bool      `json:"dryRun"`
+	Type        Type      `json:"type"`
+	Promoter    string    `json:"promoter,omitempty"`
+}
+
+// Changes groups a report's changes by product and config item. Items of
+// products other than AM go under IDMConfig.
+type Changes struct {
+	AMConfig  []ItemChanges `json:"AMConfig,omitempty"`
+	IDMConfig []ItemChanges `json:"IDMConfig,omitempty"`
+}
+
+// Len returns the number of items changed.
+func (c Changes) Len() int {
+	n := 0
+	for _, ic := range slices.Concat(c.AMConfig, c.IDMConfig) {
+		n += len(ic.ConfigChange.Added) + len(ic.ConfigChange.Deleted) + len(ic.ConfigChange.Modified)
+	}
+	return n
+}
+
+// ItemChanges is the changes to one config item, such as
+// "Authentication > Journeys".
+type ItemChanges struct {
+	ConfigItem   string       `json:"configItem"`
+	ConfigChange ConfigChange `json:"configChange"`
+}
+
+// ConfigChange lists the entries of a config item added, deleted and
+// modified, each sorted by realm and name.
+type ConfigChange struct {
+	Added    []Entry `json:"added,omitempty"`
+	Deleted  []Entry `json:"deleted,omitempty"`
+	Modified []Entry `json:"modified,omitempty"`
+}
+
+// Entry names one changed entry of a config item (AIC's promotionCIMeta).
+type Entry struct {
+	Name  string `json:"name,omitempty"`
+	Realm string `json:"realm,omitempty"`
+	UID   string `json:"uid,omitempty"`
+}
+
+// describe groups the changes from before to after by the layout's items.
+// Several files of one item (a journey and its nodes) make one entry: it is
+// added or deleted with the item's own file, and modified otherwise.
+func describe(layout Layout, before, after *store.Snapshot) Changes {
+	type key struct {
+		prod              Product
+		item, realm, name string
+	}
+	type acc struct {
+		uid   string
+		op    store.Op
+		whole bool // the item's own file changed
+	}
+	found := map[key]*acc{}
+	for _, c := range store.Diff(before, after) {
+		from := after
+		if c.Op == store.Deleted {
+			from = before
+		}
+		data, _ := from.ReadFile(c.Path) // the path is in from: Diff listed it
+		it := layout.Describe(c.Path, data)
+		if it.Product != AM {
+			it.Product = IDM
+		}
+		k := key{it.Product, it.ConfigItem, it.Realm, it.Name}
+		a := found[k]
+		if a == nil {
+			a = &acc{op: store.Modified}
+			found[k] = a
+		}
+		a.uid = cmp.Or(a.uid, it.UID)
+		if !it.Part && !a.whole {
+			a.op, a.whole = c.Op, true
+		}
+	}
+	keys := make([]key, 0, len(found))
+	for k := range found {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.prod, b.prod), cmp.Compare(a.item, b.item), cmp.Compare(a.realm, b.realm), cmp.Compare(a.name, b.name))
+	})
+	var out Changes
+	for _, k := range keys {
+		list := &out.IDMConfig
+		if k.prod == AM {
+			list = &out.AMConfig
+		}
+		if n := len(*list); n == 0 || (*list)[n-1].ConfigItem != k.item {
+			*list = append(*list, ItemChanges{ConfigItem: k.item})
+		}
+		cc := &(*list)[len(*list)-1].ConfigChange
+		a := found[k]
+		e := Entry{Name: k.name, Realm: k.realm, UID: a.uid}
+		switch a.op {
+		case store.Added:
+			cc.Added = append(cc.Added, e)
+		case store.Deleted:
+			cc.Deleted = append(cc.Deleted, e)
+		default:
+			cc.Modified = append(cc.Modified, e)
+		}
+	}
+	return out
+}
+
+// buildReport makes the report of pl from its before and after trees.
+func (p *Promoter) buildReport(pl *plan, id, promotionID string, created time.Time, h header, before, after *store.Snapshot) *Report {
+	r := &Report{
+		ReportID:                          id,
+		PromotionID:                       promotionID,
+		CreatedDate:                       created.UTC().Truncate(time.Second),
+		Type:                              pl.typ,
+		Promoter:                          h.Promoter,
+		Description:                       h.Description,
+		TicketReference:                   h.Ticket,
+		MissingESVs:                       h.MissingESVs,
+		PreviouslyIgnoredEncryptedSecrets: h.IgnoredSecrets,
+		Changes:                           describe(p.layout, before, after),
+		Upper:                             pl.upper,
+		Source:                            pl.source,
+	}
+	if pl.typ == TypePromotion {
+		r.Lower = pl.lower
+	}
+	return r
+}
+
+// fromCommit derives the report of a promotion or rollback commit c of
+// upper, caching it by revision.
+func (p *Promoter) fromCommit(ctx context.Context, upper string, c store.Commit) (*Report, error) {
+	p.mu.Lock()
+	r := p.reports[c.Revision]
+	p.mu.Unlock()
+	if r != nil {
+		return r, nil
+	}
+	var h header
+	if err := json.Unmarshal([]byte(c.Metadata[MetaReport]), &h); err != nil {
+		return nil, fmt.Errorf("report header of commit %s: %w", c.Revision, err)
+	}
+	before, err := p.snapshot(ctx, c.Parent)
+	if err != nil {
+		return nil, err
+	}
+	after, err := p.repo.Snapshot(ctx, c.Revision)
+	if err != nil {
+		return nil, err
+	}
+	pl := &plan{typ: Type(c.Metadata[MetaType]), lower: c.Metadata[MetaLower], upper: upper, source: store.Revision(c.Metadata[MetaSource])}
+	r = p.buildReport(pl, c.Metadata[MetaReportID], c.Metadata[MetaPromotionID], c.Time, h, before, after)
+	r.Revision = c.Revision
+	r.ReportName = reportName(r)
+	p.cache(r)
+	return r, nil
+}
+
+func (p *Promoter) cache(r *Report) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.reports[r.Revision] = r
+	p.byID[r.ReportID] = r.Revision
+}
+
+// reportsBranch is where upper's dry-run reports are kept.
+func reportsBranch(upper string) string { return "reports/" + upper }
+
+// saveDryRun stores r as a file of upper's reports branch, retrying when
+// another report was stored meanwhile.
+func (p *Promoter) saveDryRun(ctx context.Context, r *Report) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	branch := reportsBranch(r.Upper)
+	for {
+		head, snap, err := p.head(ctx, branch)
+		if err != nil {
+			return fmt.Errorf("store dry-run report: %w", err)
+		}
+		next, err := snap.With(r.ReportID+".json", data)
+		if err != nil {
+			return err
+		}
+		_, err = p.repo.Commit(ctx, branch, head.Revision, next, store.CommitInfo{
+			Author:   cmp.Or(r.Promoter, "envpromote"),
+			Time:     r.CreatedDate,
+			Message:  "Dry-run report " + r.ReportName,
+			Metadata: map[string]string{MetaReportID: r.ReportID, MetaPromotionID: r.PromotionID},
+		})
+		if !errors.Is(err, store.ErrConflict) {
+			if err != nil {
+				return fmt.Errorf("store dry-run report: %w", err)
+			}
+			return nil
+		}
+	}
+}
+
+// Report returns the report with id, of a promotion, rollback or dry run
+// into any environment of the group. Errors wrap ErrReportNotFound.
+func (p *Promoter) Report(ctx context.Context, id string) (*Report, error) {
+	p.mu.Lock()
+	rev, ok := p.byID[id]
+	r := p.reports[rev]
+	p.mu.Unlock()
+	if ok {
+		return r, nil
+	}
+	if id == "" || strings.ContainsAny(id, "/\\") || store.ValidatePath(id+".json") != nil {
+		return nil, fmt.Errorf("report %q: %w", id, ErrReportNotFound)
+	}
+	for _, m := range p.group.Members[1:] {
+		log, err := p.history(ctx, m.ID)
+		if err != nil {
+			return nil, fmt.Errorf("report %s: %w", id, err)
+		}
+		for _, c := range log {
+			if c.Metadata[MetaReportID] == id {
+				return p.fromCommit(ctx, m.ID, c)
+			}
+		}
+		_, snap, err := p.head(ctx, reportsBranch(m.ID))
+		if err != nil {
+			return nil, fmt.Errorf("report %s: %w", id, err)
+		}
+		if data, err := snap.ReadFile(id + ".json"); err == nil {
+			r := new(Report)
+			if err := json.Unmarshal(data, r); err != nil {
+				return nil, fmt.Errorf("report %s: %w", id, err)
+			}
+			return r, nil
+		}
+	}
+	return nil, fmt.Errorf("report %s: %w", id, ErrReportNotFound)
+}
+
+// Reports lists the reports of upper's promotions, rollbacks and dry runs,
+// newest first. Errors wrap environment.ErrNotFound for an environment
+// outside the group.
+func (p *Promoter) Reports(ctx context.Context, upper string) ([]ReportMeta, error) {
+	if err := p.member(upper); err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
+	}
+	log, err := p.history(ctx, upper)
+	if err != nil {
+		return nil, fmt.Errorf("reports of %s: %w", upper, err)
+	}
+	var out []ReportMeta
+	for _, c := range log {
+		if t := Type(c.Metadata[MetaType]); t == TypePromotion || t == TypeRollback {
+			var h header
+			_ = json.Unmarshal([]byte(c.Metadata[MetaReport]), &h) // a bad header only loses the promoter's name
+			out = append(out, ReportMeta{ReportID: c.Metadata[MetaReportID], PromotionID: c.Metadata[MetaPromotionID], CreatedDate: c.Time.UTC(), Type: t, Promoter: h.Promoter})
+		}
+	}
+	_, snap, err := p.head(ctx, reportsBranch(upper))
+	if err != nil {
+		return nil, fmt.Errorf("reports of %s: %w", upper, err)
+	}
+	err = snap.Walk(func(name string, data []byte) error {
+		if path.Ext(name) != ".json" {
+			return nil
+		}
+		var r Report
+		if err := json.Unmarshal(data, &r); err != nil {
+			return fmt.Errorf("dry-run report %s: %w", name, err)
+		}
+		out = append(out, r.Meta())
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reports of %s: %w", upper, err)
+	}
+	slices.SortStableFunc(out, func(a, b ReportMeta) int {
+		return cmp.Or(b.CreatedDate.Compare(a.CreatedDate), cmp.Compare(a.ReportID, b.ReportID))
+	})
+	return out, nil
+}
+
+// ProvisionalReport says what promoting lower to upper would change now,
+// without locking or checking. lower may be empty: the member before
+// upper. Errors wrap environment.ErrInvalidPair or ErrNoHistory.
+func (p *Promoter) ProvisionalReport(ctx context.Context, lower, upper string) (*Report, error) {
+	return p.provisional(ctx, TypePromotion, lower, upper)
+}
+
+// ProvisionalRollbackReport says what rolling back upper's last promotion
+// would change now, without locking or checking. Errors wrap
+// environment.ErrInvalidPair or ErrNothingToRollback.
+func (p *Promoter) ProvisionalRollbackReport(ctx context.Context, upper string) (*Report, error) {
+	return p.provisional(ctx, TypeRollback, "", upper)
+}
+
+func (p *Promoter) provisional(ctx context.Context, typ Type, lower, upper string) (*Report, error) {
+	lower, upper, err := p.pair(lower, upper)
+	if err != nil {
+		return nil, fmt.Errorf("provisional %s report: %w", typ, err)
+	}
+	pl, err := p.plan(ctx, typ, lower, upper)
+	if err != nil {
+		return nil, fmt.Errorf("provisional %s report %s → %s: %w", typ, lower, upper, err)
+	}
+	return p.buildReport(pl, "", "", p.now(), header{}, pl.before, pl.target), nil
+}
