@@ -1,0 +1,153 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
+	"strings"
+)
+
+// decodeBody reads the JSON object in r's body into v, a pointer to a
+// request struct, strictly: at most limit bytes, exactly one object, no
+// unknown fields, every value of its field's type. The error is a 400 (413
+// for an oversized body) whose message names the offending field and never
+// quotes a value, since bodies carry secrets.
+func decodeBody(r *http.Request, limit int64, v any) error {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return &apiError{status: http.StatusRequestEntityTooLarge, code: "INVALID_DATA", message: fmt.Sprintf("request body is larger than %d bytes", limit)}
+		}
+		return badRequest("request body could not be read")
+	}
+	return decodeJSON(body, v)
+}
+
+// decodeJSON is decodeBody's parser, separate so that it can be fuzzed.
+func decodeJSON(body []byte, v any) error {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 {
+		return badRequest("request body is required: a JSON object with fields %s", fieldList(v))
+	}
+	if trimmed[0] != '{' {
+		return badRequest("request body must be a JSON object with fields %s", fieldList(v))
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err, v)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return badRequest("request body has data after the JSON object")
+	}
+	return nil
+}
+
+// decodeError turns an encoding/json error into a message naming the field.
+func decodeError(err error, v any) *apiError {
+	if e, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		field := jsonPath(e.Field)
+		bad := badRequest("field %q must be %s, not %s", field, jsonKind(e.Type), e.Value)
+		bad.target = field
+		return bad
+	}
+	if e, ok := errors.AsType[*json.SyntaxError](err); ok {
+		// The syntax error's own text may quote a byte of a secret.
+		return badRequest("request body is not valid JSON (syntax error at byte %d)", e.Offset)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return badRequest("request body is not valid JSON (it ends early)")
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return badRequest("unknown field %s (allowed: %s)", name, fieldList(v))
+	}
+	if e, ok := errors.AsType[fieldError](err); ok {
+		return badRequest("%s", e)
+	}
+	return badRequest("request body is not valid: %s", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// missingField is the error for a required field that is absent or null.
+func missingField(name string) *apiError {
+	return &apiError{status: http.StatusBadRequest, code: "INVALID_DATA", detailCode: "REQUIRED_VALUE", target: name, message: fmt.Sprintf("field %q is required", name)}
+}
+
+// fieldError is returned by the UnmarshalJSON methods of request types; its
+// text names the field and never the value.
+type fieldError string
+
+func (e fieldError) Error() string { return string(e) }
+
+// jsonPath drops the Go type names encoding/json puts in a field path for
+// embedded structs ("Environment.name"); every JSON name of the request
+// types starts with a lower-case letter or '_'.
+func jsonPath(field string) string {
+	var out []string
+	for seg := range strings.SplitSeq(field, ".") {
+		if seg != "" && (seg[0] < 'A' || seg[0] > 'Z') {
+			out = append(out, seg)
+		}
+	}
+	return strings.Join(out, ".")
+}
+
+// jsonKind names a Go type the way a JSON author thinks of it.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	default:
+		return "an object"
+	}
+}
+
+// fieldList names the JSON fields of the struct v points to, for messages.
+func fieldList(v any) string {
+	t := reflect.TypeOf(v)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return ""
+	}
+	var names []string
+	for f := range t.Fields() {
+		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
+			names = append(names, name)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// base64Value is a request field holding standard base64 (the spec's
+// valueBase64); it decodes while the body is parsed.
+type base64Value []byte
+
+func (b *base64Value) UnmarshalJSON(data []byte) error {
+	var s string
+	if err := json.Unmarshal(data, &s); err != nil {
+		return fieldError(`field "valueBase64" must be a string of standard base64`)
+	}
+	v, err := base64.StdEncoding.Strict().DecodeString(s)
+	if err != nil {
+		return fieldError(`field "valueBase64" is not valid standard base64 (RFC 4648, with padding)`)
+	}
+	*b = v
+	return nil
+}

@@ -1,0 +1,177 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/envpromote/envpromote/environment"
+	"github.com/envpromote/envpromote/environment/envtest"
+	"github.com/envpromote/envpromote/environment/gitenv"
+	"github.com/envpromote/envpromote/environment/memenv"
+	"github.com/envpromote/envpromote/esv"
+	"github.com/envpromote/envpromote/esv/gitesv"
+	"github.com/envpromote/envpromote/httpapi"
+	"github.com/envpromote/envpromote/store/gitstore"
+)
+
+const (
+	orgID     = "0f3c2f6e-8a53-4c89-9d1c-6c8f1e0b7a10"
+	licenseID = "34f0efac-21d9-4a17-8a35-196bb3362983"
+	trialID   = "a1b2c3d4-0000-4000-8000-000000000001"
+
+	adminToken    = "admin-token"    // Organization Admin, every scope
+	esvReadToken  = "esv-read-token" // fr:idc:esv:read only, no roles
+	promoterToken = "promoter-token" // fr:idc:promotion:* only
+)
+
+var admin = environment.Principal{ID: "ada", Roles: []environment.RoleAssignment{{
+	Role: environment.OrganizationAdmin, Scope: environment.Scope{Type: environment.ScopeOrganization, ID: orgID},
+}}}
+
+func tokens() *httpapi.StaticTokens {
+	return httpapi.NewStaticTokens(map[string]httpapi.Principal{
+		adminToken:    {Principal: admin, Scopes: []string{httpapi.ScopePromotion, httpapi.ScopeESVAll}},
+		esvReadToken:  {Principal: environment.Principal{ID: "reader"}, Scopes: []string{httpapi.ScopeESVRead}},
+		promoterToken: {Principal: environment.Principal{ID: "promoter"}, Scopes: []string{httpapi.ScopePromotion}},
+	})
+}
+
+// fixture is an organization served over loopback HTTP, every part backed
+// by Git repositories on disk, reached through a client that checks every
+// response against the vendor specs.
+type fixture struct {
+	t        *testing.T
+	url      string
+	client   *http.Client
+	api      *httpapi.Server
+	clock    *envtest.Clock
+	registry *environment.Registry
+	esv      *esv.Service
+	licenses *memenv.Licenses
+}
+
+type fixtureOptions struct {
+	environments map[string]string // path segment → environment
+	cfg          func(*httpapi.Config)
+}
+
+func newFixture(t *testing.T, opts fixtureOptions) *fixture {
+	t.Helper()
+	f := &fixture{t: t, clock: envtest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))}
+	repo, err := gitstore.Init(t.TempDir(), gitstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	envStore, err := gitenv.New(repo, gitenv.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.licenses = memenv.NewLicenses(
+		environment.License{ID: licenseID, Organization: orgID},
+		environment.License{ID: trialID, Organization: orgID, Trial: true},
+	)
+	f.registry = environment.New(envStore, f.licenses, environment.Options{Clock: f.clock.Now})
+	esvStore, err := gitesv.New(repo, gitesv.Options{Key: bytes.Repeat([]byte{7}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.esv = esv.New(esvStore, esv.Options{})
+	cfg := httpapi.Config{Authenticator: tokens(), Registry: f.registry, ESV: f.esv, Environments: opts.environments}
+	if opts.cfg != nil {
+		opts.cfg(&cfg)
+	}
+	f.api, err = httpapi.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(f.api)
+	t.Cleanup(func() {
+		srv.Close()
+		if err := f.api.Shutdown(context.Background()); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	f.url = srv.URL
+	f.client = &http.Client{Transport: &contractTransport{t: t, contract: loadContract(t), base: srv.Client().Transport}}
+	return f
+}
+
+// result is one response.
+type result struct {
+	t      *testing.T
+	status int
+	header http.Header
+	body   []byte
+}
+
+// decode unmarshals the body into a new T.
+func decode[T any](r *result) T {
+	r.t.Helper()
+	var v T
+	if err := json.Unmarshal(r.body, &v); err != nil {
+		r.t.Fatalf("decode %T from %s: %v", v, r.body, err)
+	}
+	return v
+}
+
+// want fails the test unless the response has status.
+func (r *result) want(status int) *result {
+	r.t.Helper()
+	if r.status != status {
+		r.t.Fatalf("status %d, want %d; body: %s", r.status, status, r.body)
+	}
+	return r
+}
+
+// req sends a request. body is JSON-encoded unless it is a string, sent
+// as is. header holds extra "Name: value" lines; requests to AIC endpoints
+// carry the promotion API version unless header sets Accept-API-Version.
+func (f *fixture) req(method, path, token string, body any, header ...string) *result {
+	f.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, f.url+path, rd)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if strings.Contains(path, "/environment/") {
+		req.Header.Set("Accept-API-Version", "protocol=1.0,resource=1.0")
+	}
+	for _, h := range header {
+		k, v, _ := strings.Cut(h, ": ")
+		req.Header.Set(k, v)
+	}
+	resp, err := f.client.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return &result{t: f.t, status: resp.StatusCode, header: resp.Header, body: data}
+}

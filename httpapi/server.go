@@ -1,0 +1,249 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/envpromote/envpromote/environment"
+	"github.com/envpromote/envpromote/esv"
+)
+
+// Defaults for the zero values of Config's limits.
+const (
+	DefaultMaxBodyBytes  = 1 << 20
+	DefaultMaxBackground = 16
+)
+
+// Config says what a Server serves. Authenticator is required; every other
+// field may be left zero, which leaves out what it would serve or picks
+// the documented default.
+type Config struct {
+	// Authenticator checks the bearer token of every request.
+	Authenticator Authenticator
+	// Registry serves /v1/environments; nil leaves it out.
+	Registry *environment.Registry
+	// ESV serves /{env}/environment/{variables,secrets,startup,count} for
+	// every environment in Environments; nil leaves them out.
+	ESV *esv.Service
+	// Environments maps the first path segment of the AIC endpoints to the
+	// environment served there, named as the ESV service, the Promoters and
+	// the Locker name it (the environment id): {"staging": "5f0c…"} serves
+	// /staging/environment/…. Members of the Promoters' groups without a
+	// segment here are served under their id.
+	Environments map[string]string
+	// MaxBodyBytes bounds a request body; 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// MaxBackground bounds the long operations (lock, unlock, promote,
+	// rollback) running at once; more are refused with 503. 0 means
+	// DefaultMaxBackground.
+	MaxBackground int
+	// Logger records failed requests and background operations; nil
+	// discards.
+	Logger *slog.Logger
+}
+
+// Server is the HTTP API. It is an http.Handler, safe for concurrent use;
+// Shutdown or Close ends the background operations it started.
+type Server struct {
+	auth     Authenticator
+	registry *environment.Registry
+	esv      *esv.Service
+	envs     map[string]string // path segment → environment
+	maxBody  int64
+	log      *slog.Logger
+	ops      *operations
+	mux      *http.ServeMux
+}
+
+var _ http.Handler = (*Server)(nil)
+
+// envName is what a path segment naming an environment may hold.
+var envName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// New returns a Server for cfg. It fails when cfg has no Authenticator or
+// an environment name cannot be a path segment.
+func New(cfg Config) (*Server, error) {
+	if cfg.Authenticator == nil {
+		return nil, errors.New("httpapi: Config.Authenticator is required")
+	}
+	s := &Server{
+		auth:     cfg.Authenticator,
+		registry: cfg.Registry,
+		esv:      cfg.ESV,
+		envs:     map[string]string{},
+		maxBody:  cfg.MaxBodyBytes,
+		log:      cfg.Logger,
+		ops:      newOperations(cmpOr(cfg.MaxBackground, DefaultMaxBackground)),
+		mux:      http.NewServeMux(),
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	for seg, env := range cfg.Environments {
+		if !envName.MatchString(seg) || seg == "v1" {
+			return nil, fmt.Errorf("httpapi: %q cannot be a path segment: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit, and not \"v1\"", seg)
+		}
+		if env == "" {
+			return nil, fmt.Errorf("httpapi: path segment %q names no environment", seg)
+		}
+		s.envs[seg] = env
+	}
+	s.routes()
+	return s, nil
+}
+
+func cmpOr(v, def int) int {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// Shutdown stops accepting long operations and waits for the running ones
+// to finish. When ctx ends first, it cancels them and waits for them to
+// fail cleanly: every operation commits atomically or not at all, so none
+// leaves partial state. It returns ctx's error in that case.
+func (s *Server) Shutdown(ctx context.Context) error { return s.ops.shutdown(ctx) }
+
+// Close cancels the running long operations and waits for them to end.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = s.ops.shutdown(ctx)
+	return nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id := transactionID(r)
+	w.Header().Set("X-ForgeRock-TransactionId", id)
+	s.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), txKey{}, id)))
+}
+
+type txKey struct{}
+
+// txIDPattern is what a client-chosen transaction id may be; others are
+// replaced, so a header cannot smuggle anything into logs or responses.
+var txIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:/-]{1,128}$`)
+
+// transactionID returns the client's X-ForgeRock-TransactionId (or the
+// spec's ForgeRock-Transaction-ID) when well formed, else a fresh one.
+func transactionID(r *http.Request) string {
+	for _, h := range []string{"X-ForgeRock-TransactionId", "ForgeRock-Transaction-ID"} {
+		if id := r.Header.Get(h); txIDPattern.MatchString(id) {
+			return id
+		}
+	}
+	return rand.Text()
+}
+
+func txID(ctx context.Context) string {
+	id, _ := ctx.Value(txKey{}).(string)
+	return id
+}
+
+// authenticate returns the caller of r.
+func (s *Server) authenticate(r *http.Request) (Principal, error) {
+	h := r.Header.Get("Authorization")
+	scheme, token, _ := strings.Cut(h, " ")
+	switch {
+	case h == "":
+		return Principal{}, unauthorized("")
+	case !strings.EqualFold(scheme, "Bearer") || token == "" || len(token) > 4096:
+		return Principal{}, unauthorized("the Authorization header must be \"Bearer <token>\"")
+	}
+	p, err := s.auth.Authenticate(r.Context(), token)
+	switch {
+	case errors.Is(err, ErrInvalidToken):
+		return Principal{}, unauthorized("the token is not valid")
+	case err != nil:
+		return Principal{}, fmt.Errorf("authenticate: %w", err)
+	}
+	return p, nil
+}
+
+// dialect renders errors for one endpoint family.
+type dialect func(w http.ResponseWriter, r *http.Request, e *apiError)
+
+// fail answers r with err in dialect d. Errors that are not *apiError are
+// unexpected: they are logged with the transaction id and answered with a
+// 500 that names only that id.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, d dialect, err error) {
+	e, ok := errors.AsType[*apiError](err)
+	if !ok {
+		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "transactionId", txID(r.Context()), "err", err)
+		e = &apiError{status: http.StatusInternalServerError, code: "UNEXPECTED_ERROR", message: "unexpected error; transaction " + txID(r.Context())}
+	}
+	if e.challenge != "" {
+		w.Header().Set("WWW-Authenticate", e.challenge)
+	}
+	d(w, r, e)
+}
+
+func aicDialect(w http.ResponseWriter, _ *http.Request, e *apiError) {
+	writeJSON(w, e.status, aicError{Code: e.status, Message: e.message})
+}
+
+func p1Dialect(w http.ResponseWriter, r *http.Request, e *apiError) {
+	body := p1Error{ID: txID(r.Context()), Code: e.code, Message: e.message}
+	if e.detailCode != "" {
+		body.Details = []p1Detail{{Code: e.detailCode, Target: e.target, Message: e.message}}
+	}
+	writeJSON(w, e.status, body)
+}
+
+// routeTable registers handlers by method and path and answers the other
+// methods of a known path with 405 and an Allow header, in its dialect.
+type routeTable struct {
+	mux     *http.ServeMux
+	methods map[string][]string
+	dialect map[string]dialect
+}
+
+func (t *routeTable) handle(method, path string, d dialect, h http.Handler) {
+	if t.methods[path] == nil {
+		t.dialect[path] = d
+	}
+	t.methods[path] = append(t.methods[path], method)
+	t.mux.Handle(method+" "+path, h)
+}
+
+func (s *Server) finish(t *routeTable) {
+	for path, methods := range t.methods {
+		allow := strings.Join(slices.Sorted(slices.Values(methods)), ", ")
+		d := t.dialect[path]
+		t.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			d(w, r, &apiError{status: http.StatusMethodNotAllowed, code: "INVALID_REQUEST", message: fmt.Sprintf("method %s is not allowed here (allowed: %s)", r.Method, allow)})
+		})
+	}
+	t.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		d := aicDialect
+		if strings.HasPrefix(r.URL.Path, "/v1/") {
+			d = p1Dialect
+		}
+		d(w, r, notFound("no endpoint at %s", r.URL.Path))
+	})
+}
+
+// routes mounts the endpoints of every part cfg supplied.
+func (s *Server) routes() {
+	t := &routeTable{mux: s.mux, methods: map[string][]string{}, dialect: map[string]dialect{}}
+	if s.registry != nil {
+		s.environmentRoutes(t)
+	}
+	if s.esv != nil {
+		s.esvRoutes(t)
+	}
+	s.finish(t)
+}
