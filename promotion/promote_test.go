@@ -737,13 +737,16 @@ func TestLockState(t *testing.T) {
 func TestNew_RejectsBadConfig(t *testing.T) {
 	good := newFixture(t).cfg
 	for name, tweak := range map[string]func(*promotion.Config){
-		"no group":      func(c *promotion.Config) { c.Group = environment.Group{} },
-		"bad branch id": func(c *promotion.Config) { c.Group.Members = slices.Clone(c.Group.Members); c.Group.Members[0].ID = "a b" },
-		"no repo":       func(c *promotion.Config) { c.Repo = nil },
-		"no locker":     func(c *promotion.Config) { c.Locker = nil },
-		"no esvs":       func(c *promotion.Config) { c.ESVs = nil },
-		"negative ttl":  func(c *promotion.Config) { c.LockTTL = -time.Second },
-		"nil check":     func(c *promotion.Config) { c.Checks = []integrity.Check{nil} },
+		"no group": func(c *promotion.Config) { c.Group = environment.Group{} },
+		"bad branch id": func(c *promotion.Config) {
+			c.Group.Members = slices.Clone(c.Group.Members)
+			c.Group.Members[0].ID = "a b"
+		},
+		"no repo":      func(c *promotion.Config) { c.Repo = nil },
+		"no locker":    func(c *promotion.Config) { c.Locker = nil },
+		"no esvs":      func(c *promotion.Config) { c.ESVs = nil },
+		"negative ttl": func(c *promotion.Config) { c.LockTTL = -time.Second },
+		"nil check":    func(c *promotion.Config) { c.Checks = []integrity.Check{nil} },
 	} {
 		cfg := good
 		tweak(&cfg)
