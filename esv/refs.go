@@ -146,12 +146,30 @@ type scanner struct {
 // only where it matches.
 func (s *scanner) run() {
 	for i := 0; ; {
-		j := bytes.Index(s.content[i:], esvDot)
+		j := indexESV(s.content[i:])
 		if j < 0 {
 			return
 		}
 		i = s.at(i + j)
 	}
+}
+
+// indexESV is bytes.Index(b, "esv.") tuned for configuration text: it
+// searches for 'v', much rarer there than the 'e' bytes.Index would start
+// from, and checks the neighbours of each.
+func indexESV(b []byte) int {
+	for i := 2; i < len(b)-1; {
+		j := bytes.IndexByte(b[i:len(b)-1], 'v')
+		if j < 0 {
+			return -1
+		}
+		i += j
+		if b[i+1] == '.' && b[i-1] == 's' && b[i-2] == 'e' {
+			return i - 2
+		}
+		i++
+	}
+	return -1
 }
 
 // at examines the "esv." found at offset p and returns where to search next.
