@@ -1,0 +1,339 @@
+package gitstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/envpromote/envpromote/store"
+	"github.com/envpromote/envpromote/store/gitstore"
+)
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func needGitT(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git CLI not installed")
+	}
+}
+
+// git runs the git CLI in dir and returns its trimmed output.
+func git(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=cli", "GIT_AUTHOR_EMAIL=cli@example.com", "GIT_COMMITTER_NAME=cli", "GIT_COMMITTER_EMAIL=cli@example.com")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func snapOf(t testing.TB, files map[string]string) *store.Snapshot {
+	t.Helper()
+	m := make(map[string][]byte, len(files))
+	for p, s := range files {
+		m[p] = []byte(s)
+	}
+	s, err := store.New(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func commit(t testing.TB, r store.Repo, branch string, parent store.Revision, s *store.Snapshot, info store.CommitInfo) store.Commit {
+	t.Helper()
+	if info.Time.IsZero() {
+		info.Time = t0
+	}
+	c, err := r.Commit(context.Background(), branch, parent, s, info)
+	if err != nil {
+		t.Fatalf("Commit(%s, %q): %v", branch, parent, err)
+	}
+	return c
+}
+
+func TestRule_BranchMapsToRef(t *testing.T) {
+	needGitT(t)
+	dir := filepath.Join(t.TempDir(), "repo.git")
+	r, err := gitstore.Init(dir, gitstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := snapOf(t, map[string]string{"a": "1"})
+	for _, tc := range []struct{ branch, ref string }{
+		{"dev", "refs/heads/dev"},
+		{"locks/dev", "refs/locks/dev"},
+		{"dev/reports", "refs/dev/reports"},
+	} {
+		c := commit(t, r, tc.branch, "", s, store.CommitInfo{Author: "tester"})
+		if got := git(t, dir, "rev-parse", "--verify", tc.ref); got != string(c.Revision) {
+			t.Errorf("branch %s: %s = %q, want %s", tc.branch, tc.ref, got, c.Revision)
+		}
+	}
+}
+
+func TestRule_GitCLIReadsHistoryFilesAndMetadata(t *testing.T) {
+	needGitT(t)
+	dir := filepath.Join(t.TempDir(), "repo.git")
+	r, err := gitstore.Init(dir, gitstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1 := commit(t, r, "dev", "", snapOf(t, map[string]string{"realms/alpha/realm.json": `{"v":1}`, "a.b": "x", "a/b": "y"}),
+		store.CommitInfo{Author: "Ada <ada@example.com>", Message: "import"})
+	c2 := commit(t, r, "dev", c1.Revision, snapOf(t, map[string]string{"realms/alpha/realm.json": `{"v":2}`, "a.b": "x", "a/b": "y"}),
+		store.CommitInfo{Author: "Ada <ada@example.com>", Message: "promote", Metadata: map[string]string{"type": "promotion", "promotionId": "p-1"}})
+
+	if got, want := git(t, dir, "log", "--format=%H", "dev"), string(c2.Revision)+"\n"+string(c1.Revision); got != want {
+		t.Errorf("git log dev = %q, want %q", got, want)
+	}
+	if got := git(t, dir, "show", "dev:realms/alpha/realm.json"); got != `{"v":2}` {
+		t.Errorf("git show dev:realms/alpha/realm.json = %q", got)
+	}
+	if got := git(t, dir, "log", "-1", "--format=%an <%ae> %at %(trailers:key=Envpromote-Meta-type,valueonly)", "dev"); got != "Ada <ada@example.com> "+
+		strconv.FormatInt(t0.Unix(), 10)+" promotion" {
+		t.Errorf("git log -1 = %q", got)
+	}
+	if got := git(t, dir, "rev-parse", "dev^{tree}"); got != c2.Tree.String() {
+		t.Errorf("Git tree id %s, snapshot hash %s: they must be equal", got, c2.Tree)
+	}
+	git(t, dir, "fsck", "--strict", "--no-dangling")
+}
+
+func TestRule_ReadsAndExtendsHistoryMadeByGitCLI(t *testing.T) {
+	needGitT(t)
+	dir := t.TempDir()
+	git(t, dir, "init", "-q", "-b", "main")
+	for p, data := range map[string]string{"realms/alpha/x.json": "{}", "bin/run.sh": "#!/bin/sh\n", "top.txt": "top"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, p), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git(t, dir, "add", "-A")
+	git(t, dir, "update-index", "--chmod=+x", "bin/run.sh")
+	git(t, dir, "commit", "-q", "-m", "by the CLI")
+
+	r, err := gitstore.Open(dir, gitstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	head, err := r.Head(ctx, "main")
+	if err != nil || string(head.Revision) != git(t, dir, "rev-parse", "main") || head.Author != "cli <cli@example.com>" || head.Message != "by the CLI\n" {
+		t.Fatalf("Head(main) = %+v, %v", head, err)
+	}
+	s, err := r.Snapshot(ctx, head.Revision)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.ReadFile("bin/run.sh"); string(got) != "#!/bin/sh\n" || s.Len() != 3 {
+		t.Fatalf("snapshot of a CLI commit: %d files, bin/run.sh = %q", s.Len(), got)
+	}
+	next, _ := s.With("top.txt", []byte("changed"))
+	c := commit(t, r, "main", head.Revision, next, store.CommitInfo{Author: "tester"})
+	if got := git(t, dir, "log", "--format=%H", "-1", "main"); got != string(c.Revision) {
+		t.Fatalf("git log after a gitstore commit = %s, want %s", got, c.Revision)
+	}
+}
+
+// looseObjects lists the loose objects of a repository.
+func looseObjects(t *testing.T, dir string) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	paths, err := filepath.Glob(filepath.Join(dir, "objects", "??", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range paths {
+		out[filepath.Base(filepath.Dir(p))+filepath.Base(p)] = true
+	}
+	return out
+}
+
+func TestRule_CommitWritesOnlyWhatChanged(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "repo.git")
+	r, err := gitstore.Init(dir, gitstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{"top.json": "top"}
+	for i := range 60 {
+		files[fmt.Sprintf("realms/r%d/journeys/j%d/node%d.json", i%3, i%5, i)] = fmt.Sprint(i)
+	}
+	base := snapOf(t, files)
+	c1 := commit(t, r, "dev", "", base, store.CommitInfo{})
+	before := looseObjects(t, dir)
+	path := "realms/r1/journeys/j2/node7.json"
+	next, err := base.With(path, []byte("changed"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit(t, r, "dev", c1.Revision, next, store.CommitInfo{})
+	var added int
+	for h := range looseObjects(t, dir) {
+		if !before[h] {
+			added++
+		}
+	}
+	// One tree per directory on the path (root included), the blob, the commit.
+	if want := strings.Count(path, "/") + 1 + 1 + 1; added != want {
+		t.Fatalf("committing a change to %s wrote %d objects, want %d", path, added, want)
+	}
+}
+
+func TestRule_SnapshotReusesCachedTrees(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "repo.git")
+	reader, err := gitstore.Init(dir, gitstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writer, err := gitstore.Open(dir, gitstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	v1 := snapOf(t, map[string]string{"a/x/1": "1", "a/y/2": "2", "b/3": "3", "c": "4"})
+	c1 := commit(t, writer, "dev", "", v1, store.CommitInfo{})
+	if _, err := reader.Snapshot(ctx, c1.Revision); err != nil {
+		t.Fatal(err)
+	}
+	v2, _ := v1.With("a/x/1", []byte("changed"))
+	c2 := commit(t, writer, "dev", c1.Revision, v2, store.CommitInfo{})
+
+	// Remove the objects of v1 that v2 keeps but does not need to read
+	// again: trees a/y and b and their blobs. Only a reader that reuses
+	// the subtrees it loaded can still load v2.
+	for _, sub := range []string{"a/y", "b"} {
+		d, err := v1.SubSnapshot(sub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		removeTree(t, dir, d)
+	}
+
+	got, err := reader.Snapshot(ctx, c2.Revision)
+	if err != nil || !got.Equal(v2) {
+		t.Fatalf("reader with cached trees: Snapshot(v2) = %v, %v; want %v", got, err, v2)
+	}
+	fresh, err := gitstore.Open(dir, gitstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fresh.Snapshot(ctx, c2.Revision); err == nil {
+		t.Fatal("a reader without the cached trees loaded v2 although its objects were removed: the test proves nothing")
+	}
+}
+
+// removeTree deletes the loose objects of the tree s and everything below it.
+func removeTree(t *testing.T, dir string, s *store.Snapshot) {
+	t.Helper()
+	for _, e := range s.Entries() {
+		if e.Dir != nil {
+			removeTree(t, dir, e.Dir)
+		} else {
+			removeObject(t, dir, e.Hash)
+		}
+	}
+	removeObject(t, dir, s.Hash())
+}
+
+func removeObject(t *testing.T, dir string, h store.Hash) {
+	t.Helper()
+	hex := h.String()
+	if err := os.Remove(filepath.Join(dir, "objects", hex[:2], hex[2:])); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpenNotARepository(t *testing.T) {
+	_, err := gitstore.Open(t.TempDir(), gitstore.Options{})
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Open(empty dir) = %v, want fs.ErrNotExist", err)
+	}
+	dir := filepath.Join(t.TempDir(), "repo.git")
+	if _, err := gitstore.Init(dir, gitstore.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gitstore.Init(dir, gitstore.Options{}); err == nil {
+		t.Fatal("Init over an existing repository succeeded")
+	}
+}
+
+// Separate Repos on one directory share nothing in memory: only the ref
+// lock file orders them, as it orders processes.
+func TestRule_ReposSharingADirectoryOneWinnerPerParent(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "repo.git")
+	if _, err := gitstore.Init(dir, gitstore.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	const racers = 6
+	repos := make([]*gitstore.Repo, racers)
+	for i := range repos {
+		var err error
+		if repos[i], err = gitstore.Open(dir, gitstore.Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	parent := store.Revision("")
+	for round := range 4 {
+		var (
+			wg      sync.WaitGroup
+			mu      sync.Mutex
+			winners []store.Revision
+		)
+		for i, r := range repos {
+			wg.Go(func() {
+				s := snapOf(t, map[string]string{"who": strconv.Itoa(round*racers + i)})
+				c, err := r.Commit(context.Background(), "dev", parent, s, store.CommitInfo{Time: t0})
+				switch {
+				case err == nil:
+					mu.Lock()
+					winners = append(winners, c.Revision)
+					mu.Unlock()
+				case !errors.Is(err, store.ErrConflict):
+					t.Errorf("racer %d: %v", i, err)
+				}
+			})
+		}
+		wg.Wait()
+		if len(winners) != 1 {
+			t.Fatalf("round %d (parent %q): %d winners, want 1", round, parent, len(winners))
+		}
+		parent = winners[0]
+	}
+}
+
+func TestRule_HeldRefLockIsAConflict(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "repo.git")
+	r, err := gitstore.Init(dir, gitstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := commit(t, r, "dev", "", snapOf(t, map[string]string{"a": "1"}), store.CommitInfo{})
+	lock := filepath.Join(dir, "refs", "heads", "dev.lock")
+	if err := os.WriteFile(lock, nil, 0o644); err != nil { // as git update-ref holds it
+		t.Fatal(err)
+	}
+	_, err = r.Commit(context.Background(), "dev", c.Revision, snapOf(t, map[string]string{"a": "2"}), store.CommitInfo{})
+	if !errors.Is(err, store.ErrConflict) || !strings.Contains(err.Error(), lock) {
+		t.Fatalf("Commit while %s exists = %v, want ErrConflict naming the lock file", lock, err)
+	}
+	if h, _ := r.Head(context.Background(), "dev"); h.Revision != c.Revision {
+		t.Fatalf("head moved to %s while locked", h.Revision)
+	}
+}
