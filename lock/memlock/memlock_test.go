@@ -14,3 +14,7 @@ func TestConformance(t *testing.T) {
 		return memlock.New(memlock.Options{Now: now})
 	})
 }
+
+func BenchmarkLockUnlock(b *testing.B) {
+	locktest.Benchmark(b, memlock.New(memlock.Options{}))
+}

@@ -1,0 +1,41 @@
+package gitlock_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/envpromote/envpromote/lock"
+	"github.com/envpromote/envpromote/lock/gitlock"
+	"github.com/envpromote/envpromote/lock/locktest"
+	"github.com/envpromote/envpromote/store/gitstore"
+	"github.com/envpromote/envpromote/store/memstore"
+)
+
+func TestConformance_Memstore(t *testing.T) {
+	locktest.Run(t, func(_ *testing.T, now func() time.Time) lock.Locker {
+		return gitlock.New(memstore.New(memstore.Options{}), gitlock.Options{Now: now})
+	})
+}
+
+func TestConformance_GitstoreOnDisk(t *testing.T) {
+	locktest.Run(t, func(t *testing.T, now func() time.Time) lock.Locker {
+		repo, err := gitstore.Init(t.TempDir(), gitstore.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return gitlock.New(repo, gitlock.Options{Now: now})
+	})
+}
+
+func BenchmarkLockUnlock(b *testing.B) {
+	b.Run("memstore", func(b *testing.B) {
+		locktest.Benchmark(b, gitlock.New(memstore.New(memstore.Options{}), gitlock.Options{}))
+	})
+	b.Run("gitstore-disk", func(b *testing.B) {
+		repo, err := gitstore.Init(b.TempDir(), gitstore.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		locktest.Benchmark(b, gitlock.New(repo, gitlock.Options{}))
+	})
+}

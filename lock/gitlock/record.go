@@ -1,0 +1,107 @@
+package gitlock
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/envpromote/envpromote/lock"
+)
+
+// file is the one file on an environment's lock branch.
+const file = "lease.json"
+
+// branchPrefix namespaces the lock branches; gitstore keeps "locks/<env>" as
+// refs/locks/<env>, apart from the environments' config branches.
+const branchPrefix = "locks/"
+
+// errCorrupt: a lease record cannot be read back. Only a hand edit or a
+// foreign writer makes one; gitlock refuses to guess the lease it held.
+var errCorrupt = errors.New("unreadable lease record")
+
+// record is the content of lease.json: the latest lease granted on Env,
+// kept after release so the next lease can take a higher token and State
+// can tell a set being released from one being taken.
+type record struct {
+	Env      string     `json:"environment"`
+	Lease    lock.Lease `json:"lease"`
+	Released bool       `json:"released,omitempty"`
+}
+
+func (r record) encode() []byte {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		panic(err) // cannot happen: every field marshals
+	}
+	return append(data, '\n')
+}
+
+// decodeRecord parses the lease.json of env's branch and checks that it
+// describes a lease gitlock could have granted on env. Errors wrap
+// errCorrupt.
+func decodeRecord(env string, data []byte) (record, error) {
+	var r record
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return record{}, fmt.Errorf("%w: %v", errCorrupt, err)
+	}
+	if dec.More() {
+		return record{}, fmt.Errorf("%w: data after the record", errCorrupt)
+	}
+	l := r.Lease
+	switch {
+	case r.Env != env:
+		return record{}, fmt.Errorf("%w: it is for environment %q", errCorrupt, r.Env)
+	case l.ID == "" || l.Token == 0:
+		return record{}, fmt.Errorf("%w: lease has no id or no token", errCorrupt)
+	case !slices.IsSorted(l.Envs) || len(slices.Compact(slices.Clone(l.Envs))) != len(l.Envs):
+		return record{}, fmt.Errorf("%w: lease environments %q are not sorted and unique", errCorrupt, l.Envs)
+	case !slices.Contains(l.Envs, env):
+		return record{}, fmt.Errorf("%w: lease does not cover the environment", errCorrupt)
+	}
+	for _, e := range l.Envs {
+		if err := lock.ValidateEnvironment(e); err != nil {
+			return record{}, fmt.Errorf("%w: %v", errCorrupt, err)
+		}
+	}
+	return r, nil
+}
+
+// branchName maps a valid environment name (see lock.ValidateEnvironment)
+// to its lock branch, injectively and within store.ValidateBranch's rules,
+// with no two names differing only in case (refs are files, and some file
+// systems ignore case). Plain lower-case names map to themselves
+// ("prod" → "locks/prod"); any other is marked by "x." and has each byte
+// outside [a-z0-9-] written as '_' and two hex digits
+// ("Prod EU" → "locks/x._50rod_20_45_55"). Plain names hold no '.', so the
+// two forms never meet.
+func branchName(env string) string {
+	if plain(env) {
+		return branchPrefix + env
+	}
+	var b strings.Builder
+	b.WriteString(branchPrefix + "x.")
+	for i := 0; i < len(env); i++ {
+		switch c := env[i]; {
+		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-':
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "_%02x", c)
+		}
+	}
+	return b.String()
+}
+
+func plain(env string) bool {
+	for i := 0; i < len(env); i++ {
+		c := env[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || i > 0 && (c == '-' || c == '_')) {
+			return false
+		}
+	}
+	return env != ""
+}
