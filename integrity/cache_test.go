@@ -3,6 +3,7 @@ package integrity
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -151,5 +152,33 @@ func TestRunner_CanceledScanCachesNothing(t *testing.T) {
 	res, err = r.Run(context.Background(), Builtin(), in)
 	if !errors.Is(err, ErrFailed) || len(res.MissingESVs()) != 2 {
 		t.Fatalf("after cancel: err = %v, missing %v; want 2 missing ESVs", err, res.MissingESVs())
+	}
+}
+
+// TestRunner_UsageNumbersStayBounded checks snapshots that each reference
+// many ESVs never seen before: the numbering is reset rather than grown
+// without bound, and results stay right.
+func TestRunner_UsageNumbersStayBounded(t *testing.T) {
+	const refs = 1100
+	r := new(Runner)
+	for round := range 5 {
+		var b strings.Builder
+		for i := range refs {
+			fmt.Fprintf(&b, "var v%d = systemEnv.getProperty(\"esv.r%d.v%d\");\n", i, round, i)
+		}
+		snap, err := store.New(map[string][]byte{"realms/alpha/scripts/script-content/Many.js": []byte(b.String())})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, _ := r.Run(context.Background(), Builtin(), &Input{Static: snap, Operation: Promotion})
+		if got := len(res.MissingESVs()); got != refs {
+			t.Fatalf("round %d: %d missing ESVs, want %d", round, got, refs)
+		}
+		r.mu.Lock()
+		n := len(r.usages)
+		r.mu.Unlock()
+		if n > 2*refs+pruneSlack {
+			t.Fatalf("round %d: %d usages numbered, more than %d", round, n, 2*refs+pruneSlack)
+		}
 	}
 }

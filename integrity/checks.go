@@ -117,21 +117,21 @@ func (SecretNotForPlaceholders) Run(ctx context.Context, in *Input) ([]Finding, 
 // reference whose usage is bad. It descends only into subtrees holding a
 // bad usage, so a clean config costs one pass over the root's usages.
 func refFindings(ctx context.Context, in *Input, check string, bad func(usage) bool, fill func(*Finding, *esv.Ref)) ([]Finding, error) {
-	root, err := in.tree(ctx)
+	x, err := in.tree(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var us []usage // sorted, as root's are
-	for _, u := range root.sum.usages {
-		if bad(u) {
-			us = append(us, u)
+	var offending bitset
+	x.root.sum.usages.each(func(id int) {
+		if bad(x.usages[id]) {
+			offending.set(id)
 		}
-	}
-	if len(us) == 0 {
+	})
+	if offending == nil {
 		return nil, nil
 	}
 	var out []Finding
-	root.each("", func(s *summary) bool { return s.hasAny(us) }, func(p string, fs *facts) {
+	x.root.each("", func(s *summary) bool { return s.usages.intersects(offending) }, func(p string, fs *facts) {
 		for i := range fs.refs {
 			r := &fs.refs[i]
 			if !bad(usageOf(r)) {
@@ -217,12 +217,12 @@ func (MalformedReferences) Run(ctx context.Context, in *Input) ([]Finding, error
 
 // spotFindings collects findings from the files whose summary passes want.
 func spotFindings(ctx context.Context, in *Input, want func(*summary) bool, fn func(string, *facts) []Finding) ([]Finding, error) {
-	root, err := in.tree(ctx)
+	x, err := in.tree(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out []Finding
-	root.each("", want, func(p string, fs *facts) { out = append(out, fn(p, fs)...) })
+	x.root.each("", want, func(p string, fs *facts) { out = append(out, fn(p, fs)...) })
 	return out, nil
 }
 

@@ -59,7 +59,7 @@ func ExampleResult_IgnoredEncryptedSecrets() {
 func ExampleRunner() {
 	var r integrity.Runner
 	static, _ := store.New(map[string][]byte{
-		"email-templates/welcome/welcome.json": []byte(`{"from": "noreply@&{esv.email.domain}"}`),
+		"email-templates/welcome/welcome.json":        []byte(`{"from": "noreply@&{esv.email.domain}"}`),
 		"realms/alpha/scripts/script-content/Risk.js": []byte(`var url = systemEnv.getProperty("esv.risk.url");`),
 	})
 	in := &integrity.Input{Static: static, Operation: integrity.Rollback, ESVs: map[string]integrity.ESV{"esv-email-domain": {}}}

@@ -20,11 +20,15 @@ import (
 //
 // The cache holds the scans of the snapshots checked; when it grows past
 // twice what the most recent snapshot needs, it is cut back to that
-// snapshot's, so memory follows the tenant size.
+// snapshot's, so memory follows the tenant size. (When the ESV references
+// it has numbered outgrow the latest snapshot's that much, it is emptied
+// and the next run scans afresh.)
 type Runner struct {
-	mu    sync.Mutex
-	files map[fileKey]*node
-	dirs  map[store.Hash]*node
+	mu     sync.Mutex
+	files  map[fileKey]*node
+	dirs   map[store.Hash]*node
+	usages []usage       // usage numbers, in the order first seen
+	ids    map[usage]int // the inverse of usages
 
 	scans int // files scanned so far, for tests of the cache
 	walks int // directories summarised so far, for tests of the cache
@@ -123,24 +127,30 @@ func runCheck(ctx context.Context, c Check, in *Input) (fs []Finding, err error)
 	return c.Run(ctx, in)
 }
 
+// index is a run's scan of its snapshot.
+type index struct {
+	root   *node
+	usages []usage // what the usage numbers in root's summaries stand for
+}
+
 // lazyIndex scans a run's snapshot once, when the first check asks.
 type lazyIndex struct {
 	r    *Runner
 	snap *store.Snapshot
 	once sync.Once
-	root *node
+	x    *index
 	err  error
 }
 
 // tree returns the scan of in.Static: the run's shared one, or, for a check
 // called outside a Runner, a fresh one.
-func (in *Input) tree(ctx context.Context) (*node, error) {
+func (in *Input) tree(ctx context.Context) (*index, error) {
 	if in.idx == nil {
 		return new(Runner).index(ctx, in.Static)
 	}
-	x := in.idx
-	x.once.Do(func() { x.root, x.err = x.r.index(ctx, x.snap) })
-	return x.root, x.err
+	l := in.idx
+	l.once.Do(func() { l.x, l.err = l.r.index(ctx, l.snap) })
+	return l.x, l.err
 }
 
 // index returns the scan of snap, reusing every file and directory already
@@ -148,16 +158,19 @@ func (in *Input) tree(ctx context.Context) (*node, error) {
 // known tree hashes), their unknown files are then scanned in parallel, and
 // the new directories are summarised bottom-up and cached only when all
 // of that succeeded.
-func (r *Runner) index(ctx context.Context, snap *store.Snapshot) (*node, error) {
+func (r *Runner) index(ctx context.Context, snap *store.Snapshot) (*index, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.dirs == nil {
-		r.files, r.dirs = map[fileKey]*node{}, map[store.Hash]*node{}
+		r.files, r.dirs, r.usages, r.ids = map[fileKey]*node{}, map[store.Hash]*node{}, nil, map[usage]int{}
 	}
 	p := planner{r: r, newFiles: map[fileKey]*node{}, newDirs: map[store.Hash]*node{}}
 	root := p.dir(snap)
 	if err := p.scan(ctx); err != nil {
 		return nil, err
+	}
+	for _, j := range p.todo {
+		j.n.sum = r.summarise(j.n.facts)
 	}
 	for _, d := range p.pending {
 		d.summarise()
@@ -170,11 +183,34 @@ func (r *Runner) index(ctx context.Context, snap *store.Snapshot) (*node, error)
 	for h, n := range p.newDirs {
 		r.dirs[h] = n
 	}
-	if len(r.files)+len(r.dirs) > 2*root.nodes+pruneSlack {
+	x := &index{root: root, usages: r.usages}
+	switch {
+	case len(r.usages) > 2*root.sum.usages.count()+pruneSlack:
+		r.files, r.dirs, r.usages, r.ids = nil, nil, nil, nil // the nodes' usage numbers go with the table
+	case len(r.files)+len(r.dirs) > 2*root.nodes+pruneSlack:
 		r.files, r.dirs = map[fileKey]*node{}, map[store.Hash]*node{}
 		r.keep(root)
 	}
-	return root, nil
+	return x, nil
+}
+
+// summarise returns a scanned file's summary, numbering its usages.
+func (r *Runner) summarise(f *facts) summary {
+	s := summary{crypto: len(f.crypto), malformed: len(f.malformed)}
+	if f.syntax != nil {
+		s.syntax = 1
+	}
+	for i := range f.refs {
+		u := usageOf(&f.refs[i])
+		id, ok := r.ids[u]
+		if !ok {
+			id = len(r.usages)
+			r.usages = append(r.usages, u)
+			r.ids[u] = id
+		}
+		s.usages.set(id)
+	}
+	return s
 }
 
 // pruneSlack keeps tiny snapshots from pruning on every run.
@@ -255,7 +291,6 @@ func (n *node) summarise() {
 		n.sum.add(&c.n.sum)
 		n.nodes += c.n.nodes
 	}
-	n.sum.normalize()
 }
 
 // scanBatch is how many bytes one goroutine scans before the next one
@@ -281,7 +316,6 @@ func (p *planner) scan(ctx context.Context) error {
 					return err
 				}
 				j.n.facts = scan(j.name, j.data)
-				j.n.sum = j.n.facts.summary()
 			}
 			return nil
 		})

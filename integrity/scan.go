@@ -2,11 +2,10 @@ package integrity
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/json"
 	"errors"
+	"math/bits"
 	"path"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -73,6 +72,9 @@ var cryptoKey = []byte(`"$crypto"`)
 // every environment, so unlike encrypted values it may be promoted.
 const saltedHash = "salted-hash"
 
+// noPath marks a value that no gjson path names; it is reported without one.
+const noPath = "\x00"
+
 // cryptoObjects finds every IDM {"$crypto": {"type": …, "value": …}} object
 // in valid JSON, at any depth, except salted hashes. A "$crypto" inside a
 // string (a script mentioning it) is not an object key and is not found.
@@ -87,7 +89,7 @@ func cryptoObjects(content []byte) []spot {
 			if c := v.Get(`\$crypto`); c.IsObject() {
 				if typ := c.Get("type").String(); typ != saltedHash {
 					line, col := lineCol(content, v.Index)
-					out = append(out, spot{jsonPath: p, line: line, column: col, what: typ})
+					out = append(out, spot{jsonPath: strings.TrimPrefix(p, noPath), line: line, column: col, what: typ})
 				}
 				return
 			}
@@ -97,10 +99,15 @@ func cryptoObjects(content []byte) []spot {
 		}
 		v.ForEach(func(k, e gjson.Result) bool {
 			seg := strconv.Itoa(int(k.Num))
-			if v.IsObject() {
+			switch {
+			case strings.HasPrefix(p, noPath):
+				seg = noPath
+			case v.IsObject() && k.Str == "":
+				seg = noPath // gjson paths cannot name an empty key
+			case v.IsObject():
 				seg = gjson.Escape(k.Str)
 			}
-			if p != "" {
+			if p != "" && seg != noPath {
 				seg = p + "." + seg
 			}
 			walk(e, seg)
@@ -119,9 +126,10 @@ func lineCol(content []byte, off int) (int, int) {
 }
 
 // usage is one distinct way an ESV is referenced: everything the built-in
-// checks decide on, without the location. Subtree summaries hold the set of
-// usages below them, so a check finds its offending references by
-// descending only into subtrees that hold an offending usage.
+// checks decide on, without the location. A Runner numbers the usages it
+// sees, and every file and directory summary holds the set of usage numbers
+// below it, so a check finds its offending references by descending only
+// into subtrees that hold an offending usage.
 type usage struct {
 	name       string
 	typ        esv.ExpressionType
@@ -133,64 +141,63 @@ func usageOf(r *esv.Ref) usage {
 	return usage{name: r.Name, typ: r.Type, script: r.Script, hasDefault: r.HasDefault}
 }
 
-func compareUsage(a, b usage) int {
-	if c := strings.Compare(a.name, b.name); c != 0 {
-		return c
+// bitset is a set of small non-negative integers.
+type bitset []uint64
+
+func (b bitset) has(i int) bool { return i>>6 < len(b) && b[i>>6]&(1<<(i&63)) != 0 }
+
+func (b *bitset) set(i int) {
+	for i>>6 >= len(*b) {
+		*b = append(*b, 0)
 	}
-	if c := strings.Compare(string(a.typ), string(b.typ)); c != 0 {
-		return c
+	(*b)[i>>6] |= 1 << (i & 63)
+}
+
+func (b *bitset) or(c bitset) {
+	if len(c) > len(*b) {
+		*b = append(*b, make(bitset, len(c)-len(*b))...)
 	}
-	if a.script != b.script {
-		return cmp.Compare(boolInt(a.script), boolInt(b.script))
+	for i, w := range c {
+		(*b)[i] |= w
 	}
-	return cmp.Compare(boolInt(a.hasDefault), boolInt(b.hasDefault))
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// summary is what a file or subtree holds, in the detail the checks need
-// to decide whether to look inside.
-type summary struct {
-	usages                    []usage // sorted, distinct
-	crypto, syntax, malformed int     // counts of each problem below
-}
-
-func (s *summary) add(t *summary) {
-	s.usages = append(s.usages, t.usages...)
-	s.crypto += t.crypto
-	s.syntax += t.syntax
-	s.malformed += t.malformed
-}
-
-// normalize sorts and deduplicates the usages after adds.
-func (s *summary) normalize() {
-	slices.SortFunc(s.usages, compareUsage)
-	s.usages = slices.Clip(slices.Compact(s.usages))
-}
-
-// hasAny reports whether s holds one of us (sorted).
-func (s *summary) hasAny(us []usage) bool {
-	for _, u := range us {
-		if _, ok := slices.BinarySearchFunc(s.usages, u, compareUsage); ok {
+func (b bitset) intersects(c bitset) bool {
+	for i := range min(len(b), len(c)) {
+		if b[i]&c[i] != 0 {
 			return true
 		}
 	}
 	return false
 }
 
-func (f *facts) summary() summary {
-	s := summary{crypto: len(f.crypto), malformed: len(f.malformed)}
-	if f.syntax != nil {
-		s.syntax = 1
+func (b bitset) count() int {
+	n := 0
+	for _, w := range b {
+		n += bits.OnesCount64(w)
 	}
-	for i := range f.refs {
-		s.usages = append(s.usages, usageOf(&f.refs[i]))
+	return n
+}
+
+// each calls fn for every member in increasing order.
+func (b bitset) each(fn func(int)) {
+	for i, w := range b {
+		for ; w != 0; w &= w - 1 {
+			fn(i<<6 + bits.TrailingZeros64(w))
+		}
 	}
-	s.normalize()
-	return s
+}
+
+// summary is what a file or subtree holds, in the detail the checks need
+// to decide whether to look inside.
+type summary struct {
+	usages                    bitset // usage numbers, see Runner.intern
+	crypto, syntax, malformed int    // counts of each problem below
+}
+
+func (s *summary) add(t *summary) {
+	s.usages.or(t.usages)
+	s.crypto += t.crypto
+	s.syntax += t.syntax
+	s.malformed += t.malformed
 }
