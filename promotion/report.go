@@ -339,9 +339,8 @@ func (p *Promoter) Reports(ctx context.Context, upper string) ([]ReportMeta, err
 	if err != nil {
 		return nil, fmt.Errorf("reports of %s: %w", upper, err)
 	}
-	slices.SortStableFunc(out, func(a, b ReportMeta) int {
-		return cmp.Or(b.CreatedDate.Compare(a.CreatedDate), cmp.Compare(a.ReportID, b.ReportID))
-	})
+	// Stable: commits of the same second keep the log's order.
+	slices.SortStableFunc(out, func(a, b ReportMeta) int { return b.CreatedDate.Compare(a.CreatedDate) })
 	return out, nil
 }
 

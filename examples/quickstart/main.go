@@ -1,0 +1,35 @@
+// Quickstart runs a whole promotion in memory: three environments
+// (Development → Staging → Production), an edit in Development, a
+// provisional report, a lock, a promotion blocked by a missing ESV, the fix,
+// the promotion, its report, a rollback and the unlock.
+//
+//	go run ./examples/quickstart
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/envpromote/envpromote/esv/memesv"
+	"github.com/envpromote/envpromote/examples/internal/tour"
+	"github.com/envpromote/envpromote/lock/memlock"
+	"github.com/envpromote/envpromote/store/memstore"
+)
+
+func main() {
+	if err := run(context.Background(), os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "quickstart:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, w io.Writer) error {
+	_, err := tour.Run(ctx, w, tour.Backends{
+		Repo:     memstore.New(memstore.Options{}),
+		Locker:   memlock.New(memlock.Options{}),
+		ESVStore: memesv.New(),
+	})
+	return err
+}
