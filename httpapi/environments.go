@@ -20,7 +20,7 @@ const (
 // environmentRoutes mounts PingOne's /v1/environments.
 func (s *Server) environmentRoutes(t *routeTable) {
 	p1 := func(method, path string, h p1Handler) {
-		t.handle(method, "/v1/environments"+path, p1Dialect, s.p1(h))
+		t.handle(method, "/v1/environments"+path, s.p1(h))
 	}
 	p1("GET", "", s.listEnvironments)
 	p1("POST", "", s.createEnvironment)
@@ -77,7 +77,9 @@ func environmentError(err error) error {
 }
 
 type (
-	link  struct{ Href string `json:"href"` }
+	link struct {
+		Href string `json:"href"`
+	}
 	links map[string]link
 )
 

@@ -21,7 +21,7 @@ var (
 func (s *Server) esvRoutes(t *routeTable) {
 	const base = "/{env}/environment"
 	aic := func(method, path string, scopes []string, h aicHandler) {
-		t.handle(method, base+path, aicDialect, s.aic(esvAPI, scopes, h))
+		t.handle(method, base+path, s.aic(esvAPI, scopes, h))
 	}
 	aic("GET", "/count", esvRead, s.esvCount)
 	aic("GET", "/variables", esvRead, s.listVariables)

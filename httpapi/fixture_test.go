@@ -18,6 +18,10 @@ import (
 	"github.com/envpromote/envpromote/esv"
 	"github.com/envpromote/envpromote/esv/gitesv"
 	"github.com/envpromote/envpromote/httpapi"
+	"github.com/envpromote/envpromote/internal/tenantgen"
+	"github.com/envpromote/envpromote/lock/gitlock"
+	"github.com/envpromote/envpromote/promotion"
+	"github.com/envpromote/envpromote/store"
 	"github.com/envpromote/envpromote/store/gitstore"
 )
 
@@ -55,11 +59,19 @@ type fixture struct {
 	registry *environment.Registry
 	esv      *esv.Service
 	licenses *memenv.Licenses
+	repo     *gitstore.Repo
+	locker   *gitlock.Locker
+	promoter *promotion.Promoter
+	ids      map[string]string // dev, staging, prod → environment id
 }
 
 type fixtureOptions struct {
 	environments map[string]string // path segment → environment
-	cfg          func(*httpapi.Config)
+	// group adds dev, staging and prod in a promotion group, mounted at
+	// /dev, /staging and /prod, dev holding tenant's next version and
+	// staging tenant, with every ESV tenant uses but tenant.Missing.
+	group  bool
+	tenant *tenantgen.Tenant
 }
 
 func newFixture(t *testing.T, opts fixtureOptions) *fixture {
@@ -82,10 +94,14 @@ func newFixture(t *testing.T, opts fixtureOptions) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.esv = esv.New(esvStore, esv.Options{})
+	f.repo = repo
+	f.locker = gitlock.New(repo, gitlock.Options{})
+	f.esv = esv.New(esvStore, esv.Options{Guard: promotion.ESVGuard(f.locker)})
 	cfg := httpapi.Config{Authenticator: tokens(), Registry: f.registry, ESV: f.esv, Environments: opts.environments}
-	if opts.cfg != nil {
-		opts.cfg(&cfg)
+	if opts.group {
+		f.addGroup(opts.tenant)
+		cfg.Promoters = []*promotion.Promoter{f.promoter}
+		cfg.Environments = map[string]string{"dev": f.ids["dev"], "staging": f.ids["staging"], "prod": f.ids["prod"]}
 	}
 	f.api, err = httpapi.New(cfg)
 	if err != nil {
@@ -101,6 +117,74 @@ func newFixture(t *testing.T, opts fixtureOptions) *fixture {
 	f.url = srv.URL
 	f.client = &http.Client{Transport: &contractTransport{t: t, contract: loadContract(t), base: srv.Client().Transport}}
 	return f
+}
+
+// addGroup creates the promotion group of fixtureOptions.group.
+func (f *fixture) addGroup(tenant *tenantgen.Tenant) {
+	f.t.Helper()
+	ctx := context.Background()
+	f.ids = map[string]string{}
+	g := environment.Group{Name: "main", Organization: environment.Ref{ID: orgID}}
+	for _, m := range []struct {
+		name string
+		tier environment.Tier
+	}{{"dev", environment.TierDevelopment}, {"staging", environment.TierStaging}, {"prod", environment.TierProduction}} {
+		e, err := f.registry.Create(ctx, admin, environment.Environment{Name: m.name, Type: environment.Production, Region: environment.RegionEU, License: environment.Ref{ID: licenseID}})
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		f.ids[m.name] = e.ID
+		g.Members = append(g.Members, environment.Member{ID: e.ID, Tier: m.tier})
+	}
+	if _, err := f.registry.SaveGroup(ctx, admin, g); err != nil {
+		f.t.Fatal(err)
+	}
+	var err error
+	f.promoter, err = promotion.New(promotion.Config{Group: g, Repo: f.repo, Locker: f.locker, ESVs: promotion.ESVService(f.esv)})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	next, _ := tenant.Edit(2, 5)
+	for env, t := range map[string]*tenantgen.Tenant{"dev": next, "staging": tenant} {
+		_, err := f.promoter.Edit(ctx, f.ids[env], func(b *store.Builder) error {
+			for p, data := range t.Files {
+				if err := b.Put(p, data); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, store.CommitInfo{Author: "seed", Message: "import tenant"})
+		if err != nil {
+			f.t.Fatal(err)
+		}
+	}
+	defineESVs(f.t, f.esv, f.ids["staging"], tenant)
+}
+
+// defineESVs defines in env every ESV tenant defines, with values valid
+// for their types; tenant.Missing stays undefined.
+func defineESVs(t testing.TB, svc *esv.Service, env string, tenant *tenantgen.Tenant) {
+	t.Helper()
+	ctx := context.Background()
+	for name, typ := range tenant.Vars {
+		if _, err := svc.SetVariable(ctx, env, name, esv.VariableSpec{ExpressionType: esv.ExpressionType(typ), Value: sampleValues[typ]}); err != nil {
+			t.Fatalf("variable %s: %v", name, err)
+		}
+	}
+	for name, enc := range tenant.Secrets {
+		spec := esv.SecretSpec{Encoding: esv.Encoding(enc), UseInPlaceholders: true, Value: esv.NewSecretValue([]byte(sampleValues[enc]))}
+		if _, err := svc.CreateSecret(ctx, env, name, spec); err != nil {
+			t.Fatalf("secret %s: %v", name, err)
+		}
+	}
+}
+
+// sampleValues are valid values of each expression type and encoding.
+var sampleValues = map[string]string{
+	"string": "text", "list": "a,b", "array": `["a"]`, "object": `{"a":1}`, "bool": "true", "int": "465",
+	"number": "1.5", "base64encodedinlined": "dGV4dA==", "keyvaluelist": "a=1,b=2",
+	"generic": "s3cret", "base64hmac": "c2VjcmV0LWhtYWMta2V5", "base64aes": "AAECAwQFBgcICQoLDA0ODw==",
+	"pem": "-----BEGIN PRIVATE KEY-----\nAAECAwQFBgcICQoLDA0ODw==\n-----END PRIVATE KEY-----\n",
 }
 
 // result is one response.

@@ -8,11 +8,11 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/envpromote/envpromote/environment"
 	"github.com/envpromote/envpromote/esv"
+	"github.com/envpromote/envpromote/promotion"
 )
 
 // Defaults for the zero values of Config's limits.
@@ -32,6 +32,10 @@ type Config struct {
 	// ESV serves /{env}/environment/{variables,secrets,startup,count} for
 	// every environment in Environments; nil leaves them out.
 	ESV *esv.Service
+	// Promoters serve /{env}/environment/promotion/… on the upper
+	// environments of their groups (every member but the first). An
+	// environment may be the upper environment of one group only.
+	Promoters []*promotion.Promoter
 	// Environments maps the first path segment of the AIC endpoints to the
 	// environment served there, named as the ESV service, the Promoters and
 	// the Locker name it (the environment id): {"staging": "5f0c…"} serves
@@ -52,14 +56,15 @@ type Config struct {
 // Server is the HTTP API. It is an http.Handler, safe for concurrent use;
 // Shutdown or Close ends the background operations it started.
 type Server struct {
-	auth     Authenticator
-	registry *environment.Registry
-	esv      *esv.Service
-	envs     map[string]string // path segment → environment
-	maxBody  int64
-	log      *slog.Logger
-	ops      *operations
-	mux      *http.ServeMux
+	auth      Authenticator
+	registry  *environment.Registry
+	esv       *esv.Service
+	envs      map[string]string              // path segment → environment
+	promoters map[string]*promotion.Promoter // upper environment → its Promoter
+	maxBody   int64
+	log       *slog.Logger
+	ops       *operations
+	mux       *http.ServeMux
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -74,14 +79,15 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("httpapi: Config.Authenticator is required")
 	}
 	s := &Server{
-		auth:     cfg.Authenticator,
-		registry: cfg.Registry,
-		esv:      cfg.ESV,
-		envs:     map[string]string{},
-		maxBody:  cfg.MaxBodyBytes,
-		log:      cfg.Logger,
-		ops:      newOperations(cmpOr(cfg.MaxBackground, DefaultMaxBackground)),
-		mux:      http.NewServeMux(),
+		auth:      cfg.Authenticator,
+		registry:  cfg.Registry,
+		esv:       cfg.ESV,
+		envs:      map[string]string{},
+		promoters: map[string]*promotion.Promoter{},
+		maxBody:   cfg.MaxBodyBytes,
+		log:       cfg.Logger,
+		ops:       newOperations(cmpOr(cfg.MaxBackground, DefaultMaxBackground)),
+		mux:       http.NewServeMux(),
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
@@ -97,6 +103,27 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("httpapi: path segment %q names no environment", seg)
 		}
 		s.envs[seg] = env
+	}
+	mounted := map[string]bool{}
+	for _, env := range s.envs {
+		mounted[env] = true
+	}
+	for _, p := range cfg.Promoters {
+		for i, m := range p.Group().Members {
+			if !mounted[m.ID] {
+				if !envName.MatchString(m.ID) || m.ID == "v1" {
+					return nil, fmt.Errorf("httpapi: environment id %q cannot be a path segment; give it one in Config.Environments", m.ID)
+				}
+				s.envs[m.ID], mounted[m.ID] = m.ID, true
+			}
+			if i == 0 {
+				continue
+			}
+			if _, dup := s.promoters[m.ID]; dup {
+				return nil, fmt.Errorf("httpapi: environment %s is the upper environment of two Promoters' groups", m.ID)
+			}
+			s.promoters[m.ID] = p
+		}
 	}
 	s.routes()
 	return s, nil
@@ -202,48 +229,47 @@ func p1Dialect(w http.ResponseWriter, r *http.Request, e *apiError) {
 	writeJSON(w, e.status, body)
 }
 
-// routeTable registers handlers by method and path and answers the other
-// methods of a known path with 405 and an Allow header, in its dialect.
-type routeTable struct {
-	mux     *http.ServeMux
-	methods map[string][]string
-	dialect map[string]dialect
-}
+// routeTable registers handlers by method and path.
+type routeTable struct{ mux *http.ServeMux }
 
-func (t *routeTable) handle(method, path string, d dialect, h http.Handler) {
-	if t.methods[path] == nil {
-		t.dialect[path] = d
-	}
-	t.methods[path] = append(t.methods[path], method)
+func (t *routeTable) handle(method, path string, h http.Handler) {
 	t.mux.Handle(method+" "+path, h)
 }
 
-func (s *Server) finish(t *routeTable) {
-	for path, methods := range t.methods {
-		allow := strings.Join(slices.Sorted(slices.Values(methods)), ", ")
-		d := t.dialect[path]
-		t.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Allow", allow)
-			d(w, r, &apiError{status: http.StatusMethodNotAllowed, code: "INVALID_REQUEST", message: fmt.Sprintf("method %s is not allowed here (allowed: %s)", r.Method, allow)})
-		})
+// notRouted answers requests no route takes: 405 with an Allow header when
+// other methods are routed for the path, else 404, in the dialect of the
+// path's endpoint family.
+func (s *Server) notRouted(w http.ResponseWriter, r *http.Request) {
+	d := aicDialect
+	if strings.HasPrefix(r.URL.Path, "/v1/") {
+		d = p1Dialect
 	}
-	t.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		d := aicDialect
-		if strings.HasPrefix(r.URL.Path, "/v1/") {
-			d = p1Dialect
+	var allow []string
+	for _, m := range []string{"DELETE", "GET", "PATCH", "POST", "PUT"} {
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host}
+		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" {
+			allow = append(allow, m)
 		}
+	}
+	if len(allow) == 0 {
 		d(w, r, notFound("no endpoint at %s", r.URL.Path))
-	})
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	d(w, r, &apiError{status: http.StatusMethodNotAllowed, code: "INVALID_REQUEST", message: fmt.Sprintf("method %s is not allowed here (allowed: %s)", r.Method, strings.Join(allow, ", "))})
 }
 
 // routes mounts the endpoints of every part cfg supplied.
 func (s *Server) routes() {
-	t := &routeTable{mux: s.mux, methods: map[string][]string{}, dialect: map[string]dialect{}}
+	t := &routeTable{mux: s.mux}
 	if s.registry != nil {
 		s.environmentRoutes(t)
 	}
 	if s.esv != nil {
 		s.esvRoutes(t)
 	}
-	s.finish(t)
+	if len(s.promoters) > 0 {
+		s.promotionRoutes(t)
+	}
+	s.mux.HandleFunc("/", s.notRouted)
 }

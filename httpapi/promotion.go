@@ -1,0 +1,309 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/envpromote/envpromote/environment"
+	"github.com/envpromote/envpromote/lock"
+	"github.com/envpromote/envpromote/promotion"
+)
+
+var promotionScope = []string{ScopePromotion}
+
+// promotionRoutes mounts the AIC promotion endpoints. They are called on
+// the upper environment, which knows its lower from its group.
+func (s *Server) promotionRoutes(t *routeTable) {
+	const base = "/{env}/environment/promotion"
+	aic := func(method, path string, h promotionHandler) {
+		t.handle(method, base+path, s.aic(promotionAPI, promotionScope, s.upper(h)))
+	}
+	aic("POST", "/lock", s.lock)
+	aic("GET", "/lock/state", s.lockState)
+	aic("DELETE", "/lock/{promotionId}", s.unlock)
+	aic("POST", "/promote", s.promote)
+	aic("GET", "/promote", s.progress)
+	aic("POST", "/rollback", s.rollback)
+	aic("GET", "/report", s.lastReport)
+	aic("GET", "/report/{reportId}", s.report)
+	aic("GET", "/reports", s.reports)
+	aic("GET", "/report/provisional", s.provisionalReport)
+	aic("GET", "/report/provisional-rollback", s.provisionalRollbackReport)
+}
+
+type promotionHandler func(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error
+
+// upper resolves the Promoter whose group has the called environment as
+// an upper environment.
+func (s *Server) upper(h promotionHandler) aicHandler {
+	return func(w http.ResponseWriter, r *http.Request, c call) error {
+		p, ok := s.promoters[c.env]
+		if !ok {
+			return notFound("environment %s is not the upper environment of a promotion group; promotion calls are made on the upper environment", c.env)
+		}
+		return h(w, r, c, p)
+	}
+}
+
+// promotionError maps a promotion error to its HTTP answer.
+func promotionError(err error) error {
+	switch {
+	case errors.Is(err, promotion.ErrReportNotFound), errors.Is(err, promotion.ErrNoHistory),
+		errors.Is(err, promotion.ErrNothingToRollback), errors.Is(err, environment.ErrNotFound):
+		return notFound("%s", err)
+	case errors.Is(err, promotion.ErrNotLocked), errors.Is(err, promotion.ErrInProgress),
+		errors.Is(err, lock.ErrLocked), errors.Is(err, lock.ErrNotHeld):
+		return conflict("%s", err)
+	case errors.Is(err, environment.ErrInvalidPair), errors.Is(err, lock.ErrInvalid):
+		return badRequest("%s", err)
+	}
+	return err
+}
+
+// lockStart is the body of the lock and unlock answers (the spec's
+// promotionStartLocking, promotionStartUnlocking and promotionUnlocked).
+type lockStart struct {
+	PromotionID string     `json:"promotionId"`
+	Result      lock.State `json:"result"`
+	Description string     `json:"description"`
+}
+
+// lock locks the pair. The lock itself is granted before the answer,
+// because the answer carries the promotion id and that is the id of the
+// lease the Locker grants; it is one compare-and-set per environment.
+func (s *Server) lock(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
+	if what, ok := s.ops.running(c.env); ok {
+		return conflict("a %s is running for environment %s", what, c.env)
+	}
+	lease, err := p.Lock(r.Context(), "", c.env, c.principal.ID)
+	if err != nil {
+		return promotionError(err)
+	}
+	writeJSON(w, http.StatusAccepted, lockStart{PromotionID: lease.ID, Result: lock.StateLocked, Description: "Environments locked"})
+	return nil
+}
+
+type envLockBody struct {
+	PromotionID string     `json:"promotionId,omitempty"`
+	State       lock.State `json:"state"`
+}
+
+type lockStateBody struct {
+	Result      lock.State   `json:"result"`
+	PromotionID string       `json:"promotionId,omitempty"`
+	Description string       `json:"description,omitempty"`
+	LowerEnv    *envLockBody `json:"lowerEnv,omitempty"`
+	UpperEnv    *envLockBody `json:"upperEnv,omitempty"`
+}
+
+// lockState reports the pair's lock, or with localLockOnly the upper
+// environment's alone.
+func (s *Server) lockState(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
+	local, err := queryBool(r, "localLockOnly")
+	if err != nil {
+		return err
+	}
+	st, err := p.LockState(r.Context(), "", c.env)
+	if err != nil {
+		return promotionError(err)
+	}
+	upper := &envLockBody{PromotionID: st.Upper.PromotionID, State: st.Upper.State}
+	body := lockStateBody{Result: st.Result, PromotionID: st.PromotionID, Description: st.Description, UpperEnv: upper}
+	if local {
+		body = lockStateBody{Result: upper.State, PromotionID: upper.PromotionID, UpperEnv: upper}
+	} else {
+		body.LowerEnv = &envLockBody{PromotionID: st.Lower.PromotionID, State: st.Lower.State}
+	}
+	writeJSON(w, http.StatusOK, body)
+	return nil
+}
+
+// unlock checks that the promotion id holds the pair, answers 202 and
+// unlocks in the background; lock/state shows when it is done.
+func (s *Server) unlock(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
+	id := r.PathValue("promotionId")
+	st, err := p.LockState(r.Context(), "", c.env)
+	if err != nil {
+		return promotionError(err)
+	}
+	if st.Result != lock.StateLocked || st.PromotionID != id {
+		return conflict("Environment is not locked by promotion %s (lock state: %s %s)", id, st.Result, st.PromotionID)
+	}
+	err = s.ops.start(r.Context(), c.env, "unlock", func(ctx context.Context) {
+		if err := p.Unlock(ctx, "", c.env, id); err != nil {
+			s.log.ErrorContext(ctx, "unlock failed", "environment", c.env, "promotionId", id, "transactionId", txID(ctx), "err", err)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, lockStart{PromotionID: id, Result: lock.StateUnlocking, Description: "Environment unlocking in progress"})
+	return nil
+}
+
+// promotionRequest is the spec's promotionRequest; rollbackRequest is the
+// same without dryRun and ignoreEncryptedSecrets.
+type promotionRequest struct {
+	DryRun                 *bool  `json:"dryRun"`
+	IgnoreEncryptedSecrets bool   `json:"ignoreEncryptedSecrets"`
+	UnlockAfter            bool   `json:"unlockEnvironmentsAfterPromotion"`
+	Promoter               string `json:"promoter"`
+	Description            string `json:"promotionDescription"`
+	TicketReference        string `json:"zendeskTicketReference"`
+}
+
+type rollbackRequest struct {
+	UnlockAfter     bool   `json:"unlockEnvironmentsAfterPromotion"`
+	Promoter        string `json:"promoter"`
+	Description     string `json:"promotionDescription"`
+	TicketReference string `json:"zendeskTicketReference"`
+}
+
+type startBody struct {
+	Result string `json:"result"`
+}
+
+func (s *Server) promote(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
+	var body promotionRequest
+	if err := decodeBody(r, s.maxBody, &body); err != nil {
+		return err
+	}
+	if body.DryRun == nil {
+		return missingField("dryRun")
+	}
+	req := promotion.Request{
+		Upper: c.env, DryRun: *body.DryRun, IgnoreEncryptedSecrets: body.IgnoreEncryptedSecrets, UnlockAfter: body.UnlockAfter,
+		Promoter: orDefault(body.Promoter, c.principal.ID), Description: body.Description, TicketReference: body.TicketReference,
+	}
+	if err := s.run(r, c, p, promotion.TypePromotion, req, p.Promote); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, startBody{Result: "Promotion started"})
+	return nil
+}
+
+func (s *Server) rollback(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
+	var body rollbackRequest
+	if err := decodeBody(r, s.maxBody, &body); err != nil {
+		return err
+	}
+	req := promotion.Request{
+		Upper: c.env, UnlockAfter: body.UnlockAfter,
+		Promoter: orDefault(body.Promoter, c.principal.ID), Description: body.Description, TicketReference: body.TicketReference,
+	}
+	if err := s.run(r, c, p, promotion.TypeRollback, req, p.Rollback); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, startBody{Result: "Rollback started"})
+	return nil
+}
+
+// run checks that the pair is locked and starts op in the background.
+// Its outcome, success or failure, is what GET promote reports.
+func (s *Server) run(r *http.Request, c call, p *promotion.Promoter, typ promotion.Type, req promotion.Request,
+	op func(context.Context, promotion.Request) (*promotion.Report, error)) error {
+	st, err := p.LockState(r.Context(), "", c.env)
+	if err != nil {
+		return promotionError(err)
+	}
+	if st.Result != lock.StateLocked {
+		return conflict("Environment is not in locked state (lock state: %s)", st.Result)
+	}
+	return s.ops.start(r.Context(), c.env, string(typ), func(ctx context.Context) {
+		if _, err := op(ctx, req); err != nil {
+			s.log.WarnContext(ctx, string(typ)+" failed", "environment", c.env, "transactionId", txID(ctx), "err", err)
+		}
+	})
+}
+
+// progressBody is the spec's promotionProgress.
+type progressBody struct {
+	Status           promotion.Status `json:"status"`
+	Message          string           `json:"message"`
+	BlockingError    bool             `json:"blockingError"`
+	MissingESVs      []string         `json:"missingESVs,omitempty"`
+	EncryptedSecrets []string         `json:"encryptedSecrets,omitempty"`
+	GlobalLock       string           `json:"globalLock"`
+	PromotionID      string           `json:"promotionId,omitempty"`
+	TimeStamp        string           `json:"timeStamp"`
+	Type             promotion.Type   `json:"type,omitempty"`
+}
+
+// progress reports the latest promotion or rollback. One this server has
+// started is RUNNING from its 202 on, also before the Promoter has taken
+// it up, so a poller never mistakes the previous outcome for its own.
+func (s *Server) progress(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
+	pr, err := p.Progress(r.Context(), c.env)
+	if err != nil {
+		return promotionError(err)
+	}
+	body := progressBody{
+		Status: pr.Status, Message: pr.Message, BlockingError: pr.BlockingError, MissingESVs: pr.MissingESVs,
+		EncryptedSecrets: pr.EncryptedSecrets, GlobalLock: pr.GlobalLock, PromotionID: pr.PromotionID,
+		TimeStamp: pr.Time.Format("2006-01-02T15:04:05Z07:00"), Type: pr.Type,
+	}
+	if what, ok := s.ops.running(c.env); ok && pr.Status != promotion.StatusRunning && what != "unlock" {
+		body = progressBody{Status: promotion.StatusRunning, Message: what + " in progress", GlobalLock: pr.GlobalLock,
+			TimeStamp: body.TimeStamp, Type: promotion.Type(what), PromotionID: pr.PromotionID}
+	}
+	writeJSON(w, http.StatusOK, body)
+	return nil
+}
+
+func (s *Server) lastReport(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
+	metas, err := p.Reports(r.Context(), c.env)
+	if err != nil {
+		return promotionError(err)
+	}
+	if len(metas) == 0 {
+		return notFound("environment %s has no promotion report yet", c.env)
+	}
+	rep, err := p.Report(r.Context(), metas[0].ReportID)
+	if err != nil {
+		return promotionError(err)
+	}
+	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+// report returns one report of the called environment; the reports of
+// the group's other environments are not found here.
+func (s *Server) report(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
+	rep, err := p.Report(r.Context(), r.PathValue("reportId"))
+	if err != nil {
+		return promotionError(err)
+	}
+	if rep.Upper != c.env {
+		return notFound("environment %s has no report %s", c.env, r.PathValue("reportId"))
+	}
+	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+func (s *Server) reports(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
+	metas, err := p.Reports(r.Context(), c.env)
+	if err != nil {
+		return promotionError(err)
+	}
+	writeJSON(w, http.StatusOK, append(make([]promotion.ReportMeta, 0, len(metas)), metas...))
+	return nil
+}
+
+func (s *Server) provisionalReport(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
+	rep, err := p.ProvisionalReport(r.Context(), "", c.env)
+	if err != nil {
+		return promotionError(err)
+	}
+	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+func (s *Server) provisionalRollbackReport(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
+	rep, err := p.ProvisionalRollbackReport(r.Context(), c.env)
+	if err != nil {
+		return promotionError(err)
+	}
+	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
