@@ -51,7 +51,7 @@ func (r *Repo) syncHead(ctx context.Context, name plumbing.ReferenceName) (plumb
 
 func (r *Repo) fetch(ctx context.Context, spec config.RefSpec) error {
 	err := r.remote.FetchContext(ctx, &git.FetchOptions{RefSpecs: []config.RefSpec{spec}, Auth: r.auth, Tags: git.NoTags})
-	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) && !errors.Is(err, transport.ErrEmptyRemoteRepository) {
 		return fmt.Errorf("fetch %s: %w", spec, err)
 	}
 	return nil
