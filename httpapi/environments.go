@@ -18,9 +18,9 @@ const (
 )
 
 // environmentRoutes mounts PingOne's /v1/environments.
-func (s *Server) environmentRoutes(t *routeTable) {
+func (s *Server) environmentRoutes() {
 	p1 := func(method, path string, h p1Handler) {
-		t.handle(method, "/v1/environments"+path, s.p1(h))
+		s.mux.Handle(method+" "+"/v1/environments"+path, s.p1(h))
 	}
 	p1("GET", "", s.listEnvironments)
 	p1("POST", "", s.createEnvironment)

@@ -18,10 +18,10 @@ var (
 )
 
 // esvRoutes mounts the ESV endpoints of the AIC spec.
-func (s *Server) esvRoutes(t *routeTable) {
+func (s *Server) esvRoutes() {
 	const base = "/{env}/environment"
 	aic := func(method, path string, scopes []string, h aicHandler) {
-		t.handle(method, base+path, s.aic(esvAPI, scopes, h))
+		s.mux.Handle(method+" "+base+path, s.aic(esvAPI, scopes, h))
 	}
 	aic("GET", "/count", esvRead, s.esvCount)
 	aic("GET", "/variables", esvRead, s.listVariables)

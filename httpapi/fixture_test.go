@@ -107,17 +107,25 @@ func newFixture(t *testing.T, opts fixtureOptions) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(f.api)
+	f.url = startServer(t, f.api)
+	f.client = &http.Client{Transport: &contractTransport{t: t, contract: loadContract(t), base: http.DefaultTransport}}
+	return f
+}
+
+// startServer serves api on a loopback port until the test ends, then
+// shuts it down, and returns its URL.
+func startServer(t testing.TB, api *httpapi.Server) string {
+	srv := httptest.NewServer(api)
 	t.Cleanup(func() {
 		srv.Close()
-		if err := f.api.Shutdown(context.Background()); err != nil {
+		if err := api.Shutdown(context.Background()); err != nil {
 			t.Errorf("shutdown: %v", err)
 		}
 	})
-	f.url = srv.URL
-	f.client = &http.Client{Transport: &contractTransport{t: t, contract: loadContract(t), base: srv.Client().Transport}}
-	return f
+	return srv.URL
 }
+
+func jsonDecode(resp *http.Response, v any) error { return json.NewDecoder(resp.Body).Decode(v) }
 
 // addGroup creates the promotion group of fixtureOptions.group.
 func (f *fixture) addGroup(tenant *tenantgen.Tenant) {

@@ -14,10 +14,10 @@ var promotionScope = []string{ScopePromotion}
 
 // promotionRoutes mounts the AIC promotion endpoints. They are called on
 // the upper environment, which knows its lower from its group.
-func (s *Server) promotionRoutes(t *routeTable) {
+func (s *Server) promotionRoutes() {
 	const base = "/{env}/environment/promotion"
 	aic := func(method, path string, h promotionHandler) {
-		t.handle(method, base+path, s.aic(promotionAPI, promotionScope, s.upper(h)))
+		s.mux.Handle(method+" "+base+path, s.aic(promotionAPI, promotionScope, s.upper(h)))
 	}
 	aic("POST", "/lock", s.lock)
 	aic("GET", "/lock/state", s.lockState)

@@ -229,13 +229,6 @@ func p1Dialect(w http.ResponseWriter, r *http.Request, e *apiError) {
 	writeJSON(w, e.status, body)
 }
 
-// routeTable registers handlers by method and path.
-type routeTable struct{ mux *http.ServeMux }
-
-func (t *routeTable) handle(method, path string, h http.Handler) {
-	t.mux.Handle(method+" "+path, h)
-}
-
 // notRouted answers requests no route takes: 405 with an Allow header when
 // other methods are routed for the path, else 404, in the dialect of the
 // path's endpoint family.
@@ -261,15 +254,14 @@ func (s *Server) notRouted(w http.ResponseWriter, r *http.Request) {
 
 // routes mounts the endpoints of every part cfg supplied.
 func (s *Server) routes() {
-	t := &routeTable{mux: s.mux}
 	if s.registry != nil {
-		s.environmentRoutes(t)
+		s.environmentRoutes()
 	}
 	if s.esv != nil {
-		s.esvRoutes(t)
+		s.esvRoutes()
 	}
 	if len(s.promoters) > 0 {
-		s.promotionRoutes(t)
+		s.promotionRoutes()
 	}
 	s.mux.HandleFunc("/", s.notRouted)
 }
