@@ -148,7 +148,7 @@ func refFindings(ctx context.Context, in *Input, check string, bad func(usage) b
 // EncryptedSecrets finds values encrypted with the lower environment's
 // keys, which the upper environment cannot decrypt: IDM $crypto objects
 // ({"$crypto": {"type": "x-simple-encryption", "value": {…}}}) at any
-// depth of a JSON file. Salted hashes ($crypto type "salted-hash") verify
+// depth of a valid JSON file (InvalidJSON reports the others). Salted hashes ($crypto type "salted-hash") verify
 // anywhere and are not reported. It runs for promotions only; with
 // Input.IgnoreEncryptedSecrets its findings are Ignored instead of Blocking.
 type EncryptedSecrets struct{}

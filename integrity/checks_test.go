@@ -2,6 +2,7 @@ package integrity_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/envpromote/envpromote/esv"
@@ -157,19 +158,37 @@ func TestRule_MalformedReferencesBlock(t *testing.T) {
 }
 
 func TestRule_ChecksScanWholeConfigNotOnlyChanges(t *testing.T) {
-	snap := tenant(t, nil)
-	in := &integrity.Input{
-		Static:    snap,
-		Changes:   []store.Change{{Path: "realms/alpha/journeys/Login/Login.json", Op: store.Modified}},
-		Operation: integrity.Promotion,
-		ESVs:      esvsWith(map[string]*integrity.ESV{"esv-smtp-host": nil}),
-	}
-	res, err := integrity.Run(context.Background(), []integrity.Check{integrity.MissingESVs{}}, in)
-	if err == nil {
-		t.Fatal("no error for a missing ESV in an unchanged file")
-	}
-	want := []string{"blocking missing-esvs " + emailProv + ":3 (host) esv-smtp-host"}
-	if diff := cmp.Diff(want, brief(res.Findings)); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
+	// Only Login.json changes; every finding below is in an unchanged file.
+	changes := []store.Change{{Path: "realms/alpha/journeys/Login/Login.json", Op: store.Modified}}
+	for _, tc := range []struct {
+		name  string
+		check integrity.Check
+		op    integrity.Operation
+		esvs  map[string]*integrity.ESV
+		want  []string
+	}{
+		{"missing ESV on promotion", integrity.MissingESVs{}, integrity.Promotion,
+			map[string]*integrity.ESV{"esv-smtp-host": nil},
+			[]string{"blocking missing-esvs " + emailProv + ":3 (host) esv-smtp-host"}},
+		{"missing ESV on rollback", integrity.MissingESVs{}, integrity.Rollback,
+			map[string]*integrity.ESV{"esv-smtp-host": nil},
+			[]string{"blocking missing-esvs " + emailProv + ":3 (host) esv-smtp-host"}},
+		{"encrypted secret", integrity.EncryptedSecrets{}, integrity.Promotion, nil,
+			[]string{
+				"blocking encrypted-secrets " + emailProv + ":8 (auth.password)",
+				"blocking encrypted-secrets " + connector + ":9 (configurationProperties.credentials)",
+				"blocking encrypted-secrets " + mapping + ":7 (properties.1.default)",
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := &integrity.Input{Static: tenant(t, nil), Changes: changes, Operation: tc.op, ESVs: esvsWith(tc.esvs)}
+			res, err := integrity.Run(context.Background(), []integrity.Check{tc.check}, in)
+			if !errors.Is(err, integrity.ErrFailed) {
+				t.Fatalf("err = %v, want ErrFailed for problems in unchanged files", err)
+			}
+			if diff := cmp.Diff(tc.want, brief(res.Findings)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -15,7 +15,8 @@ import (
 
 // facts is what scanning one file finds. It depends only on the file's
 // bytes and on whether its name ends in ".json", so it is cached by content
-// hash. Locations in it carry no file path: one blob can sit at many paths.
+// hash. Its locations are within the file; the path comes from where the
+// blob sits (one blob can sit at many paths), never from refs' Location.Path.
 type facts struct {
 	refs      []esv.Ref
 	malformed []esv.Malformed
