@@ -134,3 +134,12 @@ func FuzzParseFilter(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkParseFilter(b *testing.B) {
+	const in = `name sw "prod" and organization.id eq "4f1c2f7e-3c1a-4b7e-9d55-2d3f1c9b8a10" and status eq "ACTIVE"`
+	for b.Loop() {
+		if _, err := environment.ParseFilter(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -97,26 +97,38 @@ func names(envs []environment.Environment) []string {
 
 func TestRule_NameUniqueInOrganizationCaseInsensitive(t *testing.T) {
 	h := newHarness(t)
-	prod := h.prod("Prod")
-	other := h.prod("Other")
-	ctx := t.Context()
+	prod, other := h.prod("Prod"), h.prod("Other")
+	h.pending("Gone")
 	for _, tc := range []struct {
-		name string
-		op   func() error
-		want error
+		name    string
+		p       environment.Principal
+		newName string
+		want    error
 	}{
-		{"same name", func() error { _, err := h.Create(ctx, orgAdmin, environment.Environment{Name: "Prod", Type: environment.Sandbox, Region: environment.RegionEU}); return err }, environment.ErrNameTaken},
-		{"upper case", func() error { _, err := h.Create(ctx, orgAdmin, environment.Environment{Name: "PROD", Type: environment.Sandbox, Region: environment.RegionEU}); return err }, environment.ErrNameTaken},
-		{"name of a DELETE_PENDING environment", func() error {
-			_, err := h.Create(ctx, orgAdmin, environment.Environment{Name: h.pending("Gone").Name, Type: environment.Sandbox, Region: environment.RegionEU})
-			return err
-		}, environment.ErrNameTaken},
-		{"different name", func() error { _, err := h.Create(ctx, orgAdmin, environment.Environment{Name: "Prod 2", Type: environment.Sandbox, Region: environment.RegionEU}); return err }, nil},
-		{"same name in another organization", func() error { _, err := h.Create(ctx, otherAdmin, environment.Environment{Name: "prod", Type: environment.Sandbox, Region: environment.RegionEU}); return err }, nil},
-		{"rename onto a taken name", func() error { _, err := h.Update(ctx, orgAdmin, environment.Environment{ID: other.ID, Name: "pRoD"}); return err }, environment.ErrNameTaken},
-		{"rename to own name in another case", func() error { _, err := h.Update(ctx, orgAdmin, environment.Environment{ID: prod.ID, Name: "PROD"}); return err }, nil},
+		{"same name", orgAdmin, "Prod", environment.ErrNameTaken},
+		{"other case", orgAdmin, "pROD", environment.ErrNameTaken},
+		{"name of a DELETE_PENDING environment", orgAdmin, "gone", environment.ErrNameTaken},
+		{"different name", orgAdmin, "Prod 2", nil},
+		{"same name in another organization", otherAdmin, "prod", nil},
 	} {
-		t.Run(tc.name, func(t *testing.T) { check(t, tc.op(), tc.want) })
+		t.Run("create/"+tc.name, func(t *testing.T) {
+			_, err := h.Create(t.Context(), tc.p, environment.Environment{Name: tc.newName, Type: environment.Sandbox, Region: environment.RegionEU})
+			check(t, err, tc.want)
+		})
+	}
+	for _, tc := range []struct {
+		name    string
+		id      string
+		newName string
+		want    error
+	}{
+		{"onto a taken name", other.ID, "PROD", environment.ErrNameTaken},
+		{"to its own name in another case", prod.ID, "PROD", nil},
+	} {
+		t.Run("rename/"+tc.name, func(t *testing.T) {
+			_, err := h.Update(t.Context(), orgAdmin, environment.Environment{ID: tc.id, Name: tc.newName})
+			check(t, err, tc.want)
+		})
 	}
 }
 
@@ -290,22 +302,28 @@ func TestRule_LicenseRequiredWhenSeveralAreActive(t *testing.T) {
 		licenses []environment.License
 		id       string
 		want     error
-		wantID   string
+		wantText string // the license the environment gets, or a phrase of the error
 	}{
-		{"no license in the organization", []environment.License{foreign}, "", environment.ErrLicense, ""},
+		{"no license in the organization", []environment.License{foreign}, "", environment.ErrLicense, "no active license"},
 		{"one license, none given", []environment.License{fullLicense, foreign}, "", nil, fullLicense.ID},
 		{"one license, given", []environment.License{fullLicense}, fullLicense.ID, nil, fullLicense.ID},
-		{"two licenses, none given", []environment.License{fullLicense, trial}, "", environment.ErrLicense, ""},
+		{"two licenses, none given", []environment.License{fullLicense, trial}, "", environment.ErrLicense, "license.id is required"},
 		{"two licenses, one given", []environment.License{fullLicense, trial}, trial.ID, nil, trial.ID},
-		{"unknown license", []environment.License{fullLicense}, "lic-nope", environment.ErrLicense, ""},
-		{"another organization's license", []environment.License{fullLicense, foreign}, foreign.ID, environment.ErrLicense, ""},
+		{"unknown license", []environment.License{fullLicense}, "lic-nope", environment.ErrLicense, "not an active license"},
+		{"another organization's license", []environment.License{fullLicense, foreign}, foreign.ID, environment.ErrLicense, "not an active license"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, tc.licenses...)
 			e, err := h.Create(t.Context(), orgAdmin, environment.Environment{Name: "sb", Type: environment.Sandbox, Region: environment.RegionEU, License: environment.Ref{ID: tc.id}})
 			check(t, err, tc.want)
-			if e.License.ID != tc.wantID {
-				t.Fatalf("license = %q, want %q", e.License.ID, tc.wantID)
+			if err != nil {
+				if !strings.Contains(err.Error(), tc.wantText) {
+					t.Fatalf("error %q does not say %q", err, tc.wantText)
+				}
+				return
+			}
+			if e.License.ID != tc.wantText {
+				t.Fatalf("license = %q, want %q", e.License.ID, tc.wantText)
 			}
 		})
 	}
@@ -654,7 +672,10 @@ func TestRule_DeletePendingIsNotOperational(t *testing.T) {
 		name string
 		op   func() error
 	}{
-		{"update", func() error { _, err := h.Update(ctx, orgAdmin, environment.Environment{ID: e.ID, Name: "renamed"}); return err }},
+		{"update", func() error {
+			_, err := h.Update(ctx, orgAdmin, environment.Environment{ID: e.ID, Name: "renamed"})
+			return err
+		}},
 		{"change type", func() error { _, err := h.ChangeType(ctx, orgAdmin, e.ID, environment.Sandbox); return err }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -723,10 +744,16 @@ func TestRule_EveryChangeIsAudited(t *testing.T) {
 		id            string
 		before, after environment.Status // "" = nil
 	}{
-		{"update", func() error { _, err := h.Update(ctx, orgAdmin, environment.Environment{ID: p.ID, Name: "p2"}); return err }, environment.ActionUpdated, p.ID, environment.Active, environment.Active},
+		{"update", func() error {
+			_, err := h.Update(ctx, orgAdmin, environment.Environment{ID: p.ID, Name: "p2"})
+			return err
+		}, environment.ActionUpdated, p.ID, environment.Active, environment.Active},
 		{"change type", func() error { _, err := h.ChangeType(ctx, orgAdmin, s.ID, environment.Production); return err }, environment.ActionTypeChanged, s.ID, environment.Active, environment.Active},
 		{"soft delete", func() error { _, err := h.UpdateStatus(ctx, orgAdmin, p.ID, environment.DeletePending, ""); return err }, environment.ActionSoftDeleted, p.ID, environment.Active, environment.DeletePending},
-		{"restore", func() error { _, err := h.UpdateStatus(ctx, orgAdmin, p.ID, environment.Active, fullLicense.ID); return err }, environment.ActionRestored, p.ID, environment.DeletePending, environment.Active},
+		{"restore", func() error {
+			_, err := h.UpdateStatus(ctx, orgAdmin, p.ID, environment.Active, fullLicense.ID)
+			return err
+		}, environment.ActionRestored, p.ID, environment.DeletePending, environment.Active},
 		{"change type back", func() error { _, err := h.ChangeType(ctx, orgAdmin, s.ID, environment.Sandbox); return err }, environment.ActionTypeChanged, s.ID, environment.Active, environment.Active},
 		{"delete", func() error { return h.Delete(ctx, orgAdmin, s.ID) }, environment.ActionDeleted, s.ID, environment.Active, ""},
 	}

@@ -32,3 +32,31 @@ func TestConformanceGitstoreOnDisk(t *testing.T) {
 		return newStore(t, repo)
 	})
 }
+
+// Any principal id can make changes; Git sees it as a valid author.
+func TestAuthorFromAnyPrincipalID(t *testing.T) {
+	for _, tc := range []struct{ id, want string }{
+		{"Ada <ada@example.com>", "Ada <ada@example.com>"},
+		{"service-account", "service-account"},
+		{" spaced ", "spaced"},
+		{"<evil>\nline", "_evil__line"},
+		{"x <y> <z>", "x _y_ <z>"},
+		{"", ""},
+	} {
+		t.Run(tc.id, func(t *testing.T) {
+			repo := gitstore.NewMemory(gitstore.Options{})
+			s := newStore(t, repo)
+			err := s.Apply(t.Context(), environment.Batch{Actor: tc.id, Message: "m", Writes: []environment.Write{{Key: "environments/a", Data: []byte("{}")}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			head, err := repo.Head(t.Context(), gitenv.DefaultBranch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if head.Author != tc.want {
+				t.Fatalf("author = %q, want %q", head.Author, tc.want)
+			}
+		})
+	}
+}
