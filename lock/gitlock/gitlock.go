@@ -152,7 +152,7 @@ func (l *Locker) acquire(ctx context.Context, lease *lock.Lease) (*lock.LockedEr
 // releases the ones written and returns the failure.
 func (l *Locker) writeAll(ctx context.Context, slots []slot, lease lock.Lease) error {
 	for i := range slots {
-		if _, err := l.write(ctx, slots[i], record{Env: slots[i].env, Lease: lease}); err != nil {
+		if err := l.write(ctx, slots[i], record{Env: slots[i].env, Lease: lease}); err != nil {
 			cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 			defer cancel()
 			_, rerr := l.release(cleanup, lease)
@@ -179,7 +179,7 @@ func (l *Locker) release(ctx context.Context, lease lock.Lease) (last bool, err 
 			if !s.holds(&lease, now) {
 				break
 			}
-			_, err = l.write(ctx, s, record{Env: s.env, Lease: s.rec.Lease, Released: true})
+			err = l.write(ctx, s, record{Env: s.env, Lease: s.rec.Lease, Released: true})
 			if err == nil {
 				l.notify()
 				last = i == 0
@@ -303,16 +303,20 @@ func (l *Locker) read(ctx context.Context, env string) (slot, error) {
 }
 
 // write commits rec on s's branch if its head is still s.rev.
-func (l *Locker) write(ctx context.Context, s slot, rec record) (store.Revision, error) {
-	snap, err := store.New(map[string][]byte{file: rec.encode()})
+func (l *Locker) write(ctx context.Context, s slot, rec record) error {
+	data, err := rec.encode()
 	if err != nil {
-		return "", err
+		return fmt.Errorf("%w: %v", lock.ErrInvalid, err)
+	}
+	snap, err := store.New(map[string][]byte{file: data})
+	if err != nil {
+		return err
 	}
 	verb := "lock"
 	if rec.Released {
 		verb = "unlock"
 	}
-	c, err := l.repo.Commit(ctx, branchName(s.env), s.rev, snap, store.CommitInfo{
+	_, err = l.repo.Commit(ctx, branchName(s.env), s.rev, snap, store.CommitInfo{
 		Author:  author,
 		Time:    l.now(),
 		Message: fmt.Sprintf("%s %s for %s\n\nLease %s on %s.", verb, s.env, rec.Lease.Owner, rec.Lease.ID, strings.Join(rec.Lease.Envs, ", ")),
@@ -322,7 +326,7 @@ func (l *Locker) write(ctx context.Context, s slot, rec record) (store.Revision,
 			"token":   strconv.FormatUint(rec.Lease.Token, 10),
 		},
 	})
-	return c.Revision, err
+	return err
 }
 
 func (l *Locker) changes() <-chan struct{} {

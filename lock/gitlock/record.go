@@ -31,12 +31,10 @@ type record struct {
 	Released bool       `json:"released,omitempty"`
 }
 
-func (r record) encode() []byte {
+// encode fails only for times that JSON cannot hold (years past 9999).
+func (r record) encode() ([]byte, error) {
 	data, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		panic(err) // cannot happen: every field marshals
-	}
-	return append(data, '\n')
+	return append(data, '\n'), err
 }
 
 // decodeRecord parses the lease.json of env's branch and checks that it

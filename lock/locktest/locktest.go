@@ -340,24 +340,29 @@ func testDoubleUnlock(t *testing.T, l lock.Locker, _ *Clock) {
 	mustUnlock(t, l, lease)
 	wantNotHeld(t, l.Unlock(t.Context(), lease), "second Unlock")
 
-	// Racing unlocks of one lease: exactly one wins.
-	lease = mustLock(t, l, []string{"a", "b"}, "alice", lock.Options{})
-	const n = 4
-	var wins atomic.Int32
-	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() {
-			switch err := l.Unlock(t.Context(), lease); {
-			case err == nil:
-				wins.Add(1)
-			case !errors.Is(err, lock.ErrNotHeld):
-				t.Errorf("concurrent Unlock = %v, want nil or ErrNotHeld", err)
-			}
-		})
-	}
-	wg.Wait()
-	if wins.Load() != 1 {
-		t.Errorf("%d of %d concurrent unlocks of one lease succeeded, want 1", wins.Load(), n)
+	// Racing unlocks of one lease: exactly one wins, every round.
+	const rounds, n = 10, 4
+	for round := range rounds {
+		lease = mustLock(t, l, []string{"a", "b", "c"}, "alice", lock.Options{})
+		start := make(chan struct{})
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				<-start
+				switch err := l.Unlock(t.Context(), lease); {
+				case err == nil:
+					wins.Add(1)
+				case !errors.Is(err, lock.ErrNotHeld):
+					t.Errorf("concurrent Unlock = %v, want nil or ErrNotHeld", err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Fatalf("round %d: %d of %d concurrent unlocks of one lease succeeded, want 1", round, wins.Load(), n)
+		}
 	}
 	wantState(t, l, "a", lock.StateUnlocked, lock.Lease{})
 }
