@@ -120,12 +120,9 @@ func TestRule_GroupMembersAreActiveProductionEnvironments(t *testing.T) {
 // soft-deleted or turned into SANDBOX until they leave the group.
 func TestRule_GroupMembersCannotBeDeletedOrMadeSandbox(t *testing.T) {
 	h := newHarness(t)
-	d, s, p := h.prod("dev"), h.prod("staging"), h.prod("prod")
-	g := chain("chain", m(d.ID, dev), m(s.ID, stg), m(p.ID, prod))
+	g := h.savedChain()
+	d, p := g.Members[0], g.Members[2]
 	ctx := t.Context()
-	if _, err := h.SaveGroup(ctx, orgAdmin, g); err != nil {
-		t.Fatal(err)
-	}
 	ops := []struct {
 		name string
 		op   func() error
@@ -150,12 +147,9 @@ func TestRule_GroupMembersCannotBeDeletedOrMadeSandbox(t *testing.T) {
 
 func TestGroupsPersistAndReadsNeedCoverage(t *testing.T) {
 	h := newHarness(t)
-	d, s, p := h.prod("dev"), h.prod("staging"), h.prod("prod")
-	g := chain("chain", m(d.ID, dev), m(s.ID, stg), m(p.ID, prod))
+	g := h.savedChain()
+	d, s, p := g.Members[0], g.Members[1], g.Members[2]
 	ctx := t.Context()
-	if _, err := h.SaveGroup(ctx, orgAdmin, g); err != nil {
-		t.Fatal(err)
-	}
 	for _, tc := range []struct {
 		name string
 		p    environment.Principal
@@ -186,4 +180,16 @@ func TestGroupsPersistAndReadsNeedCoverage(t *testing.T) {
 	if a := events[len(events)-1]; a.Action != environment.ActionGroupDeleted || a.Group != "chain" || a.GroupBefore == nil || a.GroupAfter != nil {
 		t.Fatalf("last event = %+v, want the group deletion", a)
 	}
+}
+
+// savedChain saves and returns group "chain" of new environments dev,
+// staging and prod.
+func (h *harness) savedChain() environment.Group {
+	h.t.Helper()
+	d, s, p := h.prod("dev"), h.prod("staging"), h.prod("prod")
+	g, err := h.SaveGroup(h.t.Context(), orgAdmin, chain("chain", m(d.ID, dev), m(s.ID, stg), m(p.ID, prod)))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return g
 }

@@ -86,7 +86,7 @@ func (r *Registry) create(ctx context.Context, p Principal, e Environment) (Envi
 		return e, err
 	}
 	if !p.orgLevel(org) {
-		return e, fmt.Errorf("%w: principal %q may not create environments in organization %s: that needs an Organization Admin or an ORGANIZATION-scoped Environment Admin role", ErrForbidden, p.ID, org)
+		return e, orgLevelOnly(p, org, "creating environments")
 	}
 	if err := errors.Join(validateName(e.Name), e.Type.Validate(), e.Region.Validate(), validateBOM(e.BillOfMaterials)); err != nil {
 		return e, err
@@ -265,7 +265,7 @@ func (r *Registry) changeType(ctx context.Context, p Principal, id string, t Typ
 		switch t {
 		case Sandbox:
 			if !p.orgLevel(cur.Organization.ID) {
-				return change{}, fmt.Errorf("%w: turning PRODUCTION into SANDBOX needs an Organization Admin or an ORGANIZATION-scoped Environment Admin role, like deleting a PRODUCTION environment", ErrForbidden)
+				return change{}, orgLevelOnly(p, cur.Organization.ID, "turning PRODUCTION into SANDBOX (which makes it deletable at once)")
 			}
 			if err := st.notInGroup(id); err != nil {
 				return change{}, err
@@ -339,7 +339,7 @@ func (r *Registry) updateStatus(ctx context.Context, p Principal, id string, s S
 		case cur.Status == s:
 			return change{}, fmt.Errorf("%w: environment is already %s", ErrInvalidState, s)
 		case !p.orgLevel(cur.Organization.ID):
-			return change{}, fmt.Errorf("%w: soft-deleting or restoring a PRODUCTION environment needs an Organization Admin or an ORGANIZATION-scoped Environment Admin role", ErrForbidden)
+			return change{}, orgLevelOnly(p, cur.Organization.ID, "soft-deleting or restoring a PRODUCTION environment")
 		}
 		next = cur.clone()
 		next.Status, next.UpdatedAt = s, now
@@ -380,7 +380,7 @@ func (r *Registry) Delete(ctx context.Context, p Principal, id string) error {
 			case cur.Type == Sandbox:
 				return st.deleteEnv(cur), nil
 			case !p.orgLevel(cur.Organization.ID):
-				return change{}, fmt.Errorf("%w: deleting a PRODUCTION environment needs an Organization Admin or an ORGANIZATION-scoped Environment Admin role", ErrForbidden)
+				return change{}, orgLevelOnly(p, cur.Organization.ID, "deleting a PRODUCTION environment")
 			case cur.Status == Active:
 				return change{}, fmt.Errorf("%w: an ACTIVE PRODUCTION environment is not deleted directly; soft-delete it first (status DELETE_PENDING), then delete it after %v", ErrInvalidState, HardDeleteDelay)
 			case now.Before(cur.HardDeleteAllowedAt):
@@ -433,19 +433,18 @@ func (r *Registry) SaveGroup(ctx context.Context, p Principal, g Group) (Group, 
 	g = g.clone()
 	err := g.Validate()
 	if err == nil && !p.orgLevel(g.Organization.ID) {
-		err = fmt.Errorf("%w: changing promotion groups needs an Organization Admin or an ORGANIZATION-scoped Environment Admin role", ErrForbidden)
+		err = orgLevelOnly(p, g.Organization.ID, "changing promotion groups")
 	}
 	if err == nil {
 		err = r.inOrg(ctx, p, g.Organization.ID, func(st *orgState, _ time.Time) (change, error) {
 			for _, m := range g.Members {
-				i := slices.IndexFunc(st.envs, func(s stored[Environment]) bool { return s.v.ID == m.ID })
-				switch {
-				case i < 0:
+				switch s, ok := st.find(m.ID); {
+				case !ok:
 					return change{}, fmt.Errorf("%w: %s is not an environment of organization %s", ErrInvalidGroup, m.ID, g.Organization.ID)
-				case st.envs[i].v.Type == Sandbox:
-					return change{}, fmt.Errorf("%w: SANDBOX environment %s (%q) cannot be in a promotion group", ErrInvalidGroup, m.ID, st.envs[i].v.Name)
-				case st.envs[i].v.Status != Active:
-					return change{}, fmt.Errorf("%w: environment %s (%q) is %s", ErrInvalidGroup, m.ID, st.envs[i].v.Name, st.envs[i].v.Status)
+				case s.v.Type == Sandbox:
+					return change{}, fmt.Errorf("%w: SANDBOX environment %s (%q) cannot be in a promotion group", ErrInvalidGroup, m.ID, s.v.Name)
+				case s.v.Status != Active:
+					return change{}, fmt.Errorf("%w: environment %s (%q) is %s", ErrInvalidGroup, m.ID, s.v.Name, s.v.Status)
 				}
 			}
 			return st.putGroup(g), nil
@@ -470,7 +469,7 @@ func (r *Registry) Group(ctx context.Context, p Principal, org, name string) (Gr
 
 func (r *Registry) group(ctx context.Context, p Principal, org, name string) (Group, error) {
 	var g Group
-	if err := errors.Join(validateID(ErrInvalidGroup, "organization id", org), validateID(ErrInvalidGroup, "group name", name)); err != nil {
+	if err := validateGroupKey(org, name); err != nil {
 		return g, err
 	}
 	rec, err := r.store.Get(ctx, groupKey(org, name))
@@ -509,9 +508,9 @@ func (r *Registry) Groups(ctx context.Context, p Principal, org string) ([]Group
 // DeleteGroup removes promotion group name of organization org. It needs
 // an organization-level principal. Errors wrap ErrNotFound or ErrForbidden.
 func (r *Registry) DeleteGroup(ctx context.Context, p Principal, org, name string) error {
-	err := errors.Join(validateID(ErrInvalidGroup, "organization id", org), validateID(ErrInvalidGroup, "group name", name))
+	err := validateGroupKey(org, name)
 	if err == nil && !p.orgLevel(org) {
-		err = fmt.Errorf("%w: changing promotion groups needs an Organization Admin or an ORGANIZATION-scoped Environment Admin role", ErrForbidden)
+		err = orgLevelOnly(p, org, "changing promotion groups")
 	}
 	if err == nil {
 		err = r.inOrg(ctx, p, org, func(st *orgState, _ time.Time) (change, error) {
@@ -526,6 +525,10 @@ func (r *Registry) DeleteGroup(ctx context.Context, p Principal, org, name strin
 		return fmt.Errorf("delete promotion group %q: %w", name, err)
 	}
 	return nil
+}
+
+func validateGroupKey(org, name string) error {
+	return errors.Join(validateID(ErrInvalidGroup, "organization id", org), validateID(ErrInvalidGroup, "group name", name))
 }
 
 func (r *Registry) activeLicenses(ctx context.Context, org string) ([]License, error) {
@@ -573,6 +576,12 @@ func (r *Registry) locate(ctx context.Context, p Principal, id string) (Environm
 		err = forbidden(p, e)
 	}
 	return e, err
+}
+
+// orgLevelOnly is the error for what only organization-level principals
+// may do.
+func orgLevelOnly(p Principal, org, what string) error {
+	return fmt.Errorf("%w: %s in organization %s needs an Organization Admin or an ORGANIZATION-scoped Environment Admin role, which principal %q lacks", ErrForbidden, what, org, p.ID)
 }
 
 func forbidden(p Principal, e Environment) error {

@@ -379,18 +379,22 @@ func TestRule_ProductionNeedsNonTrialLicense(t *testing.T) {
 	}
 }
 
+// orgLevelCases are the principals for an operation on environment e that
+// only organization-level principals may perform.
+var orgLevelCases = []struct {
+	name string
+	p    func(e environment.Environment) environment.Principal
+	want error
+}{
+	{"organization admin", func(environment.Environment) environment.Principal { return orgAdmin }, nil},
+	{"organization-scoped environment admin", func(environment.Environment) environment.Principal { return orgEnvAdmin }, nil},
+	{"its environment-scoped environment admin", func(e environment.Environment) environment.Principal { return envAdmin(e.ID) }, environment.ErrForbidden},
+}
+
 // PRODUCTION→SANDBOX is allowed, to organization-level principals (a
 // SANDBOX can be deleted at once, so this is as strong as a delete).
 func TestRule_ProductionToSandboxAllowed(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		p    func(e environment.Environment) environment.Principal
-		want error
-	}{
-		{"organization admin", func(environment.Environment) environment.Principal { return orgAdmin }, nil},
-		{"organization-scoped environment admin", func(environment.Environment) environment.Principal { return orgEnvAdmin }, nil},
-		{"environment-scoped environment admin", func(e environment.Environment) environment.Principal { return envAdmin(e.ID) }, environment.ErrForbidden},
-	} {
+	for _, tc := range orgLevelCases {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
 			e := h.prod("p")
@@ -559,15 +563,7 @@ func TestRule_DeletionAndRestoreNeedOrganizationLevelRole(t *testing.T) {
 		}},
 	}
 	for _, op := range ops {
-		for _, tc := range []struct {
-			name string
-			p    func(e environment.Environment) environment.Principal
-			want error
-		}{
-			{"organization admin", func(environment.Environment) environment.Principal { return orgAdmin }, nil},
-			{"organization-scoped environment admin", func(environment.Environment) environment.Principal { return orgEnvAdmin }, nil},
-			{"its environment admin", func(e environment.Environment) environment.Principal { return envAdmin(e.ID) }, environment.ErrForbidden},
-		} {
+		for _, tc := range orgLevelCases {
 			t.Run(op.name+"/"+tc.name, func(t *testing.T) {
 				h := newHarness(t)
 				e := op.env(h)
