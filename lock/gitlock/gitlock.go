@@ -149,10 +149,15 @@ func (l *Locker) acquire(ctx context.Context, lease *lock.Lease) (*lock.LockedEr
 }
 
 // writeAll writes lease to every slot in order; if one write fails it
-// releases the ones written and returns the failure.
+// releases the ones written and returns the failure. A failure other than a
+// lost race may hide a write that landed (a remote that applied a push but
+// timed out), so release reads what is there rather than trusting i.
 func (l *Locker) writeAll(ctx context.Context, slots []slot, lease lock.Lease) error {
 	for i := range slots {
 		if err := l.write(ctx, slots[i], record{Env: slots[i].env, Lease: lease}); err != nil {
+			if i == 0 && errors.Is(err, store.ErrConflict) {
+				return err // nothing written
+			}
 			cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 			defer cancel()
 			_, rerr := l.release(cleanup, lease)

@@ -1,12 +1,14 @@
 package gitlock_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/envpromote/envpromote/lock"
 	"github.com/envpromote/envpromote/lock/gitlock"
 	"github.com/envpromote/envpromote/lock/locktest"
+	"github.com/envpromote/envpromote/store"
 	"github.com/envpromote/envpromote/store/gitstore"
 	"github.com/envpromote/envpromote/store/memstore"
 )
@@ -38,4 +40,27 @@ func BenchmarkLockUnlock(b *testing.B) {
 		}
 		locktest.Benchmark(b, gitlock.New(repo, gitlock.Options{}))
 	})
+}
+
+// BenchmarkGitstoreLeaseCommit is the floor under gitlock on disk: one
+// compare-and-set commit of a lease-sized file, of which a Lock+Unlock of n
+// environments makes 2n.
+func BenchmarkGitstoreLeaseCommit(b *testing.B) {
+	repo, err := gitstore.Init(b.TempDir(), gitstore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var parent store.Revision
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		snap, err := store.New(map[string][]byte{"lease.json": fmt.Appendf(nil, `{"environment":"dev","token":%d,"pad":"%0280d"}`, i, 0)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		c, err := repo.Commit(b.Context(), "locks/dev", parent, snap, store.CommitInfo{Author: "bench", Message: "lock"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		parent = c.Revision
+	}
 }
