@@ -274,10 +274,7 @@ func (p *Promoter) execute(ctx context.Context, typ Type, lower, upper string, l
 // findings give an error wrapping ErrIntegrity and the *integrity.Error,
 // returned with the Result.
 func (p *Promoter) check(ctx context.Context, pl *plan, ignoreSecrets bool) (*integrity.Result, error) {
-	static, err := StaticView(p.layout, pl.target)
-	if err != nil {
-		return nil, err
-	}
+	static := StaticView(p.layout, pl.target)
 	esvs, err := p.esvs.ESVs(ctx, pl.upper)
 	if err != nil {
 		return nil, fmt.Errorf("ESVs of %s: %w", pl.upper, err)

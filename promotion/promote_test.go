@@ -12,6 +12,7 @@ import (
 	"github.com/envpromote/envpromote/environment"
 	"github.com/envpromote/envpromote/esv"
 	"github.com/envpromote/envpromote/integrity"
+	"github.com/envpromote/envpromote/internal/tenantgen"
 	"github.com/envpromote/envpromote/lock"
 	"github.com/envpromote/envpromote/promotion"
 	"github.com/envpromote/envpromote/store"
@@ -753,5 +754,35 @@ func TestNew_RejectsBadConfig(t *testing.T) {
 		if _, err := promotion.New(cfg); !errors.Is(err, promotion.ErrInvalidConfig) {
 			t.Errorf("%s: New = %v, want ErrInvalidConfig", name, err)
 		}
+	}
+}
+
+func TestRule_TargetOverGeneratedTenants(t *testing.T) {
+	// Two unrelated tenants differ in every area, with different realms.
+	lower := tenantgen.Generate(tenantgen.Options{Seed: 11, Files: 1200, Realms: 2})
+	upper := tenantgen.Generate(tenantgen.Options{Seed: 12, Files: 900, Realms: 3})
+	f := newFixture(t, func(c *promotion.Config) { c.Checks = []integrity.Check{} })
+	load := func(env string, ten *tenantgen.Tenant) {
+		m := map[string]string{}
+		for p, d := range ten.Files {
+			m[p] = string(d)
+		}
+		f.put(env, m)
+	}
+	load(dev, lower)
+	load(staging, upper)
+	lowerStatic, _ := split(t, f.snap(dev))
+	_, upperDynamic := split(t, f.snap(staging))
+	f.lock(dev, staging)
+	rep, err := f.p.Promote(ctx, promotion.Request{Upper: staging})
+	if err != nil {
+		t.Fatal(err)
+	}
+	static, dynamic := split(t, f.snap(staging))
+	if !cmp.Equal(static, lowerStatic) || !cmp.Equal(dynamic, upperDynamic) {
+		t.Errorf("target is not static(lower) ∪ dynamic(upper): static diff %d chars, dynamic diff %d chars", len(cmp.Diff(lowerStatic, static)), len(cmp.Diff(upperDynamic, dynamic)))
+	}
+	if rep.Changes.Len() == 0 {
+		t.Error("empty report")
 	}
 }

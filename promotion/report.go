@@ -119,13 +119,24 @@ func describe(layout Layout, before, after *store.Snapshot) Changes {
 		whole bool // the item's own file changed
 	}
 	found := map[key]*acc{}
-	for _, c := range store.Diff(before, after) {
-		from := after
+	var gone, there []store.Change
+	changes := store.Diff(before, after)
+	for _, c := range changes {
 		if c.Op == store.Deleted {
-			from = before
+			gone = append(gone, c)
+		} else {
+			there = append(there, c)
 		}
-		data, _ := from.ReadFile(c.Path) // the path is in from: Diff listed it
-		it := layout.Describe(c.Path, data)
+	}
+	// Both lists name files of their snapshots, so reading cannot fail.
+	data, _ := files(after, there)
+	old, _ := files(before, gone)
+	for _, c := range changes {
+		d := data[c.Path]
+		if c.Op == store.Deleted {
+			d = old[c.Path]
+		}
+		it := layout.Describe(c.Path, d)
 		if it.Product != AM {
 			it.Product = IDM
 		}
