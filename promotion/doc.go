@@ -22,9 +22,10 @@
 //     with lock.ErrLocked.
 //  2. Promote finds the lease holding the pair (Locker.State of the upper;
 //     it must cover lower, upper and the group, else ErrNotLocked) and builds
-//     the target = static(lower) ∪ dynamic(upper) from the upper's head,
-//     applying only the static paths of Diff(upper, lower): the cost follows
-//     the change, not the tenant size.
+//     the target = static(lower) ∪ dynamic(upper) by grafting whole
+//     subtrees of the two heads, descending only where their hashes differ
+//     and never copying a file: the cost follows the change, not the tenant
+//     size.
 //  3. The integrity checks (nil Config.Checks: integrity.Builtin) run on the
 //     target's static view (StaticView), with the upper's ESVs as metadata.
 //     Blocking findings stop it (ErrIntegrity); Progress lists them.
