@@ -51,7 +51,7 @@ func tokens() *httpapi.StaticTokens {
 // by Git repositories on disk, reached through a client that checks every
 // response against the vendor specs.
 type fixture struct {
-	t        *testing.T
+	t        testing.TB
 	url      string
 	client   *http.Client
 	api      *httpapi.Server
@@ -74,7 +74,7 @@ type fixtureOptions struct {
 	tenant *tenantgen.Tenant
 }
 
-func newFixture(t *testing.T, opts fixtureOptions) *fixture {
+func newFixture(t testing.TB, opts fixtureOptions) *fixture {
 	t.Helper()
 	f := &fixture{t: t, clock: envtest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))}
 	repo, err := gitstore.Init(t.TempDir(), gitstore.Options{})
@@ -197,7 +197,7 @@ var sampleValues = map[string]string{
 
 // result is one response.
 type result struct {
-	t      *testing.T
+	t      testing.TB
 	status int
 	header http.Header
 	body   []byte

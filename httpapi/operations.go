@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // operations runs the long operations (lock, unlock, promote, rollback) in
@@ -15,14 +16,23 @@ type operations struct {
 	slots  chan struct{}
 	wg     sync.WaitGroup
 
-	mu     sync.Mutex
-	closed bool
-	busy   map[string]string // key → what runs for it
+	mu       sync.Mutex
+	closed   bool
+	busy     map[string]string  // key → what runs for it
+	failures map[string]failure // key → how its last operation failed, if unreported
+}
+
+// failure is an operation's error that no status endpoint would report
+// otherwise (the Promoter records only the runs it got to start).
+type failure struct {
+	what string
+	err  error
+	at   time.Time
 }
 
 func newOperations(max int) *operations {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &operations{ctx: ctx, cancel: cancel, slots: make(chan struct{}, max), busy: map[string]string{}}
+	return &operations{ctx: ctx, cancel: cancel, slots: make(chan struct{}, max), busy: map[string]string{}, failures: map[string]failure{}}
 }
 
 // start runs f in the background for key and returns at once. f gets a
@@ -45,6 +55,7 @@ func (o *operations) start(parent context.Context, key, what string, f func(ctx 
 		return &apiError{status: http.StatusServiceUnavailable, code: "UNAVAILABLE", message: "too many operations are running; retry later"}
 	}
 	o.busy[key] = what
+	delete(o.failures, key)
 	o.wg.Add(1)
 	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
 	stop := context.AfterFunc(o.ctx, cancel)
@@ -61,6 +72,21 @@ func (o *operations) start(parent context.Context, key, what string, f func(ctx 
 		f(ctx)
 	}()
 	return nil
+}
+
+// fail records how key's operation failed, for status endpoints.
+func (o *operations) fail(key, what string, err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.failures[key] = failure{what: what, err: err, at: time.Now()}
+}
+
+// failed returns the unreported failure of key's last operation.
+func (o *operations) failed(key string) (failure, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	f, ok := o.failures[key]
+	return f, ok
 }
 
 // running reports what runs for key, if anything.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/envpromote/envpromote/environment"
 	"github.com/envpromote/envpromote/lock"
@@ -211,8 +212,14 @@ func (s *Server) run(r *http.Request, c call, p *promotion.Promoter, typ promoti
 		return conflict("Environment is not in locked state (lock state: %s)", st.Result)
 	}
 	return s.ops.start(r.Context(), c.env, string(typ), func(ctx context.Context) {
+		start := time.Now()
 		if _, err := op(ctx, req); err != nil {
 			s.log.WarnContext(ctx, string(typ)+" failed", "environment", c.env, "transactionId", txID(ctx), "err", err)
+			// A run that failed before the Promoter took it up (the lock
+			// lost, the server shutting down) is not in its Progress.
+			if pr, perr := p.Progress(context.WithoutCancel(ctx), c.env); perr != nil || pr.Status != promotion.StatusError || pr.Time.Before(start) {
+				s.ops.fail(c.env, string(typ), err)
+			}
 		}
 	})
 }
@@ -241,11 +248,16 @@ func (s *Server) progress(w http.ResponseWriter, r *http.Request, c call, p *pro
 	body := progressBody{
 		Status: pr.Status, Message: pr.Message, BlockingError: pr.BlockingError, MissingESVs: pr.MissingESVs,
 		EncryptedSecrets: pr.EncryptedSecrets, GlobalLock: pr.GlobalLock, PromotionID: pr.PromotionID,
-		TimeStamp: pr.Time.Format("2006-01-02T15:04:05Z07:00"), Type: pr.Type,
+		TimeStamp: pr.Time.Format(time.RFC3339), Type: pr.Type,
 	}
-	if what, ok := s.ops.running(c.env); ok && pr.Status != promotion.StatusRunning && what != "unlock" {
-		body = progressBody{Status: promotion.StatusRunning, Message: what + " in progress", GlobalLock: pr.GlobalLock,
-			TimeStamp: body.TimeStamp, Type: promotion.Type(what), PromotionID: pr.PromotionID}
+	if pr.Status != promotion.StatusRunning {
+		if what, ok := s.ops.running(c.env); ok && what != "unlock" {
+			body = progressBody{Status: promotion.StatusRunning, Message: what + " in progress", GlobalLock: pr.GlobalLock,
+				TimeStamp: body.TimeStamp, Type: promotion.Type(what), PromotionID: pr.PromotionID}
+		} else if f, ok := s.ops.failed(c.env); ok && (pr.Status == promotion.StatusReady || pr.Time.Before(f.at)) {
+			body = progressBody{Status: promotion.StatusError, Message: f.err.Error(), GlobalLock: pr.GlobalLock,
+				TimeStamp: f.at.Format(time.RFC3339), Type: promotion.Type(f.what), PromotionID: pr.PromotionID}
+		}
 	}
 	writeJSON(w, http.StatusOK, body)
 	return nil
