@@ -94,9 +94,9 @@ type environmentBody struct {
 // back changed.
 type environmentRequest struct {
 	environment.Environment
-	Links json.RawMessage `json:"_links"`
+	Links json.RawMessage `json:"_links,omitempty"`
 	// The PingOne spec's spelling of hardDeleteAllowedAt.
-	HardDeletedAllowedAt json.RawMessage `json:"hardDeletedAllowedAt"`
+	HardDeletedAllowedAt json.RawMessage `json:"hardDeletedAllowedAt,omitempty"`
 }
 
 type statusRequest struct {
