@@ -44,7 +44,7 @@ func needGit(b *testing.B) {
 func BenchmarkFirstCommit(b *testing.B) {
 	t, snap := largeTenant(b)
 	ctx := context.Background()
-	b.Run("gitstore", func(b *testing.B) {
+	b.Run("impl=gitstore", func(b *testing.B) {
 		b.SetBytes(snap.Size())
 		for range b.N {
 			b.StopTimer()
@@ -58,7 +58,7 @@ func BenchmarkFirstCommit(b *testing.B) {
 			}
 		}
 	})
-	b.Run("gitcli", func(b *testing.B) {
+	b.Run("impl=gitcli", func(b *testing.B) {
 		needGit(b)
 		b.SetBytes(snap.Size())
 		for range b.N {
@@ -80,7 +80,7 @@ func BenchmarkOneFileCommit(b *testing.B) {
 	ctx := context.Background()
 	path := t.Paths()[len(t.Files)/2]
 	content := func(i int) []byte { return fmt.Appendf(nil, "%s\n// edit %d\n", t.Files[path], i) }
-	b.Run("gitstore", func(b *testing.B) {
+	b.Run("impl=gitstore", func(b *testing.B) {
 		r, err := gitstore.Init(filepath.Join(b.TempDir(), "repo.git"), gitstore.Options{})
 		if err != nil {
 			b.Fatal(err)
@@ -102,7 +102,7 @@ func BenchmarkOneFileCommit(b *testing.B) {
 			}
 		}
 	})
-	b.Run("gitcli", func(b *testing.B) {
+	b.Run("impl=gitcli", func(b *testing.B) {
 		needGit(b)
 		dir := filepath.Join(b.TempDir(), "work")
 		if err := t.WriteDir(ctx, dir); err != nil {

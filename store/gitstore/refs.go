@@ -76,8 +76,8 @@ type diskStorage struct {
 // refused, a zero-hash old requires that the ref not exist. A mismatch
 // returns storage.ErrReferenceHasChanged.
 func (s *diskStorage) CheckAndSetReference(ref, old *plumbing.Reference) error {
-	if old == nil {
-		return errors.New("gitstore: refusing an unconditional ref update")
+	if old == nil || ref.Type() != plumbing.HashReference {
+		return errors.New("gitstore: compare-and-set needs a hash ref and an old value")
 	}
 	return s.setRef(ref, old)
 }
@@ -85,12 +85,15 @@ func (s *diskStorage) CheckAndSetReference(ref, old *plumbing.Reference) error {
 // SetReference writes ref unconditionally. Only go-git's fetch calls it, to
 // mirror a remote's refs into a cache; it still goes through the lock file so
 // that readers never see a partial write.
-func (s *diskStorage) SetReference(ref *plumbing.Reference) error { return s.setRef(ref, nil) }
-
-func (s *diskStorage) setRef(ref, old *plumbing.Reference) (err error) {
+func (s *diskStorage) SetReference(ref *plumbing.Reference) error {
 	if ref.Type() != plumbing.HashReference {
 		return s.Storage.SetReference(ref) // symbolic refs (HEAD) are go-git's business
 	}
+	return s.setRef(ref, nil)
+}
+
+// setRef writes the hash ref ref, first checking it holds old unless old is nil.
+func (s *diskStorage) setRef(ref, old *plumbing.Reference) (err error) {
 	path := filepath.Join(s.dir, filepath.FromSlash(ref.Name().String()))
 	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
 		return err

@@ -31,8 +31,8 @@ func (r *Repo) remoteHead(ctx context.Context, name plumbing.ReferenceName) (plu
 }
 
 // syncHead returns the remote's head of name, fetching the commits the local
-// cache lacks and mirroring the ref locally (so the git CLI sees it too).
-// The caller holds r.mu.
+// cache lacks (the fetch also mirrors the ref into the cache). The caller
+// holds r.mu.
 func (r *Repo) syncHead(ctx context.Context, name plumbing.ReferenceName) (plumbing.Hash, error) {
 	h, err := r.remoteHead(ctx, name)
 	if err != nil {

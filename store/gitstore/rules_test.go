@@ -109,6 +109,9 @@ func TestRule_GitCLIReadsHistoryFilesAndMetadata(t *testing.T) {
 	if got := git(t, dir, "rev-parse", "dev^{tree}"); got != c2.Tree.String() {
 		t.Errorf("Git tree id %s, snapshot hash %s: they must be equal", got, c2.Tree)
 	}
+	// Authors without an email, or none at all, still make valid commits.
+	commit(t, r, "plain", "", snapOf(t, map[string]string{"a": "1"}), store.CommitInfo{Author: "tester"})
+	commit(t, r, "anonymous", "", nil, store.CommitInfo{})
 	git(t, dir, "fsck", "--strict", "--no-dangling")
 }
 
