@@ -106,7 +106,9 @@ func Example() {
 		Report struct {
 			AMConfig []struct {
 				ConfigItem   string
-				ConfigChange struct{ Added []struct{ Name, Realm string } }
+				ConfigChange struct {
+					Added []struct{ Name, Realm string }
+				}
 			}
 		}
 	}
