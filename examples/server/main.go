@@ -1,0 +1,220 @@
+// Server serves a demo organization over the AIC promotion and ESV APIs and
+// PingOne's /v1/environments, so AIC clients, scripts and curl can run a
+// whole promotion against it. Development, staging and production hold a
+// synthetic tenant in one Git repository on disk (configuration, locks,
+// ESVs with encrypted secrets, environments), and development has a change
+// that needs an ESV staging lacks.
+//
+//	go run ./examples/server [-addr 127.0.0.1:8080] [-dir /path/to/new/dir] [-token T]
+//
+// It prints a bearer token and the curl commands of a promotion, and stops
+// on SIGINT or SIGTERM, letting a running promotion finish (or, after
+// -grace, cancelling it: a promotion commits atomically, so that leaves no
+// partial state).
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/envpromote/envpromote/environment"
+	"github.com/envpromote/envpromote/environment/gitenv"
+	"github.com/envpromote/envpromote/environment/memenv"
+	"github.com/envpromote/envpromote/esv"
+	"github.com/envpromote/envpromote/esv/gitesv"
+	"github.com/envpromote/envpromote/examples/internal/tour"
+	"github.com/envpromote/envpromote/httpapi"
+	"github.com/envpromote/envpromote/lock/gitlock"
+	"github.com/envpromote/envpromote/promotion"
+	"github.com/envpromote/envpromote/store"
+	"github.com/envpromote/envpromote/store/gitstore"
+)
+
+func main() {
+	var o options
+	flag.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	flag.StringVar(&o.dir, "dir", "", "new directory for the Git repository (default: a new temporary directory)")
+	flag.StringVar(&o.token, "token", "", "bearer token to accept (default: a random one, printed)")
+	flag.DurationVar(&o.grace, "grace", 30*time.Second, "how long a stop waits for running promotions")
+	flag.Parse()
+	if o.token == "" {
+		o.token = rand.Text()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", o.addr)
+	if err == nil {
+		err = run(ctx, ln, o, os.Stdout)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "server:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	addr, dir, token string
+	grace            time.Duration
+}
+
+// The demo organization.
+const (
+	org       = "demo-org"
+	license   = "demo-license"
+	newESV    = "esv-demo-support-email"
+	newConfig = "email-templates/demo/demo.json"
+)
+
+// run serves the demo organization on ln until ctx ends, then stops
+// gracefully.
+func run(ctx context.Context, ln net.Listener, o options, out io.Writer) error {
+	api, dir, err := demo(ctx, o)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	base := "http://" + ln.Addr().String()
+	printUsage(out, base, o.token, dir)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(out, "stopping: waiting for running promotions")
+	stopCtx, cancel := context.WithTimeout(context.Background(), o.grace)
+	defer cancel()
+	// New requests end first, then the background work they started.
+	err = errors.Join(srv.Shutdown(stopCtx), api.Shutdown(stopCtx))
+	fmt.Fprintln(out, "stopped")
+	return err
+}
+
+// demo builds the organization in a new Git repository and returns the
+// API serving it and the repository's directory.
+func demo(ctx context.Context, o options) (*httpapi.Server, string, error) {
+	dir := o.dir
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "envpromote-server-"); err != nil {
+			return nil, "", err
+		}
+	}
+	repo, err := gitstore.Init(dir, gitstore.Options{})
+	if err != nil {
+		return nil, "", err
+	}
+	envStore, err := gitenv.New(repo, gitenv.Options{})
+	if err != nil {
+		return nil, "", err
+	}
+	// The key encrypting secret values stays out of the repository; a real
+	// deployment keeps it in a secret manager.
+	key := make([]byte, 32)
+	rand.Read(key)
+	esvStore, err := gitesv.New(repo, gitesv.Options{Key: key})
+	if err != nil {
+		return nil, "", err
+	}
+	locker := gitlock.New(repo, gitlock.Options{})
+	esvs := esv.New(esvStore, esv.Options{Guard: promotion.ESVGuard(locker), RestartDelay: 2 * time.Second})
+	registry := environment.New(envStore, memenv.NewLicenses(environment.License{ID: license, Organization: org}), environment.Options{})
+	admin := environment.Principal{ID: "demo-admin", Roles: []environment.RoleAssignment{{
+		Role: environment.OrganizationAdmin, Scope: environment.Scope{Type: environment.ScopeOrganization, ID: org},
+	}}}
+
+	group := environment.Group{Name: "demo", Organization: environment.Ref{ID: org}}
+	paths := map[string]string{}
+	for _, m := range []environment.Member{{ID: "dev", Tier: environment.TierDevelopment}, {ID: "staging", Tier: environment.TierStaging}, {ID: "prod", Tier: environment.TierProduction}} {
+		e, err := registry.Create(ctx, admin, environment.Environment{Name: m.ID, Type: environment.Production, Region: environment.RegionEU})
+		if err != nil {
+			return nil, "", err
+		}
+		paths[m.ID] = e.ID
+		group.Members = append(group.Members, environment.Member{ID: e.ID, Tier: m.Tier})
+	}
+	if _, err := registry.SaveGroup(ctx, admin, group); err != nil {
+		return nil, "", err
+	}
+	promoter, err := promotion.New(promotion.Config{Group: group, Repo: repo, Locker: locker, ESVs: promotion.ESVService(esvs),
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
+	if err != nil {
+		return nil, "", err
+	}
+	for _, env := range group.Members {
+		if err := tour.Load(ctx, promoter, esvs, env.ID); err != nil {
+			return nil, "", err
+		}
+	}
+	// Development gains an email template that needs an ESV staging lacks.
+	if _, err := promoter.Edit(ctx, paths["dev"], func(b *store.Builder) error {
+		return b.Put(newConfig, []byte(`{"_id":"emailTemplate/demo","enabled":true,"from":"&{esv.demo.support.email}","subject":{"en":"Welcome"}}`+"\n"))
+	}, store.CommitInfo{Author: "demo-admin", Message: "Add the demo email template"}); err != nil {
+		return nil, "", err
+	}
+
+	api, err := httpapi.New(httpapi.Config{
+		Authenticator: httpapi.NewStaticTokens(map[string]httpapi.Principal{
+			o.token: {Principal: admin, Scopes: []string{httpapi.ScopePromotion, httpapi.ScopeESVAll}},
+		}),
+		Registry:     registry,
+		ESV:          esvs,
+		Promoters:    []*promotion.Promoter{promoter},
+		Environments: paths,
+		Logger:       slog.New(slog.NewTextHandler(os.Stderr, nil)),
+	})
+	return api, dir, err
+}
+
+// printUsage prints the token and the curl commands of a promotion.
+func printUsage(w io.Writer, base, token, dir string) {
+	fmt.Fprintf(w, `envpromote demo server on %[1]s
+  environments: %[1]s/dev  %[1]s/staging  %[1]s/prod   (Git repository: %[3]s)
+
+Set up a shell:
+  export B=%[1]s T=%[2]s
+  A="Authorization: Bearer $T"; V="Accept-API-Version: protocol=1.0,resource=1.0"; J="Content-Type: application/json"
+  P=$B/staging/environment/promotion
+
+Promote dev to staging (calls go to the upper environment):
+  curl -s -H "$A" -H "$V" $P/report/provisional                   # what would change
+  curl -s -H "$A" -H "$V" -X POST $P/lock                         # note the promotionId
+  curl -s -H "$A" -H "$V" $P/lock/state                           # until "result": "locked"
+  curl -s -H "$A" -H "$V" -H "$J" -X POST $P/promote -d '{"dryRun":false,"promoter":"me"}'
+  curl -s -H "$A" -H "$V" $P/promote                              # ERROR: missingESVs [%[4]s]
+
+ESVs cannot change while locked: unlock, add the ESV, restart, lock again:
+  curl -s -H "$A" -H "$V" -X DELETE $P/lock/<promotionId>
+  curl -s -H "$A" -H "$J" -X PUT $B/staging/environment/variables/%[4]s -d '{"valueBase64":"c3VwcG9ydEBleGFtcGxlLmNvbQ==","expressionType":"string"}'
+  curl -s -H "$A" -X POST "$B/staging/environment/startup?_action=restart"
+  curl -s -H "$A" -H "$V" -X POST $P/lock
+  curl -s -H "$A" -H "$V" -H "$J" -X POST $P/promote -d '{"dryRun":false,"promoter":"me","unlockEnvironmentsAfterPromotion":false}'
+  curl -s -H "$A" -H "$V" $P/promote                              # until "status": "COMPLETE"
+  curl -s -H "$A" -H "$V" $P/report                               # added: Email > Templates demo
+  curl -s -H "$A" -H "$V" $P/reports
+
+Roll it back and unlock:
+  curl -s -H "$A" -H "$V" -H "$J" -X POST $P/rollback -d '{"promoter":"me"}'
+  curl -s -H "$A" -H "$V" $P/promote                              # until "status": "COMPLETE"
+  curl -s -H "$A" -H "$V" -X DELETE $P/lock/<promotionId>
+
+Environments (PingOne):
+  curl -s -H "$A" "$B/v1/environments?filter=name%%20sw%%20%%22s%%22"
+
+See the history: git -C %[3]s log --all --oneline
+Stop with Ctrl-C.
+`, base, token, dir, newESV)
+}
