@@ -68,9 +68,9 @@ func normalizeVersion(v string) string {
 }
 
 // aic wraps an AIC endpoint handler: it authenticates the caller, requires
-// one of scopes, checks the environment and the API version, and renders
-// errors as AIC does.
-func (s *Server) aic(fam family, scopes []string, h aicHandler) http.Handler {
+// scope, checks the environment and the API version, and renders errors as
+// AIC does.
+func (s *Server) aic(fam family, scope string, h aicHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-API-Version", "resource="+fam.versions[0])
 		err := func() error {
@@ -78,8 +78,8 @@ func (s *Server) aic(fam family, scopes []string, h aicHandler) http.Handler {
 			if err != nil {
 				return err
 			}
-			if !slices.ContainsFunc(scopes, p.HasScope) {
-				return insufficientScope(scopes...)
+			if !p.HasScope(scope) {
+				return insufficientScope(scope)
 			}
 			env, ok := s.envs[r.PathValue("env")]
 			if !ok {

@@ -216,3 +216,27 @@ func TestRule_UnexpectedErrorsAre500NamingOnlyTheTransaction(t *testing.T) {
 		t.Errorf("%d %+v", resp.StatusCode, body)
 	}
 }
+
+// TestRule_StarScopeGrantsItsFamily: fr:idc:esv:* covers read, update and
+// restart; nothing covers another family.
+func TestRule_StarScopeGrantsItsFamily(t *testing.T) {
+	for _, tc := range []struct {
+		held []string
+		want string
+		ok   bool
+	}{
+		{[]string{httpapi.ScopeESVAll}, httpapi.ScopeESVRead, true},
+		{[]string{httpapi.ScopeESVAll}, httpapi.ScopeESVUpdate, true},
+		{[]string{httpapi.ScopeESVAll}, httpapi.ScopeESVRestart, true},
+		{[]string{httpapi.ScopeESVRead}, httpapi.ScopeESVRead, true},
+		{[]string{httpapi.ScopeESVRead}, httpapi.ScopeESVUpdate, false},
+		{[]string{httpapi.ScopeESVAll}, httpapi.ScopePromotion, false},
+		{[]string{httpapi.ScopePromotion}, httpapi.ScopeESVRead, false},
+		{[]string{"fr:idc:*"}, httpapi.ScopeESVRead, false},
+		{nil, httpapi.ScopePromotion, false},
+	} {
+		if got := (httpapi.Principal{Scopes: tc.held}).HasScope(tc.want); got != tc.ok {
+			t.Errorf("%v HasScope(%s) = %v, want %v", tc.held, tc.want, got, tc.ok)
+		}
+	}
+}

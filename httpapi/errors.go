@@ -4,11 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 )
 
-// apiError is an error with the HTTP answer it gets. Handlers return it
-// (or any error, which errorFor classifies) and the endpoint family
+// apiError is an error with the HTTP answer it gets. Handlers return it,
+// or any other error, which is unexpected (500), and the endpoint family
 // renders it in its own dialect: AIC's {code, message} or PingOne's
 // P1Error.
 type apiError struct {
@@ -45,12 +44,12 @@ func unauthorized(detail string) *apiError {
 	return &apiError{status: http.StatusUnauthorized, code: "ACCESS_FAILED", message: "unauthorized: " + orDefault(detail, "a bearer token is required"), challenge: challenge}
 }
 
-func insufficientScope(scopes ...string) *apiError {
+func insufficientScope(scope string) *apiError {
 	return &apiError{
 		status:    http.StatusForbidden,
 		code:      "ACCESS_FAILED",
-		message:   fmt.Sprintf("forbidden: the token lacks scope %s", joinOr(scopes)),
-		challenge: fmt.Sprintf(`%s, error="insufficient_scope", scope=%q`, realm, strings.Join(scopes, " ")),
+		message:   fmt.Sprintf("forbidden: the token has neither scope %s nor the family's \"*\" scope", scope),
+		challenge: fmt.Sprintf(`%s, error="insufficient_scope", scope=%q`, realm, scope),
 	}
 }
 
@@ -92,19 +91,4 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
-}
-
-func joinOr(ss []string) string {
-	out := ""
-	for i, s := range ss {
-		switch {
-		case i == 0:
-		case i == len(ss)-1:
-			out += " or "
-		default:
-			out += ", "
-		}
-		out += s
-	}
-	return out
 }

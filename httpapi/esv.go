@@ -11,36 +11,30 @@ import (
 	"github.com/envpromote/envpromote/lock"
 )
 
-var (
-	esvRead    = []string{ScopeESVRead}
-	esvUpdate  = []string{ScopeESVUpdate}
-	esvRestart = []string{ScopeESVRestart}
-)
-
 // esvRoutes mounts the ESV endpoints of the AIC spec.
 func (s *Server) esvRoutes() {
 	const base = "/{env}/environment"
-	aic := func(method, path string, scopes []string, h aicHandler) {
-		s.mux.Handle(method+" "+base+path, s.aic(esvAPI, scopes, h))
+	aic := func(method, path, scope string, h aicHandler) {
+		s.mux.Handle(method+" "+base+path, s.aic(esvAPI, scope, h))
 	}
-	aic("GET", "/count", esvRead, s.esvCount)
-	aic("GET", "/variables", esvRead, s.listVariables)
-	aic("GET", "/variables/{name}", esvRead, s.getVariable)
-	aic("PUT", "/variables/{name}", esvUpdate, s.putVariable)
-	aic("POST", "/variables/{name}", esvUpdate, s.describeVariable)
-	aic("DELETE", "/variables/{name}", esvUpdate, s.deleteVariable)
-	aic("GET", "/secrets", esvRead, s.listSecrets)
-	aic("GET", "/secrets/{name}", esvRead, s.getSecret)
-	aic("PUT", "/secrets/{name}", esvUpdate, s.createSecret)
-	aic("POST", "/secrets/{name}", esvUpdate, s.describeSecret)
-	aic("DELETE", "/secrets/{name}", esvUpdate, s.deleteSecret)
-	aic("GET", "/secrets/{name}/versions", esvRead, s.listSecretVersions)
-	aic("POST", "/secrets/{name}/versions", esvUpdate, s.createSecretVersion)
-	aic("GET", "/secrets/{name}/versions/{version}", esvRead, s.getSecretVersion)
-	aic("POST", "/secrets/{name}/versions/{version}", esvUpdate, s.changeSecretVersion)
-	aic("DELETE", "/secrets/{name}/versions/{version}", esvUpdate, s.deleteSecretVersion)
-	aic("GET", "/startup", esvRead, s.restartStatus)
-	aic("POST", "/startup", esvRestart, s.restart)
+	aic("GET", "/count", ScopeESVRead, s.esvCount)
+	aic("GET", "/variables", ScopeESVRead, s.listVariables)
+	aic("GET", "/variables/{name}", ScopeESVRead, s.getVariable)
+	aic("PUT", "/variables/{name}", ScopeESVUpdate, s.putVariable)
+	aic("POST", "/variables/{name}", ScopeESVUpdate, s.describeVariable)
+	aic("DELETE", "/variables/{name}", ScopeESVUpdate, s.deleteVariable)
+	aic("GET", "/secrets", ScopeESVRead, s.listSecrets)
+	aic("GET", "/secrets/{name}", ScopeESVRead, s.getSecret)
+	aic("PUT", "/secrets/{name}", ScopeESVUpdate, s.createSecret)
+	aic("POST", "/secrets/{name}", ScopeESVUpdate, s.describeSecret)
+	aic("DELETE", "/secrets/{name}", ScopeESVUpdate, s.deleteSecret)
+	aic("GET", "/secrets/{name}/versions", ScopeESVRead, s.listSecretVersions)
+	aic("POST", "/secrets/{name}/versions", ScopeESVUpdate, s.createSecretVersion)
+	aic("GET", "/secrets/{name}/versions/{version}", ScopeESVRead, s.getSecretVersion)
+	aic("POST", "/secrets/{name}/versions/{version}", ScopeESVUpdate, s.changeSecretVersion)
+	aic("DELETE", "/secrets/{name}/versions/{version}", ScopeESVUpdate, s.deleteSecretVersion)
+	aic("GET", "/startup", ScopeESVRead, s.restartStatus)
+	aic("POST", "/startup", ScopeESVRestart, s.restart)
 }
 
 // esvError maps an esv error to its HTTP answer. The esv package never

@@ -11,14 +11,12 @@ import (
 	"github.com/envpromote/envpromote/promotion"
 )
 
-var promotionScope = []string{ScopePromotion}
-
 // promotionRoutes mounts the AIC promotion endpoints. They are called on
 // the upper environment, which knows its lower from its group.
 func (s *Server) promotionRoutes() {
 	const base = "/{env}/environment/promotion"
 	aic := func(method, path string, h promotionHandler) {
-		s.mux.Handle(method+" "+base+path, s.aic(promotionAPI, promotionScope, s.upper(h)))
+		s.mux.Handle(method+" "+base+path, s.aic(promotionAPI, ScopePromotion, s.upper(h)))
 	}
 	aic("POST", "/lock", s.lock)
 	aic("GET", "/lock/state", s.lockState)

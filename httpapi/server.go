@@ -42,10 +42,11 @@ type Config struct {
 	// /staging/environment/…. Members of the Promoters' groups without a
 	// segment here are served under their id.
 	Environments map[string]string
-	// MaxBodyBytes bounds a request body; 0 means DefaultMaxBodyBytes.
+	// MaxBodyBytes bounds a request body (413 beyond); 0 means
+	// DefaultMaxBodyBytes, which fits the largest ESV value in base64.
 	MaxBodyBytes int64
-	// MaxBackground bounds the long operations (lock, unlock, promote,
-	// rollback) running at once; more are refused with 503. 0 means
+	// MaxBackground bounds the long operations (unlock, promote, rollback)
+	// running at once; more are refused with 503. 0 means
 	// DefaultMaxBackground.
 	MaxBackground int
 	// Logger records failed requests and background operations; nil
@@ -86,7 +87,7 @@ func New(cfg Config) (*Server, error) {
 		promoters: map[string]*promotion.Promoter{},
 		maxBody:   cfg.MaxBodyBytes,
 		log:       cfg.Logger,
-		ops:       newOperations(cmpOr(cfg.MaxBackground, DefaultMaxBackground)),
+		ops:       newOperations(positiveOr(cfg.MaxBackground, DefaultMaxBackground)),
 		mux:       http.NewServeMux(),
 	}
 	if s.maxBody <= 0 {
@@ -129,7 +130,8 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-func cmpOr(v, def int) int {
+// positiveOr returns v, or def when v is not positive.
+func positiveOr(v, def int) int {
 	if v <= 0 {
 		return def
 	}
