@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/envpromote/envpromote/environment"
-	"github.com/envpromote/envpromote/environment/envtest"
 	"github.com/envpromote/envpromote/environment/memenv"
+	"github.com/envpromote/envpromote/internal/testclock"
 )
 
 const (
@@ -43,7 +43,7 @@ func envAdmin(ids ...string) environment.Principal {
 type harness struct {
 	*environment.Registry
 	t     *testing.T
-	clock *envtest.Clock
+	clock *testclock.Clock
 	audit *memenv.AuditLog
 	lic   *memenv.Licenses
 }
@@ -54,7 +54,7 @@ func newHarness(t *testing.T, ls ...environment.License) *harness {
 	if ls == nil {
 		ls = []environment.License{fullLicense, {ID: "lic-other", Organization: otherOrg}}
 	}
-	h := &harness{t: t, clock: envtest.NewClock(start), audit: &memenv.AuditLog{}, lic: memenv.NewLicenses(ls...)}
+	h := &harness{t: t, clock: testclock.New(start), audit: &memenv.AuditLog{}, lic: memenv.NewLicenses(ls...)}
 	h.Registry = environment.New(memenv.New(), h.lic, environment.Options{Clock: h.clock.Now, Auditor: h.audit})
 	return h
 }

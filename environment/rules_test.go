@@ -446,7 +446,7 @@ func TestRule_SoftDeleteProduction(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := tc.env()
-			h.clock.Add(time.Hour)
+			h.clock.Advance(time.Hour)
 			got, err := h.UpdateStatus(ctx, orgAdmin, e.ID, environment.DeletePending, tc.license)
 			check(t, err, tc.want)
 			if err != nil {
@@ -481,7 +481,7 @@ func TestRule_HardDeleteWaitsThirtyDays(t *testing.T) {
 		t.Run(tc.wait.String(), func(t *testing.T) {
 			h := newHarness(t)
 			e := h.pending("p")
-			h.clock.Add(tc.wait)
+			h.clock.Advance(tc.wait)
 			err := h.Delete(t.Context(), orgAdmin, e.ID)
 			check(t, err, tc.want)
 			if err != nil {
@@ -581,14 +581,14 @@ func (h *harness) prodP() environment.Environment    { return h.prod("p") }
 func (h *harness) pendingP() environment.Environment { return h.pending("p") }
 func (h *harness) expiredP() environment.Environment {
 	e := h.pending("p")
-	h.clock.Add(environment.HardDeleteDelay)
+	h.clock.Advance(environment.HardDeleteDelay)
 	return e
 }
 
 func TestRule_PurgeRemovesExpiredDeletePending(t *testing.T) {
 	h := newHarness(t)
 	h.pending("early")
-	h.clock.Add(10 * 24 * time.Hour)
+	h.clock.Advance(10 * 24 * time.Hour)
 	h.pending("late")
 	h.prod("active")
 	h.sandbox("sandbox")
@@ -607,7 +607,7 @@ func TestRule_PurgeRemovesExpiredDeletePending(t *testing.T) {
 		{365 * 24 * time.Hour, nil, []string{"active", "sandbox"}},
 	} {
 		t.Run(tc.advance.String(), func(t *testing.T) {
-			h.clock.Add(tc.advance)
+			h.clock.Advance(tc.advance)
 			purged, err := h.Purge(t.Context(), orgAdmin)
 			check(t, err, nil)
 			if fmt.Sprint(names(purged)) != fmt.Sprint(tc.wantPurged) {
@@ -719,7 +719,7 @@ func TestRule_ClockIsInjectable(t *testing.T) {
 		t.Fatalf("createdAt %v updatedAt %v, want the clock's %v", e.CreatedAt, e.UpdatedAt, start)
 	}
 	for _, d := range []time.Duration{time.Minute, 30 * 24 * time.Hour} {
-		h.clock.Add(d)
+		h.clock.Advance(d)
 		u, err := h.Update(t.Context(), orgAdmin, environment.Environment{ID: e.ID, Name: "p", Description: d.String()})
 		check(t, err, nil)
 		if !u.UpdatedAt.Equal(h.clock.Now()) || !u.CreatedAt.Equal(start) {
@@ -759,7 +759,7 @@ func TestRule_EveryChangeIsAudited(t *testing.T) {
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
-			h.clock.Add(time.Minute)
+			h.clock.Advance(time.Minute)
 			n := len(h.audit.Events(""))
 			check(t, st.op(), nil)
 			// A failing change emits nothing.

@@ -2,13 +2,13 @@ package promotion_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/envpromote/envpromote/environment"
 	"github.com/envpromote/envpromote/esv"
 	"github.com/envpromote/envpromote/esv/memesv"
+	"github.com/envpromote/envpromote/internal/testclock"
 	"github.com/envpromote/envpromote/lock"
 	"github.com/envpromote/envpromote/lock/memlock"
 	"github.com/envpromote/envpromote/promotion"
@@ -33,30 +33,10 @@ var testGroup = environment.Group{
 	},
 }
 
-// clock is a test clock that moves only when told.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // fixture is a group over memory backends.
 type fixture struct {
 	t      testing.TB
-	clock  *clock
+	clock  *testclock.Clock
 	repo   store.Repo
 	locker lock.Locker
 	esv    *esv.Service
@@ -66,7 +46,7 @@ type fixture struct {
 
 func newFixture(t testing.TB, tweak ...func(*promotion.Config)) *fixture {
 	t.Helper()
-	c := newClock()
+	c := testclock.New(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
 	locker := memlock.New(memlock.Options{Now: c.Now})
 	f := &fixture{
 		t:      t,

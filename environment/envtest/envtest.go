@@ -11,6 +11,7 @@ import (
 
 	"github.com/envpromote/envpromote/environment"
 	"github.com/envpromote/envpromote/environment/memenv"
+	"github.com/envpromote/envpromote/internal/testclock"
 )
 
 // Run runs the conformance suite against Stores made by newStore, which
@@ -245,7 +246,7 @@ var admin = environment.Principal{ID: "admin@envtest", Roles: []environment.Role
 
 type fixture struct {
 	store environment.Store
-	clock *Clock
+	clock *testclock.Clock
 	audit *memenv.AuditLog
 }
 
@@ -255,7 +256,7 @@ func (f fixture) registry() *environment.Registry {
 }
 
 func newFixture(t *testing.T, newStore func(t *testing.T) environment.Store) fixture {
-	return fixture{store: newStore(t), clock: NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)), audit: &memenv.AuditLog{}}
+	return fixture{store: newStore(t), clock: testclock.New(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)), audit: &memenv.AuditLog{}}
 }
 
 func production(name string) environment.Environment {
@@ -372,7 +373,7 @@ func runRegistry(t *testing.T, newStore func(t *testing.T) environment.Store) {
 		if err := two.Delete(ctx, admin, p.ID); !errors.Is(err, environment.ErrInvalidState) {
 			t.Fatalf("hard delete before its time: %v, want ErrInvalidState", err)
 		}
-		f.clock.Add(environment.HardDeleteDelay)
+		f.clock.Advance(environment.HardDeleteDelay)
 		purged, err := two.Purge(ctx, admin)
 		if err != nil || len(purged) != 1 || purged[0].ID != p.ID {
 			t.Fatalf("Purge = %v, %v; want %s", purged, err, p.ID)

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/envpromote/envpromote/esv"
+	"github.com/envpromote/envpromote/internal/testclock"
 )
 
 // Run runs the suite. newStore returns a new, empty store for each subtest.
@@ -22,7 +23,7 @@ func Run(t *testing.T, newStore func(t *testing.T) esv.Store) {
 	t.Run("Store", func(t *testing.T) { runStore(t, newStore) })
 	for _, r := range rules {
 		t.Run(r.name, func(t *testing.T) {
-			clk := &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+			clk := testclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 			r.run(t, &fixture{store: newStore(t), clock: clk})
 		})
 	}
@@ -30,30 +31,13 @@ func Run(t *testing.T, newStore func(t *testing.T) esv.Store) {
 
 type fixture struct {
 	store esv.Store
-	clock *clock
+	clock *testclock.Clock
 }
 
 // service returns a Service over the fixture's store and clock.
 func (f *fixture) service(opts esv.Options) *esv.Service {
 	opts.Now = f.clock.Now
 	return esv.New(f.store, opts)
-}
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 const env = "dev"

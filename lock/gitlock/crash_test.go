@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/envpromote/envpromote/internal/testclock"
 	"github.com/envpromote/envpromote/lock"
-	"github.com/envpromote/envpromote/lock/locktest"
 	"github.com/envpromote/envpromote/store"
 	"github.com/envpromote/envpromote/store/memstore"
 )
@@ -140,7 +140,7 @@ func TestRule_CrashLeavesVisibleClearableLease(t *testing.T) {
 	for _, tt := range tests {
 		for _, clear := range []string{"unlock", "expiry"} {
 			t.Run(strings.ReplaceAll(tt.name, " ", "_")+"/"+clear, func(t *testing.T) {
-				clock := locktest.NewClock(t0)
+				clock := testclock.New(t0)
 				l := New(memstore.New(memstore.Options{}), Options{Now: clock.Now})
 				lease, err := lock.NewLease(envs, "crashed", lock.Options{TTL: time.Hour}, clock.Now())
 				if err != nil {

@@ -12,36 +12,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/envpromote/envpromote/internal/testclock"
 	"github.com/envpromote/envpromote/lock"
 )
 
 // NewLocker returns a new, empty Locker that stamps and expires leases by
 // the clock now. Run calls it once per subtest.
 type NewLocker func(t *testing.T, now func() time.Time) lock.Locker
-
-// Clock is a manual clock for tests: it stands still until Advance. It is
-// safe for concurrent use.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// NewClock returns a Clock showing start.
-func NewClock(start time.Time) *Clock { return &Clock{now: start} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // epoch is where every subtest's clock starts.
 var epoch = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -51,7 +28,7 @@ var epoch = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 func Run(t *testing.T, newLocker NewLocker) {
 	tests := []struct {
 		name string
-		fn   func(t *testing.T, l lock.Locker, c *Clock)
+		fn   func(t *testing.T, l lock.Locker, c *testclock.Clock)
 	}{
 		{"Rule_LockGrantsLeaseOnEveryEnvironment", testGrant},
 		{"Rule_InvalidRequestIsRejected", testInvalid},
@@ -70,7 +47,7 @@ func Run(t *testing.T, newLocker NewLocker) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c := NewClock(epoch)
+			c := testclock.New(epoch)
 			tt.fn(t, newLocker(t, c.Now), c)
 		})
 	}
@@ -117,7 +94,7 @@ func wantNotHeld(t *testing.T, err error, op string) {
 	}
 }
 
-func testGrant(t *testing.T, l lock.Locker, c *Clock) {
+func testGrant(t *testing.T, l lock.Locker, c *testclock.Clock) {
 	tests := []struct {
 		envs     []string
 		opts     lock.Options
@@ -157,7 +134,7 @@ func testGrant(t *testing.T, l lock.Locker, c *Clock) {
 	}
 }
 
-func testInvalid(t *testing.T, l lock.Locker, _ *Clock) {
+func testInvalid(t *testing.T, l lock.Locker, _ *testclock.Clock) {
 	tests := []struct {
 		name  string
 		envs  []string
@@ -196,7 +173,7 @@ func testInvalid(t *testing.T, l lock.Locker, _ *Clock) {
 	wantState(t, l, "dev", lock.StateUnlocked, lock.Lease{})
 }
 
-func testAllOrNone(t *testing.T, l lock.Locker, _ *Clock) {
+func testAllOrNone(t *testing.T, l lock.Locker, _ *testclock.Clock) {
 	tests := []struct {
 		held, request []string
 		free          []string // environments of request that must stay free
@@ -227,7 +204,7 @@ func testAllOrNone(t *testing.T, l lock.Locker, _ *Clock) {
 	}
 }
 
-func testLockedError(t *testing.T, l lock.Locker, _ *Clock) {
+func testLockedError(t *testing.T, l lock.Locker, _ *testclock.Clock) {
 	holder := mustLock(t, l, []string{"prod", "stage"}, "alice", lock.Options{TTL: time.Hour, Description: "release 42"})
 	_, err := l.Lock(t.Context(), []string{"stage", "uat"}, "bob", lock.Options{})
 	var le *lock.LockedError
@@ -247,7 +224,7 @@ func testLockedError(t *testing.T, l lock.Locker, _ *Clock) {
 	}
 }
 
-func testFencing(t *testing.T, l lock.Locker, c *Clock) {
+func testFencing(t *testing.T, l lock.Locker, c *testclock.Clock) {
 	last := map[string]uint64{}
 	check := func(lease lock.Lease) {
 		t.Helper()
@@ -272,7 +249,7 @@ func testFencing(t *testing.T, l lock.Locker, c *Clock) {
 	check(mustLock(t, l, []string{"b"}, "bob", lock.Options{}))
 }
 
-func testExpiry(t *testing.T, l lock.Locker, c *Clock) {
+func testExpiry(t *testing.T, l lock.Locker, c *testclock.Clock) {
 	forever := mustLock(t, l, []string{"z"}, "alice", lock.Options{})
 	old := mustLock(t, l, []string{"a", "b"}, "alice", lock.Options{TTL: time.Minute})
 	for _, age := range []time.Duration{0, 59 * time.Second, time.Minute - time.Nanosecond} {
@@ -302,7 +279,7 @@ func testExpiry(t *testing.T, l lock.Locker, c *Clock) {
 	}
 }
 
-func testStaleUnlock(t *testing.T, l lock.Locker, c *Clock) {
+func testStaleUnlock(t *testing.T, l lock.Locker, c *testclock.Clock) {
 	unlocked := mustLock(t, l, []string{"a", "b"}, "alice", lock.Options{})
 	mustUnlock(t, l, unlocked)
 	expired := mustLock(t, l, []string{"a", "b"}, "alice", lock.Options{TTL: time.Second})
@@ -335,7 +312,7 @@ func testStaleUnlock(t *testing.T, l lock.Locker, c *Clock) {
 	}
 }
 
-func testDoubleUnlock(t *testing.T, l lock.Locker, _ *Clock) {
+func testDoubleUnlock(t *testing.T, l lock.Locker, _ *testclock.Clock) {
 	lease := mustLock(t, l, []string{"a", "b"}, "alice", lock.Options{})
 	mustUnlock(t, l, lease)
 	wantNotHeld(t, l.Unlock(t.Context(), lease), "second Unlock")
@@ -383,7 +360,7 @@ type result struct {
 	err   error
 }
 
-func testWaitAcquires(t *testing.T, l lock.Locker, c *Clock) {
+func testWaitAcquires(t *testing.T, l lock.Locker, c *testclock.Clock) {
 	// A waiter that never wakes fails the test instead of hanging it.
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
@@ -414,7 +391,7 @@ func testWaitAcquires(t *testing.T, l lock.Locker, c *Clock) {
 	wantState(t, l, "c", lock.StateLocked, r.lease)
 }
 
-func testWaitCanceled(t *testing.T, l lock.Locker, _ *Clock) {
+func testWaitCanceled(t *testing.T, l lock.Locker, _ *testclock.Clock) {
 	holder := mustLock(t, l, []string{"a"}, "alice", lock.Options{})
 	for _, stop := range []struct {
 		name string
@@ -484,7 +461,7 @@ func (tk *tokens) check(t *testing.T, lease lock.Lease) {
 	}
 }
 
-func testExclusion(t *testing.T, l lock.Locker, _ *Clock) {
+func testExclusion(t *testing.T, l lock.Locker, _ *testclock.Clock) {
 	const workers, rounds = 8, 6
 	var inside, total atomic.Int32
 	var tk tokens
@@ -505,7 +482,7 @@ func testExclusion(t *testing.T, l lock.Locker, _ *Clock) {
 	}
 }
 
-func testOverlapping(t *testing.T, l lock.Locker, _ *Clock) {
+func testOverlapping(t *testing.T, l lock.Locker, _ *testclock.Clock) {
 	envs := []string{"a", "b", "c", "d"}
 	var holders [4]atomic.Int32
 	var tk tokens
@@ -531,7 +508,7 @@ func testOverlapping(t *testing.T, l lock.Locker, _ *Clock) {
 	})
 }
 
-func testNoDeadlock(t *testing.T, l lock.Locker, _ *Clock) {
+func testNoDeadlock(t *testing.T, l lock.Locker, _ *testclock.Clock) {
 	orders := [][]string{
 		{"a", "b", "c"}, {"c", "b", "a"}, {"b", "a", "c"}, {"c", "a", "b"}, {"a", "c", "b"}, {"b", "c", "a"},
 	}

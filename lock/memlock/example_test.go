@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/envpromote/envpromote/lock"
-	"github.com/envpromote/envpromote/lock/locktest"
 	"github.com/envpromote/envpromote/lock/memlock"
 )
 
@@ -15,11 +14,11 @@ import (
 // unlock.
 func Example_expiry() {
 	ctx := context.Background()
-	clock := locktest.NewClock(time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC))
-	locker := memlock.New(memlock.Options{Now: clock.Now})
+	now := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
+	locker := memlock.New(memlock.Options{Now: func() time.Time { return now }})
 
 	old, _ := locker.Lock(ctx, []string{"uat"}, "alice", lock.Options{TTL: time.Hour})
-	clock.Advance(time.Hour)
+	now = now.Add(time.Hour)
 	st, _ := locker.State(ctx, "uat")
 	fmt.Println("after an hour uat is", st.State)
 
