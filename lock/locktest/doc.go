@@ -12,5 +12,5 @@
 // LockedError names the holder, fencing tokens increase per environment,
 // expiry, stale and double unlock, waiting and its cancellation, one
 // holder at a time, no deadlock on sets given in different orders), run in
-// parallel, and are meant for -race. Clock is the manual clock they use.
+// parallel, and are meant for -race.
 package locktest
