@@ -147,7 +147,7 @@ func TestEnvironments_CRUDWithFiltersAndSoftDelete(t *testing.T) {
 
 	// Soft delete again, wait out the 30 days, hard delete.
 	f.req("PUT", "/v1/environments/"+prod.ID+"/status", adminToken, map[string]string{"status": "DELETE_PENDING"}).want(http.StatusOK)
-	f.clock.Add(environment.HardDeleteDelay)
+	f.clock.Advance(environment.HardDeleteDelay)
 	f.req("DELETE", "/v1/environments/"+prod.ID, adminToken, nil).want(http.StatusNoContent)
 	f.req("GET", "/v1/environments/"+prod.ID, adminToken, nil).want(http.StatusNotFound)
 

@@ -12,13 +12,13 @@ import (
 	"time"
 
 	"github.com/envpromote/envpromote/environment"
-	"github.com/envpromote/envpromote/environment/envtest"
 	"github.com/envpromote/envpromote/environment/gitenv"
 	"github.com/envpromote/envpromote/environment/memenv"
 	"github.com/envpromote/envpromote/esv"
 	"github.com/envpromote/envpromote/esv/gitesv"
 	"github.com/envpromote/envpromote/httpapi"
 	"github.com/envpromote/envpromote/internal/tenantgen"
+	"github.com/envpromote/envpromote/internal/testclock"
 	"github.com/envpromote/envpromote/lock/gitlock"
 	"github.com/envpromote/envpromote/promotion"
 	"github.com/envpromote/envpromote/store"
@@ -55,7 +55,7 @@ type fixture struct {
 	url      string
 	client   *http.Client
 	api      *httpapi.Server
-	clock    *envtest.Clock
+	clock    *testclock.Clock
 	registry *environment.Registry
 	esv      *esv.Service
 	licenses *memenv.Licenses
@@ -76,7 +76,7 @@ type fixtureOptions struct {
 
 func newFixture(t testing.TB, opts fixtureOptions) *fixture {
 	t.Helper()
-	f := &fixture{t: t, clock: envtest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))}
+	f := &fixture{t: t, clock: testclock.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))}
 	repo, err := gitstore.Init(t.TempDir(), gitstore.Options{})
 	if err != nil {
 		t.Fatal(err)
