@@ -237,6 +237,9 @@ func (s *Store) decode(env string, snap *store.Snapshot) (esv.State, error) {
 			if err := json.Unmarshal(data, &f); err != nil {
 				return fmt.Errorf("%s: %w", path, err)
 			}
+			if err := f.validate(); err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
 			sec := esv.SecretState{Secret: esv.Secret{Name: f.Name, Description: f.Description, Encoding: f.Encoding,
 				UseInPlaceholders: f.UseInPlaceholders, LastChangedBy: f.LastChangedBy, LastChangeDate: f.LastChangeDate}}
 			for _, v := range f.Versions {
@@ -272,6 +275,23 @@ func (s *Store) decode(env string, snap *store.Snapshot) (esv.State, error) {
 		return nil
 	})
 	return st, err
+}
+
+// validate refuses a hand-edited file the Service could not use: it
+// relies on a valid name and at least one version, in ascending order.
+func (f *secretFile) validate() error {
+	if err := esv.ValidateName(f.Name); err != nil {
+		return err
+	}
+	if len(f.Versions) == 0 {
+		return fmt.Errorf("%w: secret %s has no versions", esv.ErrInvalid, f.Name)
+	}
+	for i, v := range f.Versions {
+		if v.Version < 1 || i > 0 && v.Version <= f.Versions[i-1].Version {
+			return fmt.Errorf("%w: secret %s: versions must be numbered from 1 upwards in ascending order", esv.ErrInvalid, f.Name)
+		}
+	}
+	return nil
 }
 
 func (s *Store) decodeLoaded(env, slot string, f loadedFile) (esv.Loaded, error) {

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/envpromote/envpromote/esv"
@@ -164,5 +166,57 @@ func TestNewRejectsBadKeysAndBranches(t *testing.T) {
 	_, _, err := newStore(t, memstore.New(memstore.Options{}), key).Load(context.Background(), "bad name")
 	if !errors.Is(err, esv.ErrInvalid) || !errors.Is(err, store.ErrInvalidBranch) {
 		t.Fatalf("Load of env %q: %v, want ErrInvalid and store.ErrInvalidBranch", "bad name", err)
+	}
+}
+
+// TestCorruptSecretFileIsAnError hand-edits a secret's file in the
+// repository (anyone with push access can) into shapes the Service cannot
+// use. Load must refuse them with an error naming the file, never hand them
+// on to panic later.
+func TestCorruptSecretFileIsAnError(t *testing.T) {
+	ctx := context.Background()
+	for name, body := range map[string]string{
+		"no versions":        `{"_id": "esv-pw", "encoding": "generic", "versions": []}`,
+		"versions missing":   `{"_id": "esv-pw", "encoding": "generic"}`,
+		"invalid name":       `{"_id": "../pw", "encoding": "generic", "versions": []}`,
+		"versions unordered": "",
+	} {
+		t.Run(name, func(t *testing.T) {
+			repo := memstore.New(memstore.Options{})
+			gs := newStore(t, repo, key)
+			s := esv.New(gs, esv.Options{})
+			if _, err := s.CreateSecret(ctx, "dev", "esv-pw", esv.SecretSpec{Value: esv.NewSecretValue([]byte("one"))}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.CreateSecretVersion(ctx, "dev", "esv-pw", esv.NewSecretValue([]byte("two"))); err != nil {
+				t.Fatal(err)
+			}
+			head, _ := repo.Head(ctx, "esv/dev")
+			snap, _ := repo.Snapshot(ctx, head.Revision)
+			data := []byte(body)
+			if body == "" { // swap the two (validly encrypted) versions
+				var f map[string]any
+				old, _ := snap.ReadFile("secrets/esv-pw.json")
+				if err := json.Unmarshal(old, &f); err != nil {
+					t.Fatal(err)
+				}
+				vs := f["versions"].([]any)
+				vs[0], vs[1] = vs[1], vs[0]
+				data, _ = json.Marshal(f)
+			}
+			next, err := snap.With("secrets/esv-pw.json", data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := repo.Commit(ctx, "esv/dev", head.Revision, next, store.CommitInfo{Message: "hand edit"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := gs.Load(ctx, "dev"); err == nil || !strings.Contains(err.Error(), "secrets/esv-pw.json") {
+				t.Errorf("Load of a corrupt secret file: %v, want an error naming the file", err)
+			}
+			if _, err := s.Secrets(ctx, "dev", esv.ListOptions{}); err == nil {
+				t.Error("Secrets over a corrupt secret file succeeded")
+			}
+		})
 	}
 }
