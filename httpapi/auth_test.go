@@ -203,7 +203,8 @@ func TestRule_UnexpectedErrorsAre500NamingOnlyTheTransaction(t *testing.T) {
 	url := startServer(t, api)
 	req, _ := http.NewRequest("GET", url+"/v1/environments", nil)
 	req.Header.Set("Authorization", "Bearer x")
-	resp, err := http.DefaultClient.Do(req)
+	client := &http.Client{Transport: &contractTransport{t: t, contract: loadContract(t), base: http.DefaultTransport}}
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

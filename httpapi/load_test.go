@@ -155,10 +155,18 @@ func TestLoad_PollersDuringPromotion(t *testing.T) {
 // promote status over loopback HTTP, reporting requests/s and the p99
 // latency: while promotions and rollbacks of a 400-file tenant run back
 // to back on Git backends ("promoting"), with nothing running ("idle"),
+// with the in-memory backends ("memory", the cost of this package alone)
 // and, as the peer, a net/http handler answering a fixed body of the same
 // size ("static").
 func BenchmarkPolling(b *testing.B) {
 	f := loadFixture(b)
+	b.Run("memory", func(b *testing.B) {
+		url := startServer(b, memoryServer(b))
+		if _, err := newPoller(url, http.DefaultTransport).do("POST", "/staging/environment/promotion/lock", "", http.StatusAccepted); err != nil {
+			b.Fatal(err)
+		}
+		benchPolls(b, url, true)
+	})
 	b.Run("static", func(b *testing.B) {
 		body := f.req("GET", "/staging/environment/promotion/lock/state", promoterToken, nil).body
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
