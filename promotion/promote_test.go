@@ -786,3 +786,59 @@ func TestRule_TargetOverGeneratedTenants(t *testing.T) {
 		t.Error("empty report")
 	}
 }
+
+// TestRule_CommitParentIsTheHeadTheChecksSaw moves the upper's branch while
+// the checks run (another process writing to the shared Repo). The
+// promotion must not commit on top of a head its checks never saw: it fails
+// with store.ErrConflict and leaves the other writer's commit as the head.
+func TestRule_CommitParentIsTheHeadTheChecksSaw(t *testing.T) {
+	for _, op := range []promotion.Type{promotion.TypePromotion, promotion.TypeRollback} {
+		t.Run(string(op), func(t *testing.T) {
+			var f *fixture
+			var moved store.Commit
+			armed := false
+			f = seeded(t, func(c *promotion.Config) {
+				inner := c.ESVs
+				c.ESVs = esvsFunc(func(ctx context.Context, env string) (map[string]integrity.ESV, error) {
+					if armed {
+						armed = false
+						h, err := f.repo.Head(ctx, env)
+						if err != nil {
+							return nil, err
+						}
+						snap, err := f.repo.Snapshot(ctx, h.Revision)
+						if err != nil {
+							return nil, err
+						}
+						next, err := snap.With("identities/alpha/users/late-user.json", []byte(`{"_id":"late-user"}`))
+						if err != nil {
+							return nil, err
+						}
+						if moved, err = f.repo.Commit(ctx, env, h.Revision, next, store.CommitInfo{Message: "meanwhile"}); err != nil {
+							return nil, err
+						}
+					}
+					return inner.ESVs(ctx, env)
+				})
+			})
+			f.lock(dev, staging)
+			run := f.p.Promote
+			if op == promotion.TypeRollback {
+				if _, err := f.p.Promote(ctx, promotion.Request{Upper: staging}); err != nil {
+					t.Fatal(err)
+				}
+				run = f.p.Rollback
+			}
+			armed = true
+			if _, err := run(ctx, promotion.Request{Upper: staging}); !errors.Is(err, store.ErrConflict) {
+				t.Fatalf("%s while the upper's head moved: %v, want store.ErrConflict", op, err)
+			}
+			if moved.Revision == "" {
+				t.Fatal("the head was not moved: the test exercises nothing")
+			}
+			if h := f.head(staging); h != moved.Revision {
+				t.Errorf("head = %s, want the concurrent commit %s untouched", h, moved.Revision)
+			}
+		})
+	}
+}
