@@ -60,7 +60,8 @@ func New(store Store, licenses Licenses, opts Options) *Registry {
 }
 
 // Create stores a new environment and returns it with its id, ACTIVE
-// status and timestamps assigned (values given for those are ignored).
+// status and timestamps assigned (an id or timestamps given are ignored; a
+// status other than ACTIVE is refused with ErrInvalid).
 // Organization.ID may be left empty when p is organization-level in exactly
 // one organization. Name, Type and Region are required; an empty
 // BillOfMaterials gets DefaultBillOfMaterials; License.ID may be left empty
