@@ -368,6 +368,11 @@ func (r *Repo) commitObject(h plumbing.Hash) (*object.Commit, error) {
 
 func (r *Repo) readCommit(h plumbing.Hash, branch string) (store.Commit, error) {
 	c, err := r.commitObject(h)
+	if errors.Is(err, store.ErrNotFound) {
+		// A branch reaches h, so its absence is damage, not "no history":
+		// callers such as gitlock take ErrNotFound for a free branch.
+		return store.Commit{}, fmt.Errorf("branch %s reaches commit %s, which the repository lacks", branch, h)
+	}
 	if err != nil {
 		return store.Commit{}, err
 	}

@@ -72,6 +72,19 @@ type diskStorage struct {
 	dir string // the Git directory
 }
 
+// EncodedObject reads an object, indexing the packs again when it is not
+// found: go-git indexes packs once, so after a git gc by anyone else every
+// object it moved into a new pack would seem missing, and a branch that
+// exists would read as absent.
+func (s *diskStorage) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
+	o, err := s.Storage.EncodedObject(t, h)
+	if errors.Is(err, plumbing.ErrObjectNotFound) {
+		s.Reindex()
+		o, err = s.Storage.EncodedObject(t, h)
+	}
+	return o, err
+}
+
 // CheckAndSetReference sets ref if the stored one equals old: a nil old is
 // refused, a zero-hash old requires that the ref not exist. A mismatch
 // returns storage.ErrReferenceHasChanged.

@@ -340,3 +340,59 @@ func TestRule_HeldRefLockIsAConflict(t *testing.T) {
 		t.Fatalf("head moved to %s while locked", h.Revision)
 	}
 }
+
+// git gc (run by hand, or automatically by the git CLI) moves objects into
+// new packs and deletes the old ones while a Repo is open. The Repo must
+// still read every branch and revision, not report them missing.
+func TestRule_ReadsHistoryAfterGitGC(t *testing.T) {
+	needGitT(t)
+	dir := filepath.Join(t.TempDir(), "repo.git")
+	r, err := gitstore.Init(dir, gitstore.Options{CacheTrees: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var revs []store.Revision
+	parent := store.Revision("")
+	for i := range 3 {
+		c := commit(t, r, "dev", parent, snapOf(t, map[string]string{"a": fmt.Sprint(i), fmt.Sprintf("d%d/f", i): "x"}), store.CommitInfo{})
+		revs, parent = append(revs, c.Revision), c.Revision
+		// The first gc packs loose objects the Repo has seen; the later
+		// ones also delete the packs it had indexed.
+		git(t, dir, "gc", "-q", "--prune=now")
+		if h, err := r.Head(ctx, "dev"); err != nil || h.Revision != c.Revision {
+			t.Fatalf("after gc %d: Head = %s, %v; want %s", i+1, h.Revision, err, c.Revision)
+		}
+		for _, rev := range revs {
+			if _, err := r.Snapshot(ctx, rev); err != nil {
+				t.Fatalf("after gc %d: Snapshot(%s): %v", i+1, rev, err)
+			}
+		}
+		if log, err := r.Log(ctx, "dev", store.LogOptions{}); err != nil || len(log) != i+1 {
+			t.Fatalf("after gc %d: Log = %d commits, %v; want %d", i+1, len(log), err, i+1)
+		}
+	}
+}
+
+// A branch whose commit is missing is a damaged repository, not an absent
+// branch: reporting ErrNotFound would invite a commit with a zero parent
+// and make a lock branch look free.
+func TestRule_BranchAtMissingCommitIsNotNotFound(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "repo.git")
+	r, err := gitstore.Init(dir, gitstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	c := commit(t, r, "dev", "", snapOf(t, map[string]string{"a": "1"}), store.CommitInfo{})
+	rev := string(c.Revision)
+	if err := os.Remove(filepath.Join(dir, "objects", rev[:2], rev[2:])); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Head(ctx, "dev"); err == nil || errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Head of a branch at a missing commit = %v, want an error other than ErrNotFound", err)
+	}
+	if _, err := r.Log(ctx, "dev", store.LogOptions{}); err == nil || errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Log of a branch at a missing commit = %v, want an error other than ErrNotFound", err)
+	}
+}
