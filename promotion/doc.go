@@ -30,7 +30,10 @@
 //     target's static view (StaticView), with the upper's ESVs as metadata.
 //     Blocking findings stop it (ErrIntegrity); Progress lists them.
 //  4. Locker.Validate(lease) right before the commit, so a lease that
-//     expired or was replaced mid-promotion cannot commit; then exactly one
+//     expired or was replaced mid-promotion cannot commit (a store.Repo
+//     cannot check fencing tokens itself, so a lease that expires in the
+//     instant between Validate and Commit still commits: give Config.LockTTL
+//     a margin of minutes, not milliseconds); then exactly one
 //     compare-and-set commit on the upper's branch whose parent is the head
 //     the checks saw. Its metadata records type=promotion, promotionId
 //     (the lease id), reportId, source (the lower's revision), lower, and

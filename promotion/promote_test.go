@@ -842,3 +842,29 @@ func TestRule_CommitParentIsTheHeadTheChecksSaw(t *testing.T) {
 		})
 	}
 }
+
+// Reports are cached; a caller changing the one it got must not change what
+// the next caller reads.
+func TestReportsHandedOutAreCopies(t *testing.T) {
+	f := seeded(t)
+	f.lock(dev, staging)
+	rep, err := f.p.Promote(ctx, promotion.Request{Upper: staging, Promoter: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := f.p.Report(ctx, rep.ReportID)
+	if err != nil || want.Changes.Len() == 0 {
+		t.Fatalf("Report = %v, %v; want one with changes", want, err)
+	}
+	for _, r := range []*promotion.Report{rep, want} {
+		r.Promoter = "mallory"
+		r.Changes.AMConfig[0].ConfigChange = promotion.ConfigChange{}
+	}
+	got, err := f.p.Report(ctx, rep.ReportID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Promoter != "alice" || got.Changes.Len() == 0 || len(got.Changes.AMConfig[0].ConfigChange.Added)+len(got.Changes.AMConfig[0].ConfigChange.Modified)+len(got.Changes.AMConfig[0].ConfigChange.Deleted) == 0 {
+		t.Errorf("changing a returned report changed the cached one: %+v", got)
+	}
+}

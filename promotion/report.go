@@ -56,6 +56,26 @@ func (r *Report) Meta() ReportMeta {
 	return ReportMeta{ReportID: r.ReportID, PromotionID: r.PromotionID, CreatedDate: r.CreatedDate, DryRun: r.DryRun, Type: r.Type, Promoter: r.Promoter}
 }
 
+// clone returns a deep copy: reports are cached, and each caller gets one it
+// may change without affecting the others.
+func (r *Report) clone() *Report {
+	c := *r
+	c.MissingESVs = slices.Clone(r.MissingESVs)
+	c.EncryptedSecrets = slices.Clone(r.EncryptedSecrets)
+	c.PreviouslyIgnoredEncryptedSecrets = slices.Clone(r.PreviouslyIgnoredEncryptedSecrets)
+	c.Changes = Changes{AMConfig: cloneItems(r.Changes.AMConfig), IDMConfig: cloneItems(r.Changes.IDMConfig)}
+	return &c
+}
+
+func cloneItems(items []ItemChanges) []ItemChanges {
+	out := slices.Clone(items)
+	for i := range out {
+		cc := &out[i].ConfigChange
+		cc.Added, cc.Deleted, cc.Modified = slices.Clone(cc.Added), slices.Clone(cc.Deleted), slices.Clone(cc.Modified)
+	}
+	return out
+}
+
 // ReportMeta is one entry of Reports, in the shape of AIC's
 // promotionReportMeta.
 type ReportMeta struct {
@@ -211,7 +231,7 @@ func (p *Promoter) fromCommit(ctx context.Context, upper string, c store.Commit)
 	r := p.reports[c.Revision]
 	p.mu.Unlock()
 	if r != nil {
-		return r, nil
+		return r.clone(), nil
 	}
 	var h header
 	if err := json.Unmarshal([]byte(c.Metadata[MetaReport]), &h); err != nil {
@@ -233,10 +253,11 @@ func (p *Promoter) fromCommit(ctx context.Context, upper string, c store.Commit)
 	return r, nil
 }
 
+// cache keeps a copy of r, so the caller may change r.
 func (p *Promoter) cache(r *Report) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.reports[r.Revision] = r
+	p.reports[r.Revision] = r.clone()
 	p.byID[r.ReportID] = r.Revision
 }
 
@@ -283,7 +304,7 @@ func (p *Promoter) Report(ctx context.Context, id string) (*Report, error) {
 	r := p.reports[rev]
 	p.mu.Unlock()
 	if ok {
-		return r, nil
+		return r.clone(), nil
 	}
 	if id == "" || strings.ContainsAny(id, "/\\") || store.ValidatePath(id+".json") != nil {
 		return nil, fmt.Errorf("report %q: %w", id, ErrReportNotFound)
