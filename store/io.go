@@ -12,19 +12,20 @@ import (
 )
 
 // LoadDir reads every regular file below dir into a snapshot, as when
-// loading a tenant export. A ".git" directory is skipped so a Git checkout
-// loads as its files. Symbolic links and other irregular files are an error
-// naming the file: following them could read outside dir.
+// loading a tenant export. A ".git" directory, or the ".git" file of a
+// worktree or submodule, is skipped so a Git checkout loads as its files.
+// Symbolic links and other irregular files are an error naming the file:
+// following them could read outside dir.
 func LoadDir(dir string) (*Snapshot, error) {
 	b := NewBuilder(nil)
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() {
-			if d.Name() == ".git" {
-				return filepath.SkipDir
-			}
+		if d.Name() == ".git" && d.IsDir() {
+			return filepath.SkipDir
+		}
+		if d.Name() == ".git" || d.IsDir() {
 			return nil
 		}
 		rel, err := filepath.Rel(dir, p)
@@ -51,6 +52,7 @@ func LoadDir(dir string) (*Snapshot, error) {
 // empty. The files are written to a temporary sibling directory that is
 // renamed into place, so dir ends up complete or untouched.
 func (s *Snapshot) WriteDir(dir string) (err error) {
+	dir = filepath.Clean(dir) // "out/" must not put the temporary directory inside out
 	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
 		return fmt.Errorf("write %s: %w: directory is not empty", dir, fs.ErrExist)
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -106,8 +108,9 @@ func (s *Snapshot) WriteTar(w io.Writer) error {
 	return nil
 }
 
-// ReadTar reads a snapshot from a tar stream. Directory entries are
-// skipped and a leading "./" is accepted (as `tar -C dir -c .` writes);
+// ReadTar reads a snapshot from a tar stream. Directory entries and pax
+// global headers (git archive writes one) are skipped, and a leading "./"
+// is accepted (as `tar -C dir -c .` writes);
 // links, devices and invalid paths are an error naming the entry.
 func ReadTar(r io.Reader) (*Snapshot, error) {
 	tr := tar.NewReader(r)
@@ -121,7 +124,7 @@ func ReadTar(r io.Reader) (*Snapshot, error) {
 			return nil, fmt.Errorf("read tar: %w", err)
 		}
 		switch hdr.Typeflag {
-		case tar.TypeDir:
+		case tar.TypeDir, tar.TypeXGlobalHeader:
 			continue
 		case tar.TypeReg:
 		default:

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"archive/tar"
 	"bytes"
 	"errors"
 	"fmt"
@@ -308,13 +309,18 @@ func TestDirRoundTrip(t *testing.T) {
 	files := map[string]string{"a/b.json": "{}", "c": "", "d/e/f": "bin\x00ary"}
 	dir := filepath.Join(t.TempDir(), "export")
 	s := mustNew(t, files)
-	if err := s.WriteDir(dir); err != nil {
+	if err := s.WriteDir(dir + string(filepath.Separator)); err != nil { // as shells complete a directory
 		t.Fatal(err)
 	}
 	if err := os.MkdirAll(filepath.Join(dir, ".git", "objects"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, ".git", "HEAD"), []byte("skipped"), 0o644)
+	// A worktree or submodule has a .git file instead.
+	if err := os.MkdirAll(filepath.Join(dir, "d", "e"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "d", ".git"), []byte("gitdir: ../.git/modules/d\n"), 0o644)
 	got, err := LoadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -350,6 +356,23 @@ func TestTarRoundTrip(t *testing.T) {
 	}
 	if !got.Equal(s) {
 		t.Errorf("ReadTar(WriteTar(s)) = %v", contents(t, got))
+	}
+}
+
+// git archive starts its tar with a pax global header holding the commit id.
+func TestReadTarSkipsGlobalHeader(t *testing.T) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Typeflag: tar.TypeXGlobalHeader, Name: "pax_global_header",
+		PAXRecords: map[string]string{"comment": "0123456789abcdef0123456789abcdef01234567"}})
+	tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "a/b.json", Mode: 0o644, Size: 2})
+	tw.Write([]byte("{}"))
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadTar(&buf)
+	if err != nil || !got.Equal(mustNew(t, map[string]string{"a/b.json": "{}"})) {
+		t.Fatalf("ReadTar with a pax global header = %v, %v; want the one file", got, err)
 	}
 }
 
