@@ -1,3 +1,0 @@
-package deps
-
-import _ "github.com/getkin/kin-openapi/openapi3filter"
