@@ -220,6 +220,45 @@ func (r *Registry) update(ctx context.Context, p Principal, e Environment) (Envi
 	return next, err
 }
 
+// SetBillOfMaterials replaces the bill of materials of the ACTIVE
+// environment id, leaving every other field as it is. It is one atomic
+// change, so unlike a Get followed by an Update it cannot undo a change
+// another caller made in between.
+//
+// Errors wrap ErrNotFound, ErrForbidden, ErrInvalid (an empty or invalid
+// bill of materials), or ErrInvalidState when the environment is
+// DELETE_PENDING.
+func (r *Registry) SetBillOfMaterials(ctx context.Context, p Principal, id string, bom BillOfMaterials) (Environment, error) {
+	fail := func(err error) (Environment, error) {
+		return Environment{}, fmt.Errorf("set bill of materials of environment %s: %w", id, err)
+	}
+	cur, err := r.locate(ctx, p, id)
+	if err != nil {
+		return fail(err)
+	}
+	if len(bom.Products) == 0 {
+		return fail(fmt.Errorf("%w: billOfMaterials.products needs at least one product", ErrInvalid))
+	}
+	if err := validateBOM(bom); err != nil {
+		return fail(err)
+	}
+	bom.Products = slices.Clone(bom.Products) // the caller keeps its slice
+	var next Environment
+	err = r.inOrg(ctx, p, cur.Organization.ID, func(st *orgState, now time.Time) (change, error) {
+		cur, err := st.operational(p, id)
+		if err != nil {
+			return change{}, err
+		}
+		next = cur.clone()
+		next.BillOfMaterials, next.UpdatedAt = bom, now
+		return st.putEnv(ActionUpdated, "update", &cur, next), nil
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return next, nil
+}
+
 var immutableHint = map[string]string{
 	"region":          "the region is fixed when the environment is created",
 	"type":            "use ChangeType",

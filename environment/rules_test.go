@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/envpromote/envpromote/environment"
 )
 
@@ -834,5 +836,44 @@ func TestMalformedEnvironmentID(t *testing.T) {
 		if !errors.Is(err, environment.ErrInvalid) {
 			t.Errorf("Get(%q) error = %v, want ErrInvalid", id, err)
 		}
+	}
+}
+
+func TestRule_SetBillOfMaterialsChangesOnlyTheBillOfMaterials(t *testing.T) {
+	verify := environment.BillOfMaterials{Products: []environment.Product{{Type: environment.PingOneMFA}, {Type: environment.PingOneRisk}}}
+	tests := []struct {
+		name string
+		p    func(e environment.Environment) environment.Principal
+		env  func(h *harness) environment.Environment
+		bom  environment.BillOfMaterials
+		want error
+	}{
+		{"organization admin", func(environment.Environment) environment.Principal { return orgAdmin }, func(h *harness) environment.Environment { return h.prod("p") }, verify, nil},
+		{"admin of that environment", func(e environment.Environment) environment.Principal { return envAdmin(e.ID) }, func(h *harness) environment.Environment { return h.sandbox("s") }, verify, nil},
+		{"admin of another environment", func(environment.Environment) environment.Principal { return envAdmin("elsewhere") }, func(h *harness) environment.Environment { return h.prod("p") }, verify, environment.ErrForbidden},
+		{"empty", func(environment.Environment) environment.Principal { return orgAdmin }, func(h *harness) environment.Environment { return h.prod("p") }, environment.BillOfMaterials{}, environment.ErrInvalid},
+		{"unknown product", func(environment.Environment) environment.Principal { return orgAdmin }, func(h *harness) environment.Environment { return h.prod("p") },
+			environment.BillOfMaterials{Products: []environment.Product{{Type: "PING_NOTHING"}}}, environment.ErrInvalid},
+		{"delete pending", func(environment.Environment) environment.Principal { return orgAdmin }, func(h *harness) environment.Environment { return h.pending("p") }, verify, environment.ErrInvalidState},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			before := tc.env(h)
+			h.clock.Advance(time.Minute)
+			got, err := h.SetBillOfMaterials(t.Context(), tc.p(before), before.ID, tc.bom)
+			check(t, err, tc.want)
+			after := h.get(before.ID)
+			want := before
+			if tc.want == nil {
+				want.BillOfMaterials, want.UpdatedAt = tc.bom, start.Add(time.Minute)
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("returned environment (-want +got):\n%s", diff)
+				}
+			}
+			if diff := cmp.Diff(want, after); diff != "" {
+				t.Errorf("stored environment (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

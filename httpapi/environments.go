@@ -280,7 +280,7 @@ func (s *Server) getBillOfMaterials(w http.ResponseWriter, r *http.Request, p en
 }
 
 // updateBillOfMaterials replaces the products of an environment, keeping
-// every other field as it is.
+// every other field as it is, in one atomic change.
 func (s *Server) updateBillOfMaterials(w http.ResponseWriter, r *http.Request, p environment.Principal) error {
 	var req bomBody
 	if err := decodeBody(r, s.maxBody, &req); err != nil {
@@ -289,12 +289,8 @@ func (s *Server) updateBillOfMaterials(w http.ResponseWriter, r *http.Request, p
 	if len(req.Products) == 0 {
 		return &apiError{status: http.StatusBadRequest, code: "INVALID_DATA", detailCode: "REQUIRED_VALUE", target: "products", message: "products is required: at least one product"}
 	}
-	e, err := s.registry.Get(r.Context(), p, r.PathValue("id"))
+	e, err := s.registry.SetBillOfMaterials(r.Context(), p, r.PathValue("id"), req.BillOfMaterials)
 	if err != nil {
-		return err
-	}
-	e.BillOfMaterials = req.BillOfMaterials
-	if e, err = s.registry.Update(r.Context(), p, e); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, s.bomBody(r, e))
