@@ -32,7 +32,9 @@ type Revision string
 
 // CommitInfo is what a caller says about a commit.
 type CommitInfo struct {
-	Author string // who made the change, e.g. "Ada <ada@example.com>" or a user id
+	// Author is who made the change: "Name <email>" or just "Name", e.g.
+	// "Ada <ada@example.com>" or a user id (see Validate).
+	Author string
 	// Time is when the change was made; zero means the time of the Commit
 	// call. Repos keep it to the second, as Git does.
 	Time    time.Time
@@ -137,7 +139,10 @@ func isAlnum(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
-// Validate checks the metadata keys and values: keys are 1–64 ASCII letters,
+// Validate checks the author and the metadata. The author is a single line,
+// "Name <email>" (email not empty) or "Name", with no other '<' or '>' and
+// no spaces around the name: what a Git signature holds unchanged, so every
+// backend accepts the same authors. Metadata keys are 1–64 ASCII letters,
 // digits and '-', starting with a letter; values hold no line breaks or NUL.
 // Backends call it before writing anything.
 func (ci CommitInfo) Validate() error {
@@ -154,8 +159,22 @@ func (ci CommitInfo) Validate() error {
 			return fmt.Errorf("%w: value of %q must be a single line without NUL", ErrInvalidMetadata, k)
 		}
 	}
-	if strings.ContainsRune(ci.Author, '\n') || strings.ContainsRune(ci.Author, '\x00') {
+	return validAuthor(ci.Author)
+}
+
+func validAuthor(a string) error {
+	if strings.ContainsAny(a, "\n\x00") {
 		return fmt.Errorf("%w: author must be a single line", ErrInvalidMetadata)
+	}
+	name, email := a, ""
+	if i := strings.LastIndex(a, " <"); i >= 0 && strings.HasSuffix(a, ">") {
+		name, email = a[:i], a[i+2:len(a)-1]
+		if email == "" {
+			return fmt.Errorf("%w: author %q has an empty email", ErrInvalidMetadata, a)
+		}
+	}
+	if strings.ContainsAny(name, "<>") || strings.ContainsAny(email, "<>") || strings.TrimSpace(name) != name {
+		return fmt.Errorf("%w: author %q must be \"Name <email>\" or \"Name\", without other '<' or '>' and without spaces around the name", ErrInvalidMetadata, a)
 	}
 	return nil
 }

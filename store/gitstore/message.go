@@ -24,10 +24,7 @@ func encodeInfo(info store.CommitInfo) (object.Signature, string, error) {
 	if err := info.Validate(); err != nil {
 		return object.Signature{}, "", err
 	}
-	name, email, err := splitAuthor(info.Author)
-	if err != nil {
-		return object.Signature{}, "", err
-	}
+	name, email := splitAuthor(info.Author)
 	if len(info.Metadata) == 0 {
 		if _, md := decodeMessage(info.Message); md != nil {
 			return object.Signature{}, "", fmt.Errorf("%w: message ends in %s… trailers, which would read back as metadata; pass them in Metadata", store.ErrInvalidMetadata, metaPrefix)
@@ -37,21 +34,13 @@ func encodeInfo(info store.CommitInfo) (object.Signature, string, error) {
 	return sig, encodeMessage(info.Message, info.Metadata), nil
 }
 
-// splitAuthor parses "Name <email>" or a plain "Name". Git trims the spaces
-// around a name and cannot hold '<' or '>' in it, so those are refused
-// rather than silently changed.
-func splitAuthor(a string) (name, email string, err error) {
-	name = a
+// splitAuthor splits an author that store.CommitInfo.Validate accepted
+// into a Git signature's name and email.
+func splitAuthor(a string) (name, email string) {
 	if i := strings.LastIndex(a, " <"); i >= 0 && strings.HasSuffix(a, ">") {
-		name, email = a[:i], a[i+2:len(a)-1]
-		if email == "" {
-			return "", "", fmt.Errorf("%w: author %q has an empty email", store.ErrInvalidMetadata, a)
-		}
+		return a[:i], a[i+2 : len(a)-1]
 	}
-	if strings.ContainsAny(name, "<>") || strings.ContainsAny(email, "<>") || strings.TrimSpace(name) != name {
-		return "", "", fmt.Errorf("%w: author %q must be \"Name <email>\" or \"Name\", without other '<' or '>' and without spaces around the name", store.ErrInvalidMetadata, a)
-	}
-	return name, email, nil
+	return a, ""
 }
 
 func decodeInfo(c *object.Commit) store.CommitInfo {

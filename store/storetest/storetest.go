@@ -26,6 +26,7 @@ func Run(t *testing.T, newRepo func(t *testing.T) store.Repo) {
 		{"SnapshotRoundTrip", testRoundTrip},
 		{"InvalidBranch", testInvalidBranch},
 		{"InvalidMetadata", testInvalidMetadata},
+		{"InvalidAuthor", testInvalidAuthor},
 		{"LogOrderAndMetadata", testLog},
 		{"BranchesAreIndependent", testIndependentBranches},
 		{"ContextCancelled", testCancelled},
@@ -257,6 +258,28 @@ func testInvalidMetadata(t *testing.T, r store.Repo) {
 		_, err := r.Commit(context.Background(), "dev", "", s, ci)
 		wantErr(t, fmt.Sprintf("Commit with metadata %q", md), err, store.ErrInvalidMetadata)
 		headIs(t, r, "dev", "")
+	}
+}
+
+// Every backend refuses the authors a Git signature cannot hold unchanged,
+// so a program tested on one backend does not fail on another.
+func testInvalidAuthor(t *testing.T, r store.Repo) {
+	s := snap(t, map[string]string{"a": "1"})
+	for _, author := range []string{"two\nlines", "nul\x00", "Ada <>", "a<b", "a>b", "a <b> <c>", " ada", "ada ", "Ada  <ada@example.com>"} {
+		ci := info("bad author")
+		ci.Author = author
+		_, err := r.Commit(context.Background(), "dev", "", s, ci)
+		wantErr(t, fmt.Sprintf("Commit with author %q", author), err, store.ErrInvalidMetadata)
+		headIs(t, r, "dev", "")
+	}
+	for i, author := range []string{"", "tester", "Ada Lovelace <ada@example.com>", "ada@example.com", "Zoë <zoë@example.com>"} {
+		ci := info("good author")
+		ci.Author = author
+		branch := fmt.Sprintf("good%d", i)
+		mustCommit(t, r, branch, "", s, ci)
+		if c, err := r.Head(context.Background(), branch); err != nil || c.Author != author {
+			t.Errorf("Head after a commit by %q: author %q, %v", author, c.Author, err)
+		}
 	}
 }
 
