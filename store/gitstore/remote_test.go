@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -124,30 +123,7 @@ func TestRule_MachinesRacingOnARemoteOneWinner(t *testing.T) {
 	}
 	parent := store.Revision("")
 	for round := range 3 {
-		var (
-			wg      sync.WaitGroup
-			mu      sync.Mutex
-			winners []store.Revision
-		)
-		for i, m := range machines {
-			wg.Go(func() {
-				s := snapOf(t, map[string]string{"who": fmt.Sprint(round, i)})
-				c, err := m.Commit(context.Background(), "dev", parent, s, store.CommitInfo{Time: t0})
-				switch {
-				case err == nil:
-					mu.Lock()
-					winners = append(winners, c.Revision)
-					mu.Unlock()
-				case !errors.Is(err, store.ErrConflict):
-					t.Errorf("machine %d: %v", i, err)
-				}
-			})
-		}
-		wg.Wait()
-		if len(winners) != 1 {
-			t.Fatalf("round %d: %d machines won, want exactly 1", round, len(winners))
-		}
-		parent = winners[0]
+		parent = raceOnce(t, machines, parent, round)
 		for i, m := range machines {
 			if h, err := m.Head(context.Background(), "dev"); err != nil || h.Revision != parent {
 				t.Fatalf("machine %d sees head %s, %v; want %s", i, h.Revision, err, parent)

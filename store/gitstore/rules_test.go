@@ -294,31 +294,38 @@ func TestRule_ReposSharingADirectoryOneWinnerPerParent(t *testing.T) {
 	}
 	parent := store.Revision("")
 	for round := range 4 {
-		var (
-			wg      sync.WaitGroup
-			mu      sync.Mutex
-			winners []store.Revision
-		)
-		for i, r := range repos {
-			wg.Go(func() {
-				s := snapOf(t, map[string]string{"who": strconv.Itoa(round*racers + i)})
-				c, err := r.Commit(context.Background(), "dev", parent, s, store.CommitInfo{Time: t0})
-				switch {
-				case err == nil:
-					mu.Lock()
-					winners = append(winners, c.Revision)
-					mu.Unlock()
-				case !errors.Is(err, store.ErrConflict):
-					t.Errorf("racer %d: %v", i, err)
-				}
-			})
-		}
-		wg.Wait()
-		if len(winners) != 1 {
-			t.Fatalf("round %d (parent %q): %d winners, want 1", round, parent, len(winners))
-		}
-		parent = winners[0]
+		parent = raceOnce(t, repos, parent, round)
 	}
+}
+
+// raceOnce has every repo commit on parent at once and returns the winner's
+// revision. Exactly one must win; every other must get ErrConflict.
+func raceOnce(t *testing.T, repos []*gitstore.Repo, parent store.Revision, round int) store.Revision {
+	t.Helper()
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		winners []store.Revision
+	)
+	for i, r := range repos {
+		wg.Go(func() {
+			s := snapOf(t, map[string]string{"who": fmt.Sprint(round, i)})
+			c, err := r.Commit(context.Background(), "dev", parent, s, store.CommitInfo{Time: t0})
+			switch {
+			case err == nil:
+				mu.Lock()
+				winners = append(winners, c.Revision)
+				mu.Unlock()
+			case !errors.Is(err, store.ErrConflict):
+				t.Errorf("round %d repo %d: %v, want nil or ErrConflict", round, i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if len(winners) != 1 {
+		t.Fatalf("round %d (parent %q): %d winners, want exactly 1", round, parent, len(winners))
+	}
+	return winners[0]
 }
 
 func TestRule_HeldRefLockIsAConflict(t *testing.T) {

@@ -317,8 +317,8 @@ func testLog(t *testing.T, r store.Repo) {
 	}
 	got[0].Metadata["type"] = "tampered"
 	again, _ := r.Log(ctx, "prod", store.LogOptions{Limit: 2})
-	if len(again) != 2 {
-		t.Fatalf("Log with Limit 2 = %d commits", len(again))
+	if len(again) != 2 || again[0].Revision != want[0].Revision || again[1].Revision != want[1].Revision {
+		t.Fatalf("Log with Limit 2 = %d commits, want the newest two", len(again))
 	}
 	if again[0].Metadata["type"] != "promotion" {
 		t.Errorf("changing a returned Metadata map changed the history")
