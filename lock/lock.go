@@ -110,8 +110,8 @@ const (
 // Status is what State reports about one environment.
 type Status struct {
 	State State
-	// Lease is the holder when State is locking, locked or unlocking, and
-	// zero otherwise.
+	// Lease is the holder when State is locking, locked or unlocking, the
+	// lease found (if any) with StateError, and zero when unlocked.
 	Lease Lease
 	// Detail explains StateError.
 	Detail string
