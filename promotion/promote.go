@@ -1,6 +1,7 @@
 package promotion
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -236,10 +237,7 @@ func (p *Promoter) execute(ctx context.Context, typ Type, lower, upper string, l
 	if typ == TypePromotion {
 		meta[MetaLower] = lower
 	}
-	author := req.Promoter
-	if author == "" {
-		author = "envpromote"
-	}
+	author := cmp.Or(store.Author(req.Promoter), "envpromote")
 	msg := fmt.Sprintf("Promote %s to %s", lower, upper)
 	if typ == TypeRollback {
 		msg = fmt.Sprintf("Roll back the last promotion of %s", upper)

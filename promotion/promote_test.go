@@ -868,3 +868,20 @@ func TestReportsHandedOutAreCopies(t *testing.T) {
 		t.Errorf("changing a returned report changed the cached one: %+v", got)
 	}
 }
+
+// The promoter is free text from the request; no spelling of it may fail the
+// commit, and the report keeps it as given.
+func TestRule_AnyPromoterNameCommits(t *testing.T) {
+	for _, who := range []string{"Ada <>", "a<b>c", " spaced ", "two\nlines", "Ada <ada@example.com>"} {
+		f := seeded(t)
+		f.lock(dev, staging)
+		rep, err := f.p.Promote(ctx, promotion.Request{Upper: staging, Promoter: who})
+		if err != nil {
+			t.Fatalf("Promote by %q: %v", who, err)
+		}
+		got, err := f.p.Report(ctx, rep.ReportID)
+		if err != nil || got.Promoter != who {
+			t.Errorf("report promoter = %q, %v; want %q", got.Promoter, err, who)
+		}
+	}
+}

@@ -282,7 +282,7 @@ func (p *Promoter) saveDryRun(ctx context.Context, r *Report) error {
 			return err
 		}
 		_, err = p.repo.Commit(ctx, branch, head.Revision, next, store.CommitInfo{
-			Author:   cmp.Or(r.Promoter, "envpromote"),
+			Author:   cmp.Or(store.Author(r.Promoter), "envpromote"),
 			Time:     r.CreatedDate,
 			Message:  "Dry-run report " + r.ReportName,
 			Metadata: map[string]string{MetaReportID: r.ReportID, MetaPromotionID: r.PromotionID},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Errors returned by Repo implementations. They are always wrapped with
@@ -160,6 +161,32 @@ func (ci CommitInfo) Validate() error {
 		}
 	}
 	return validAuthor(ci.Author)
+}
+
+// Author turns free text naming who made a change — a user id, a display
+// name, "Name <email>" — into an author Validate accepts: '<', '>' and
+// control characters become '_' and surrounding spaces go, keeping a
+// trailing "<email>" when there is one. Use it on names taken from requests
+// so a promotion cannot fail at its commit because of how its promoter is
+// spelled.
+func Author(who string) string {
+	if validAuthor(who) == nil {
+		return who
+	}
+	clean := func(s string) string {
+		return strings.TrimSpace(strings.Map(func(r rune) rune {
+			if r == '<' || r == '>' || unicode.IsControl(r) {
+				return '_'
+			}
+			return r
+		}, s))
+	}
+	if i := strings.LastIndex(who, " <"); i >= 0 && strings.HasSuffix(who, ">") {
+		if name, email := clean(who[:i]), clean(who[i+2:len(who)-1]); name != "" && email != "" {
+			return name + " <" + email + ">"
+		}
+	}
+	return clean(who)
 }
 
 func validAuthor(a string) error {

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -515,4 +516,20 @@ func TestFilter(t *testing.T) {
 	if all := s.Filter(func(string, bool) bool { return true }); all.root != s.root {
 		t.Error("keeping everything did not return the same tree")
 	}
+}
+
+// FuzzAuthor: whatever text names a promoter, Author makes a valid author.
+func FuzzAuthor(f *testing.F) {
+	for _, s := range []string{"", "ada", "Ada <ada@example.com>", "Ada <>", "<x>", " a<b> ", "a\nb", "John Doe <j <d>>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, who string) {
+		a := Author(who)
+		if err := (CommitInfo{Author: a}).Validate(); err != nil {
+			t.Fatalf("Author(%q) = %q, which Validate refuses: %v", who, a, err)
+		}
+		if err := (CommitInfo{Author: who}).Validate(); err == nil && utf8.ValidString(who) && Author(who) != who {
+			t.Fatalf("Author changed the already valid %q to %q", who, Author(who))
+		}
+	})
 }

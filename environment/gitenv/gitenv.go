@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"path"
 	"strings"
-	"unicode"
 
 	"github.com/envpromote/envpromote/environment"
 	"github.com/envpromote/envpromote/store"
@@ -135,7 +134,7 @@ func (s *Store) Apply(ctx context.Context, b environment.Batch) error {
 				return fmt.Errorf("gitenv: apply: %w", err)
 			}
 		}
-		info := store.CommitInfo{Author: author(b.Actor), Time: b.Time, Message: b.Message}
+		info := store.CommitInfo{Author: store.Author(b.Actor), Time: b.Time, Message: b.Message}
 		_, err = s.repo.Commit(ctx, s.branch, head, next.Snapshot(), info)
 		if !errors.Is(err, store.ErrConflict) {
 			if err != nil {
@@ -147,27 +146,6 @@ func (s *Store) Apply(ctx context.Context, b environment.Batch) error {
 			return fmt.Errorf("gitenv: apply: %w", err)
 		}
 	}
-}
-
-// author renders a principal id as a Git author, which cannot hold line
-// breaks, NUL, '<' or '>' in a name: "Name <email>" stays as it is, any
-// other shape has those characters replaced, so no principal id makes a
-// change unstorable.
-func author(actor string) string {
-	clean := func(s string) string {
-		return strings.TrimSpace(strings.Map(func(r rune) rune {
-			if r == '<' || r == '>' || unicode.IsControl(r) {
-				return '_'
-			}
-			return r
-		}, s))
-	}
-	if i := strings.LastIndex(actor, " <"); i >= 0 && strings.HasSuffix(actor, ">") {
-		if name, email := clean(actor[:i]), clean(actor[i+2:len(actor)-1]); name != "" && email != "" {
-			return name + " <" + email + ">"
-		}
-	}
-	return clean(actor)
 }
 
 func read(snap *store.Snapshot, key string) (environment.Record, error) {
