@@ -207,16 +207,16 @@ func TestRule_UnreadableOrInconsistentRecordIsStateError(t *testing.T) {
 		setup func(t *testing.T, l *Locker, repo store.Repo)
 		env   string
 	}{
-		{"garbage in lease.json", func(t *testing.T, _ *Locker, repo store.Repo) {
-			put(t, repo, "dev", map[string][]byte{file: []byte("{")})
+		{"garbage lease", func(t *testing.T, _ *Locker, repo store.Repo) {
+			put(t, repo, "dev", map[string]string{metaLease: "{"})
 		}, "dev"},
-		{"no lease.json", func(t *testing.T, _ *Locker, repo store.Repo) {
-			put(t, repo, "dev", map[string][]byte{"README": []byte("hi")})
+		{"no lease", func(t *testing.T, _ *Locker, repo store.Repo) {
+			put(t, repo, "dev", map[string]string{"type": "lock"})
 		}, "dev"},
 		{"sibling unreadable", func(t *testing.T, l *Locker, repo store.Repo) {
 			lease := lock.Lease{ID: "x", Envs: []string{"dev", "uat"}, Owner: "o", Token: 1, Acquired: t0}
 			commit(t, l, record{Env: "dev", Lease: lease})
-			put(t, repo, "uat", map[string][]byte{file: []byte("[]")})
+			put(t, repo, "uat", map[string]string{metaLease: "[]"})
 		}, "dev"},
 		{"sibling held by a later lease", func(t *testing.T, l *Locker, _ store.Repo) {
 			commit(t, l, record{Env: "dev", Lease: lock.Lease{ID: "x", Envs: []string{"dev", "uat"}, Owner: "o", Token: 1, Acquired: t0}})
@@ -239,13 +239,10 @@ func TestRule_UnreadableOrInconsistentRecordIsStateError(t *testing.T) {
 	}
 }
 
-func put(t *testing.T, repo store.Repo, env string, files map[string][]byte) {
+// put commits a hand-made record: metadata as a foreign writer left it.
+func put(t *testing.T, repo store.Repo, env string, metadata map[string]string) {
 	t.Helper()
-	snap, err := store.New(files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := repo.Commit(t.Context(), branchName(env), "", snap, store.CommitInfo{Author: "someone"}); err != nil {
+	if _, err := repo.Commit(t.Context(), branchName(env), "", nil, store.CommitInfo{Author: "someone", Metadata: metadata}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -6,10 +6,11 @@
 // # Layout
 //
 // Each environment has a branch "locks/<env>" (gitstore: the ref
-// refs/locks/<env>, outside refs/heads) holding one file, lease.json: the
+// refs/locks/<env>, outside refs/heads). Every lock and unlock is a commit
+// on that branch, of the empty tree, whose metadata carries type=lock|unlock,
+// leaseId, token, and lease: the record itself, one line of JSON naming the
 // latest lease granted on the environment and whether it has been released.
-// Every lock and unlock is a commit on that branch whose metadata carries
-// type=lock|unlock, leaseId and token, so
+// Keeping the record in the commit makes each step one new Git object. So
 //
 //	git -C repo log --format='%ad %s' locks/production
 //

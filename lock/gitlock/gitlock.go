@@ -292,15 +292,11 @@ func (l *Locker) read(ctx context.Context, env string) (slot, error) {
 	if err != nil {
 		return slot{}, err
 	}
-	snap, err := l.repo.Snapshot(ctx, head.Revision)
-	if err != nil {
-		return slot{}, err
+	data, ok := head.Metadata[metaLease]
+	if !ok {
+		return slot{}, fmt.Errorf("environment %q: %w: the head of branch %s has no %s metadata", env, errCorrupt, branch, metaLease)
 	}
-	data, err := snap.ReadFile(file)
-	if err != nil {
-		return slot{}, fmt.Errorf("environment %q: %w: branch %s has no %s", env, errCorrupt, branch, file)
-	}
-	rec, err := decodeRecord(env, data)
+	rec, err := decodeRecord(env, []byte(data))
 	if err != nil {
 		return slot{}, fmt.Errorf("environment %q: branch %s: %w", env, branch, err)
 	}
@@ -313,15 +309,11 @@ func (l *Locker) write(ctx context.Context, s slot, rec record) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", lock.ErrInvalid, err)
 	}
-	snap, err := store.New(map[string][]byte{file: data})
-	if err != nil {
-		return err
-	}
 	verb := "lock"
 	if rec.Released {
 		verb = "unlock"
 	}
-	_, err = l.repo.Commit(ctx, branchName(s.env), s.rev, snap, store.CommitInfo{
+	_, err = l.repo.Commit(ctx, branchName(s.env), s.rev, nil, store.CommitInfo{
 		Author:  author,
 		Time:    l.now(),
 		Message: fmt.Sprintf("%s %s for %s\n\nLease %s on %s.", verb, s.env, rec.Lease.Owner, rec.Lease.ID, strings.Join(rec.Lease.Envs, ", ")),
@@ -329,6 +321,7 @@ func (l *Locker) write(ctx context.Context, s slot, rec record) error {
 			"type":    verb,
 			"leaseId": rec.Lease.ID,
 			"token":   strconv.FormatUint(rec.Lease.Token, 10),
+			metaLease: string(data),
 		},
 	})
 	return err

@@ -11,8 +11,11 @@ import (
 	"github.com/envpromote/envpromote/lock"
 )
 
-// file is the one file on an environment's lock branch.
-const file = "lease.json"
+// metaLease is the commit metadata key holding the record. Keeping the
+// record in the commit, over the empty tree, makes each lock step one new
+// Git object instead of three, and each read one commit instead of a commit,
+// a tree and a blob.
+const metaLease = "lease"
 
 // branchPrefix namespaces the lock branches; gitstore keeps "locks/<env>" as
 // refs/locks/<env>, apart from the environments' config branches.
@@ -22,7 +25,8 @@ const branchPrefix = "locks/"
 // foreign writer makes one; gitlock refuses to guess the lease it held.
 var errCorrupt = errors.New("unreadable lease record")
 
-// record is the content of lease.json: the latest lease granted on Env,
+// record is what each commit on a lock branch holds: the latest lease
+// granted on Env,
 // kept after release so the next lease can take a higher token and State
 // can tell a set being released from one being taken.
 type record struct {
@@ -31,13 +35,11 @@ type record struct {
 	Released bool       `json:"released,omitempty"`
 }
 
-// encode fails only for times that JSON cannot hold (years past 9999).
-func (r record) encode() ([]byte, error) {
-	data, err := json.MarshalIndent(r, "", "  ")
-	return append(data, '\n'), err
-}
+// encode returns the record as one line of JSON, as metadata values must be.
+// It fails only for times that JSON cannot hold (years past 9999).
+func (r record) encode() ([]byte, error) { return json.Marshal(r) }
 
-// decodeRecord parses the lease.json of env's branch and checks that it
+// decodeRecord parses the record of env's branch and checks that it
 // describes a lease gitlock could have granted on env. Errors wrap
 // errCorrupt.
 func decodeRecord(env string, data []byte) (record, error) {
