@@ -20,7 +20,7 @@ func TestQuickstart(t *testing.T) {
 		"placeholder references esv-welcome-banner, which the upper environment does not define",
 		"  progress: ERROR, missing ESVs [esv-welcome-banner]; Staging is unchanged",
 		"  while locked, ESV writes are refused: true",
-		"  progress: COMPLETE — ",
+		"  progress: COMPLETE, 2 change(s), one new commit on Staging's branch",
 		`  promoter "ada", description "Welcome journey", ticket "CHG-42"`,
 		"    deleted  Welcome (realm /alpha)",
 		"  a second rollback is refused: nothing to roll back",

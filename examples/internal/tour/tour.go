@@ -240,7 +240,7 @@ func Run(ctx context.Context, w io.Writer, b Backends) ([]Env, error) {
 		return nil, err
 	}
 	pr, _ = p.Progress(ctx, staging)
-	fmt.Fprintf(w, "  progress: %s — %s\n", pr.Status, pr.Message)
+	fmt.Fprintf(w, "  progress: %s, %d change(s), one new commit on Staging's branch\n", pr.Status, rep.Changes.Len())
 
 	step("The promotion report")
 	PrintReport(w, rep)
