@@ -206,6 +206,10 @@ func (l *Locker) Unlock(ctx context.Context, lease lock.Lease) error {
 	if err := check(ctx, lease); err != nil {
 		return fmt.Errorf("gitlock: unlock: %w", err)
 	}
+	lease, err := l.granted(ctx, lease)
+	if err != nil {
+		return fmt.Errorf("gitlock: unlock: %w", err)
+	}
 	last, err := l.release(ctx, lease)
 	if err != nil {
 		return fmt.Errorf("gitlock: unlock %s: %w", strings.Join(lease.Envs, ", "), err)
@@ -216,9 +220,31 @@ func (l *Locker) Unlock(ctx context.Context, lease lock.Lease) error {
 	return nil
 }
 
+// granted returns lease as recorded on the first of its environments that
+// records it: the record, not the caller's copy, says which environments
+// the lease was granted, so a lease whose Envs were edited still unlocks and
+// validates exactly the granted set. A lease no environment records is
+// returned as given.
+func (l *Locker) granted(ctx context.Context, lease lock.Lease) (lock.Lease, error) {
+	for _, env := range lease.Envs {
+		s, err := l.read(ctx, env)
+		if err != nil {
+			return lease, err
+		}
+		if s.rec != nil && s.rec.Lease.ID == lease.ID && s.rec.Lease.Token == lease.Token {
+			return s.rec.Lease, nil
+		}
+	}
+	return lease, nil
+}
+
 // Validate implements lock.Locker: every environment must hold the lease.
 func (l *Locker) Validate(ctx context.Context, lease lock.Lease) error {
 	if err := check(ctx, lease); err != nil {
+		return fmt.Errorf("gitlock: validate: %w", err)
+	}
+	lease, err := l.granted(ctx, lease)
+	if err != nil {
 		return fmt.Errorf("gitlock: validate: %w", err)
 	}
 	now := l.now()

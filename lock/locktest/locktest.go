@@ -43,6 +43,7 @@ func Run(t *testing.T, newLocker NewLocker) {
 		{"Rule_OneHolderAtATime", testExclusion},
 		{"Rule_OverlappingSetsNeverShareAnEnvironment", testOverlapping},
 		{"Rule_NoDeadlockAcrossOrders", testNoDeadlock},
+		{"Rule_UnlockReleasesTheGrantedSet", testGrantedSet},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -276,6 +277,24 @@ func testExpiry(t *testing.T, l lock.Locker, c *testclock.Clock) {
 	wantState(t, l, "z", lock.StateLocked, forever)
 	if err := l.Validate(t.Context(), forever); err != nil {
 		t.Errorf("Validate(lease without TTL) after 100000h = %v, want nil", err)
+	}
+}
+
+// testGrantedSet: the locker, not the caller's copy of the lease, knows
+// which environments were granted; an Unlock given a lease whose Envs were
+// shortened releases them all.
+func testGrantedSet(t *testing.T, l lock.Locker, _ *testclock.Clock) {
+	lease := mustLock(t, l, []string{"a", "b", "c"}, "alice", lock.Options{})
+	edited := lease
+	edited.Envs = []string{"a"}
+	if err := l.Validate(t.Context(), edited); err != nil {
+		t.Fatalf("Validate(lease with fewer Envs) = %v, want nil", err)
+	}
+	if err := l.Unlock(t.Context(), edited); err != nil {
+		t.Fatalf("Unlock(lease with fewer Envs) = %v, want nil", err)
+	}
+	for _, env := range lease.Envs {
+		wantState(t, l, env, lock.StateUnlocked, lock.Lease{})
 	}
 }
 
