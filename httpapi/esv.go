@@ -53,6 +53,15 @@ func esvError(err error) error {
 	return err
 }
 
+// reply answers 200 with v, or with the HTTP form of the esv error err.
+func reply(w http.ResponseWriter, v any, err error) error {
+	if err != nil {
+		return esvError(err)
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
 // Request bodies. Pointer fields tell a missing field from a zero one.
 type (
 	variableRequest struct {
@@ -175,11 +184,7 @@ func (s *Server) esvCount(w http.ResponseWriter, r *http.Request, c call) error 
 		return esvError(err)
 	}
 	secrets, err := s.esv.Secrets(r.Context(), c.env, opts)
-	if err != nil {
-		return esvError(err)
-	}
-	writeJSON(w, http.StatusOK, map[string]int{"variables": len(vars), "secrets": len(secrets)})
-	return nil
+	return reply(w, map[string]int{"variables": len(vars), "secrets": len(secrets)}, err)
 }
 
 func (s *Server) listVariables(w http.ResponseWriter, r *http.Request, c call) error {
@@ -208,11 +213,7 @@ func (s *Server) listVariables(w http.ResponseWriter, r *http.Request, c call) e
 
 func (s *Server) getVariable(w http.ResponseWriter, r *http.Request, c call) error {
 	v, err := s.esv.Variable(r.Context(), c.env, r.PathValue("name"))
-	if err != nil {
-		return esvError(err)
-	}
-	writeJSON(w, http.StatusOK, v)
-	return nil
+	return reply(w, v, err)
 }
 
 func (s *Server) putVariable(w http.ResponseWriter, r *http.Request, c call) error {
@@ -231,11 +232,7 @@ func (s *Server) putVariable(w http.ResponseWriter, r *http.Request, c call) err
 		spec.ExpressionType = *req.ExpressionType
 	}
 	v, err := s.esv.SetVariable(r.Context(), c.env, r.PathValue("name"), spec)
-	if err != nil {
-		return esvError(err)
-	}
-	writeJSON(w, http.StatusOK, v)
-	return nil
+	return reply(w, v, err)
 }
 
 // describeRequest reads a setDescription action.
@@ -259,11 +256,7 @@ func (s *Server) describeVariable(w http.ResponseWriter, r *http.Request, c call
 		return err
 	}
 	v, err := s.esv.SetVariableDescription(r.Context(), c.env, r.PathValue("name"), d)
-	if err != nil {
-		return esvError(err)
-	}
-	writeJSON(w, http.StatusOK, v)
-	return nil
+	return reply(w, v, err)
 }
 
 func (s *Server) deleteVariable(w http.ResponseWriter, r *http.Request, c call) error {
@@ -272,11 +265,7 @@ func (s *Server) deleteVariable(w http.ResponseWriter, r *http.Request, c call) 
 	if err != nil {
 		return esvError(err)
 	}
-	if err := s.esv.DeleteVariable(r.Context(), c.env, name); err != nil {
-		return esvError(err)
-	}
-	writeJSON(w, http.StatusOK, v)
-	return nil
+	return reply(w, v, s.esv.DeleteVariable(r.Context(), c.env, name))
 }
 
 func (s *Server) listSecrets(w http.ResponseWriter, r *http.Request, c call) error {
@@ -289,20 +278,12 @@ func (s *Server) listSecrets(w http.ResponseWriter, r *http.Request, c call) err
 		return err
 	}
 	secrets, err := s.esv.Secrets(r.Context(), c.env, opts)
-	if err != nil {
-		return esvError(err)
-	}
-	writeJSON(w, http.StatusOK, paginate(secrets, func(s esv.Secret) string { return s.Name }, p, identity[esv.Secret]))
-	return nil
+	return reply(w, paginate(secrets, func(s esv.Secret) string { return s.Name }, p, identity[esv.Secret]), err)
 }
 
 func (s *Server) getSecret(w http.ResponseWriter, r *http.Request, c call) error {
 	sec, err := s.esv.Secret(r.Context(), c.env, r.PathValue("name"))
-	if err != nil {
-		return esvError(err)
-	}
-	writeJSON(w, http.StatusOK, sec)
-	return nil
+	return reply(w, sec, err)
 }
 
 func (s *Server) createSecret(w http.ResponseWriter, r *http.Request, c call) error {
@@ -324,11 +305,7 @@ func (s *Server) createSecret(w http.ResponseWriter, r *http.Request, c call) er
 	}
 	clear(*req.ValueBase64)
 	sec, err := s.esv.CreateSecret(r.Context(), c.env, r.PathValue("name"), spec)
-	if err != nil {
-		return esvError(err)
-	}
-	writeJSON(w, http.StatusOK, sec)
-	return nil
+	return reply(w, sec, err)
 }
 
 func (s *Server) describeSecret(w http.ResponseWriter, r *http.Request, c call) error {
@@ -337,11 +314,7 @@ func (s *Server) describeSecret(w http.ResponseWriter, r *http.Request, c call) 
 		return err
 	}
 	sec, err := s.esv.SetSecretDescription(r.Context(), c.env, r.PathValue("name"), d)
-	if err != nil {
-		return esvError(err)
-	}
-	writeJSON(w, http.StatusOK, sec)
-	return nil
+	return reply(w, sec, err)
 }
 
 func (s *Server) deleteSecret(w http.ResponseWriter, r *http.Request, c call) error {
@@ -350,20 +323,12 @@ func (s *Server) deleteSecret(w http.ResponseWriter, r *http.Request, c call) er
 	if err != nil {
 		return esvError(err)
 	}
-	if err := s.esv.DeleteSecret(r.Context(), c.env, name); err != nil {
-		return esvError(err)
-	}
-	writeJSON(w, http.StatusOK, sec)
-	return nil
+	return reply(w, sec, s.esv.DeleteSecret(r.Context(), c.env, name))
 }
 
 func (s *Server) listSecretVersions(w http.ResponseWriter, r *http.Request, c call) error {
 	vs, err := s.esv.SecretVersions(r.Context(), c.env, r.PathValue("name"))
-	if err != nil {
-		return esvError(err)
-	}
-	writeJSON(w, http.StatusOK, append(make([]esv.SecretVersion, 0, len(vs)), vs...))
-	return nil
+	return reply(w, append(make([]esv.SecretVersion, 0, len(vs)), vs...), err)
 }
 
 func (s *Server) createSecretVersion(w http.ResponseWriter, r *http.Request, c call) error {
@@ -380,11 +345,7 @@ func (s *Server) createSecretVersion(w http.ResponseWriter, r *http.Request, c c
 	value := esv.NewSecretValue(*req.ValueBase64)
 	clear(*req.ValueBase64)
 	v, err := s.esv.CreateSecretVersion(r.Context(), c.env, r.PathValue("name"), value)
-	if err != nil {
-		return esvError(err)
-	}
-	writeJSON(w, http.StatusOK, v)
-	return nil
+	return reply(w, v, err)
 }
 
 // versionParam reads the {version} path parameter: "latest" or a version
@@ -407,11 +368,7 @@ func (s *Server) getSecretVersion(w http.ResponseWriter, r *http.Request, c call
 		return err
 	}
 	v, err := s.esv.SecretVersion(r.Context(), c.env, r.PathValue("name"), n)
-	if err != nil {
-		return esvError(err)
-	}
-	writeJSON(w, http.StatusOK, v)
-	return nil
+	return reply(w, v, err)
 }
 
 func (s *Server) changeSecretVersion(w http.ResponseWriter, r *http.Request, c call) error {
@@ -430,11 +387,7 @@ func (s *Server) changeSecretVersion(w http.ResponseWriter, r *http.Request, c c
 		return missingField("status")
 	}
 	v, err := s.esv.SetSecretVersionStatus(r.Context(), c.env, r.PathValue("name"), n, *req.Status)
-	if err != nil {
-		return esvError(err)
-	}
-	writeJSON(w, http.StatusOK, v)
-	return nil
+	return reply(w, v, err)
 }
 
 func (s *Server) deleteSecretVersion(w http.ResponseWriter, r *http.Request, c call) error {
@@ -447,11 +400,7 @@ func (s *Server) deleteSecretVersion(w http.ResponseWriter, r *http.Request, c c
 	if err != nil {
 		return esvError(err)
 	}
-	if err := s.esv.DeleteSecretVersion(r.Context(), c.env, name, v.Version); err != nil {
-		return esvError(err)
-	}
-	writeJSON(w, http.StatusOK, v)
-	return nil
+	return reply(w, v, s.esv.DeleteSecretVersion(r.Context(), c.env, name, v.Version))
 }
 
 type restartBody struct {
@@ -460,11 +409,7 @@ type restartBody struct {
 
 func (s *Server) restartStatus(w http.ResponseWriter, r *http.Request, c call) error {
 	st, err := s.esv.RestartStatus(r.Context(), c.env)
-	if err != nil {
-		return esvError(err)
-	}
-	writeJSON(w, http.StatusOK, restartBody{st})
-	return nil
+	return reply(w, restartBody{st}, err)
 }
 
 // restart starts a restart. The spec answers it with 200 and the restart
@@ -475,9 +420,5 @@ func (s *Server) restart(w http.ResponseWriter, r *http.Request, c call) error {
 		return err
 	}
 	st, err := s.esv.Restart(r.Context(), c.env)
-	if err != nil {
-		return esvError(err)
-	}
-	writeJSON(w, http.StatusOK, restartBody{st})
-	return nil
+	return reply(w, restartBody{st}, err)
 }
