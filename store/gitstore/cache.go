@@ -4,50 +4,49 @@ import (
 	"container/list"
 
 	"github.com/go-git/go-git/v5/plumbing"
-
-	"github.com/envpromote/envpromote/store"
 )
 
-// treeCache keeps the most recently used loaded trees by Git tree id. A
-// cached tree shares its nodes with every snapshot built from it, so the
-// memory it holds is the distinct content of the cached trees, typically
-// the last few versions of each branch. It is guarded by Repo.mu.
-type treeCache struct {
-	max   int
+// lru keeps the most recently used values decoded from immutable Git
+// objects, by object id. It is guarded by Repo.mu.
+//
+// The tree cache's snapshots share their nodes with every snapshot built
+// from them, so the memory it holds is the distinct content of the cached
+// trees, typically the last few versions of each branch. The commit cache
+// spares Head, Log and every lock or report lookup from inflating the same
+// commits again.
+type lru[V any] struct {
+	max   int        // < 0: cache nothing
 	order *list.List // of plumbing.Hash, most recently used first
-	trees map[plumbing.Hash]cached
+	items map[plumbing.Hash]entry[V]
 }
 
-type cached struct {
-	snap *store.Snapshot
+type entry[V any] struct {
+	v    V
 	elem *list.Element
 }
 
-func newTreeCache(max int) *treeCache {
-	if max == 0 {
-		max = DefaultCacheTrees
-	}
-	return &treeCache{max: max, order: list.New(), trees: map[plumbing.Hash]cached{}}
+func newLRU[V any](max int) *lru[V] {
+	return &lru[V]{max: max, order: list.New(), items: map[plumbing.Hash]entry[V]{}}
 }
 
-func (c *treeCache) get(h plumbing.Hash) (*store.Snapshot, bool) {
-	e, ok := c.trees[h]
+func (c *lru[V]) get(h plumbing.Hash) (V, bool) {
+	e, ok := c.items[h]
 	if ok {
 		c.order.MoveToFront(e.elem)
 	}
-	return e.snap, ok
+	return e.v, ok
 }
 
-func (c *treeCache) add(h plumbing.Hash, s *store.Snapshot) {
+func (c *lru[V]) add(h plumbing.Hash, v V) {
 	if c.max < 0 {
 		return
 	}
-	if e, ok := c.trees[h]; ok {
+	if e, ok := c.items[h]; ok {
 		c.order.MoveToFront(e.elem)
 		return
 	}
-	c.trees[h] = cached{s, c.order.PushFront(h)}
+	c.items[h] = entry[V]{v, c.order.PushFront(h)}
 	if c.order.Len() > c.max {
-		delete(c.trees, c.order.Remove(c.order.Back()).(plumbing.Hash))
+		delete(c.items, c.order.Remove(c.order.Back()).(plumbing.Hash))
 	}
 }

@@ -1,6 +1,7 @@
 package gitstore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -35,6 +36,16 @@ var _ store.Repo = (*Repo)(nil)
 // trees on that file's path.
 const DefaultCacheTrees = 8192
 
+// cacheCommits sizes the commit cache: off when the tree cache is, else
+// room for the recent history of many branches (a commit is a few hundred
+// bytes).
+func cacheCommits(cacheTrees int) int {
+	if cacheTrees < 0 {
+		return -1
+	}
+	return 4096
+}
+
 // Options configures a Repo. The zero value is ready to use: a local
 // repository stamping commits with time.Now.
 type Options struct {
@@ -64,9 +75,10 @@ type Repo struct {
 	remote *git.Remote // nil for a local repository
 	auth   transport.AuthMethod
 
-	mu    sync.Mutex // guards st and trees
-	st    storage.Storer
-	trees *treeCache
+	mu      sync.Mutex // guards st and the caches
+	st      storage.Storer
+	trees   *lru[*store.Snapshot]
+	commits *lru[store.Commit] // without Branch, which the reader supplies
 }
 
 // Init creates a bare Git repository at path and returns it. The directory
@@ -108,7 +120,7 @@ func NewMemory(opts Options) *Repo {
 }
 
 func newRepo(st storage.Storer, opts Options) *Repo {
-	r := &Repo{now: opts.Clock, auth: opts.Auth, st: st, trees: newTreeCache(opts.CacheTrees)}
+	r := &Repo{now: opts.Clock, auth: opts.Auth, st: st, trees: newLRU[*store.Snapshot](cmp.Or(opts.CacheTrees, DefaultCacheTrees)), commits: newLRU[store.Commit](cacheCommits(opts.CacheTrees))}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -367,19 +379,25 @@ func (r *Repo) commitObject(h plumbing.Hash) (*object.Commit, error) {
 }
 
 func (r *Repo) readCommit(h plumbing.Hash, branch string) (store.Commit, error) {
-	c, err := r.commitObject(h)
-	if errors.Is(err, store.ErrNotFound) {
-		// A branch reaches h, so its absence is damage, not "no history":
-		// callers such as gitlock take ErrNotFound for a free branch.
-		return store.Commit{}, fmt.Errorf("branch %s reaches commit %s, which the repository lacks", branch, h)
+	out, ok := r.commits.get(h)
+	if !ok {
+		c, err := r.commitObject(h)
+		if errors.Is(err, store.ErrNotFound) {
+			// A branch reaches h, so its absence is damage, not "no history":
+			// callers such as gitlock take ErrNotFound for a free branch.
+			return store.Commit{}, fmt.Errorf("branch %s reaches commit %s, which the repository lacks", branch, h)
+		}
+		if err != nil {
+			return store.Commit{}, err
+		}
+		out = store.Commit{Revision: revision(h), Tree: store.Hash(c.TreeHash), CommitInfo: decodeInfo(c)}
+		if len(c.ParentHashes) > 0 {
+			out.Parent = revision(c.ParentHashes[0])
+		}
+		r.commits.add(h, out)
 	}
-	if err != nil {
-		return store.Commit{}, err
-	}
-	out := store.Commit{Revision: revision(h), Branch: branch, Tree: store.Hash(c.TreeHash), CommitInfo: decodeInfo(c)}
-	if len(c.ParentHashes) > 0 {
-		out.Parent = revision(c.ParentHashes[0])
-	}
+	out.Branch = branch
+	out.Metadata = maps.Clone(out.Metadata) // callers may change theirs
 	return out, nil
 }
 
