@@ -50,7 +50,9 @@ func LoadDir(dir string) (*Snapshot, error) {
 
 // WriteDir writes the snapshot's files to dir, which must not exist or be
 // empty. The files are written to a temporary sibling directory that is
-// renamed into place, so dir ends up complete or untouched.
+// renamed into place, so dir never holds part of the snapshot: it ends up
+// complete, or as it was (except that an empty dir may be gone, since it is
+// removed just before the rename).
 func (s *Snapshot) WriteDir(dir string) (err error) {
 	dir = filepath.Clean(dir) // "out/" must not put the temporary directory inside out
 	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
