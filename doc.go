@@ -28,6 +28,8 @@
 // head the checks saw. A crash leaves the old head or the new one, never a
 // mix.
 //
-// Start with examples/quickstart (`go run ./examples/quickstart`), then the
+// The Example below is the whole job in a few lines. For a guided walk
+// through locking, a blocked promotion, reports and rollback, run
+// examples/quickstart (`go run ./examples/quickstart`), then read the
 // promotion package.
 package envpromote
