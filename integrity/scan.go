@@ -145,8 +145,6 @@ func usageOf(r *esv.Ref) usage {
 // bitset is a set of small non-negative integers.
 type bitset []uint64
 
-func (b bitset) has(i int) bool { return i>>6 < len(b) && b[i>>6]&(1<<(i&63)) != 0 }
-
 func (b *bitset) set(i int) {
 	for i>>6 >= len(*b) {
 		*b = append(*b, 0)

@@ -56,7 +56,7 @@ func (s *Snapshot) ReadDir(name string) ([]fs.DirEntry, error) {
 func dirEntries(n *node) []fs.DirEntry {
 	out := make([]fs.DirEntry, len(n.entries))
 	for i, e := range n.entries {
-		out[i] = fs.FileInfoToDirEntry(fileInfo{name: e.name, n: e.n})
+		out[i] = fs.FileInfoToDirEntry(fileInfo(e))
 	}
 	// fs.ReadDir promises name order; Git order differs only where a
 	// directory's name is a prefix of a sibling's.
