@@ -14,6 +14,7 @@ import (
 
 	"github.com/envpromote/envpromote/store"
 	"github.com/envpromote/envpromote/store/gitstore"
+	"github.com/envpromote/envpromote/store/storetest"
 )
 
 // TestHelperProcess is the child of the multi-process tests: it opens the
@@ -28,7 +29,7 @@ func TestHelperProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := snapOf(t, map[string]string{"who": os.Getenv("GITSTORE_HELPER_ID")})
+	s := storetest.Snapshot(t, map[string]string{"who": os.Getenv("GITSTORE_HELPER_ID")})
 	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
 		t.Fatal(err)
 	}

@@ -77,8 +77,8 @@ func TestRule_MachinesSharingARemoteOneWinnerPerParent(t *testing.T) {
 	a := initRepo(t, gitstore.Options{Remote: url})
 	b := gitstore.NewMemory(gitstore.Options{Remote: url})
 
-	base := commit(t, a, "dev", "", snapOf(t, map[string]string{"x": "base"}), store.CommitInfo{Message: "base"})
-	if _, err := b.Commit(ctx, "dev", "", snapOf(t, map[string]string{"x": "b"}), store.CommitInfo{Time: t0}); !errors.Is(err, store.ErrConflict) {
+	base := commit(t, a, "dev", "", storetest.Snapshot(t, map[string]string{"x": "base"}), store.CommitInfo{Message: "base"})
+	if _, err := b.Commit(ctx, "dev", "", storetest.Snapshot(t, map[string]string{"x": "b"}), store.CommitInfo{Time: t0}); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("creating a branch that exists on the remote: %v, want ErrConflict", err)
 	}
 	if h, err := b.Head(ctx, "dev"); err != nil || h.Revision != base.Revision || h.Message != "base" {
@@ -86,8 +86,8 @@ func TestRule_MachinesSharingARemoteOneWinnerPerParent(t *testing.T) {
 	}
 
 	// Both commit on base: one wins, the other conflicts and sees the winner.
-	ca, errA := a.Commit(ctx, "dev", base.Revision, snapOf(t, map[string]string{"x": "a"}), store.CommitInfo{Time: t0})
-	_, errB := b.Commit(ctx, "dev", base.Revision, snapOf(t, map[string]string{"x": "b"}), store.CommitInfo{Time: t0})
+	ca, errA := a.Commit(ctx, "dev", base.Revision, storetest.Snapshot(t, map[string]string{"x": "a"}), store.CommitInfo{Time: t0})
+	_, errB := b.Commit(ctx, "dev", base.Revision, storetest.Snapshot(t, map[string]string{"x": "b"}), store.CommitInfo{Time: t0})
 	if errA != nil || !errors.Is(errB, store.ErrConflict) {
 		t.Fatalf("a: %v, b: %v; want a to win and b to conflict", errA, errB)
 	}
@@ -99,7 +99,7 @@ func TestRule_MachinesSharingARemoteOneWinnerPerParent(t *testing.T) {
 	if got, _ := s.ReadFile("x"); err != nil || string(got) != "a" {
 		t.Fatalf("b reads a's snapshot: %q, %v", got, err)
 	}
-	cb := commit(t, b, "dev", ca.Revision, snapOf(t, map[string]string{"x": "b"}), store.CommitInfo{})
+	cb := commit(t, b, "dev", ca.Revision, storetest.Snapshot(t, map[string]string{"x": "b"}), store.CommitInfo{})
 	log, err := a.Log(ctx, "dev", store.LogOptions{})
 	if err != nil || len(log) != 3 || log[0].Revision != cb.Revision {
 		t.Fatalf("a's log = %d commits, %v; want 3 with b's on top", len(log), err)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/envpromote/envpromote/store"
 	"github.com/envpromote/envpromote/store/gitstore"
+	"github.com/envpromote/envpromote/store/storetest"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -39,19 +40,6 @@ func git(t *testing.T, dir string, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
-func snapOf(t testing.TB, files map[string]string) *store.Snapshot {
-	t.Helper()
-	m := make(map[string][]byte, len(files))
-	for p, s := range files {
-		m[p] = []byte(s)
-	}
-	s, err := store.New(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 func commit(t testing.TB, r store.Repo, branch string, parent store.Revision, s *store.Snapshot, info store.CommitInfo) store.Commit {
 	t.Helper()
 	if info.Time.IsZero() {
@@ -71,7 +59,7 @@ func TestRule_BranchMapsToRef(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := snapOf(t, map[string]string{"a": "1"})
+	s := storetest.Snapshot(t, map[string]string{"a": "1"})
 	for _, tc := range []struct{ branch, ref string }{
 		{"dev", "refs/heads/dev"},
 		{"locks/dev", "refs/locks/dev"},
@@ -91,9 +79,9 @@ func TestRule_GitCLIReadsHistoryFilesAndMetadata(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c1 := commit(t, r, "dev", "", snapOf(t, map[string]string{"realms/alpha/realm.json": `{"v":1}`, "a.b": "x", "a/b": "y"}),
+	c1 := commit(t, r, "dev", "", storetest.Snapshot(t, map[string]string{"realms/alpha/realm.json": `{"v":1}`, "a.b": "x", "a/b": "y"}),
 		store.CommitInfo{Author: "Ada <ada@example.com>", Message: "import"})
-	c2 := commit(t, r, "dev", c1.Revision, snapOf(t, map[string]string{"realms/alpha/realm.json": `{"v":2}`, "a.b": "x", "a/b": "y"}),
+	c2 := commit(t, r, "dev", c1.Revision, storetest.Snapshot(t, map[string]string{"realms/alpha/realm.json": `{"v":2}`, "a.b": "x", "a/b": "y"}),
 		store.CommitInfo{Author: "Ada <ada@example.com>", Message: "promote", Metadata: map[string]string{"type": "promotion", "promotionId": "p-1"}})
 
 	if got, want := git(t, dir, "log", "--format=%H", "dev"), string(c2.Revision)+"\n"+string(c1.Revision); got != want {
@@ -110,7 +98,7 @@ func TestRule_GitCLIReadsHistoryFilesAndMetadata(t *testing.T) {
 		t.Errorf("Git tree id %s, snapshot hash %s: they must be equal", got, c2.Tree)
 	}
 	// Authors without an email, or none at all, still make valid commits.
-	commit(t, r, "plain", "", snapOf(t, map[string]string{"a": "1"}), store.CommitInfo{Author: "tester"})
+	commit(t, r, "plain", "", storetest.Snapshot(t, map[string]string{"a": "1"}), store.CommitInfo{Author: "tester"})
 	commit(t, r, "anonymous", "", nil, store.CommitInfo{})
 	git(t, dir, "fsck", "--strict", "--no-dangling")
 }
@@ -178,7 +166,7 @@ func TestRule_CommitWritesOnlyWhatChanged(t *testing.T) {
 	for i := range 60 {
 		files[fmt.Sprintf("realms/r%d/journeys/j%d/node%d.json", i%3, i%5, i)] = fmt.Sprint(i)
 	}
-	base := snapOf(t, files)
+	base := storetest.Snapshot(t, files)
 	c1 := commit(t, r, "dev", "", base, store.CommitInfo{})
 	before := looseObjects(t, dir)
 	path := "realms/r1/journeys/j2/node7.json"
@@ -210,7 +198,7 @@ func TestRule_SnapshotReusesCachedTrees(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	v1 := snapOf(t, map[string]string{"a/x/1": "1", "a/y/2": "2", "b/3": "3", "c": "4"})
+	v1 := storetest.Snapshot(t, map[string]string{"a/x/1": "1", "a/y/2": "2", "b/3": "3", "c": "4"})
 	c1 := commit(t, writer, "dev", "", v1, store.CommitInfo{})
 	if _, err := reader.Snapshot(ctx, c1.Revision); err != nil {
 		t.Fatal(err)
@@ -309,7 +297,7 @@ func raceOnce(t *testing.T, repos []*gitstore.Repo, parent store.Revision, round
 	)
 	for i, r := range repos {
 		wg.Go(func() {
-			s := snapOf(t, map[string]string{"who": fmt.Sprint(round, i)})
+			s := storetest.Snapshot(t, map[string]string{"who": fmt.Sprint(round, i)})
 			c, err := r.Commit(context.Background(), "dev", parent, s, store.CommitInfo{Time: t0})
 			switch {
 			case err == nil:
@@ -334,12 +322,12 @@ func TestRule_HeldRefLockIsAConflict(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := commit(t, r, "dev", "", snapOf(t, map[string]string{"a": "1"}), store.CommitInfo{})
+	c := commit(t, r, "dev", "", storetest.Snapshot(t, map[string]string{"a": "1"}), store.CommitInfo{})
 	lock := filepath.Join(dir, "refs", "heads", "dev.lock")
 	if err := os.WriteFile(lock, nil, 0o644); err != nil { // as git update-ref holds it
 		t.Fatal(err)
 	}
-	_, err = r.Commit(context.Background(), "dev", c.Revision, snapOf(t, map[string]string{"a": "2"}), store.CommitInfo{})
+	_, err = r.Commit(context.Background(), "dev", c.Revision, storetest.Snapshot(t, map[string]string{"a": "2"}), store.CommitInfo{})
 	if !errors.Is(err, store.ErrConflict) || !strings.Contains(err.Error(), lock) {
 		t.Fatalf("Commit while %s exists = %v, want ErrConflict naming the lock file", lock, err)
 	}
@@ -362,7 +350,7 @@ func TestRule_ReadsHistoryAfterGitGC(t *testing.T) {
 	var revs []store.Revision
 	parent := store.Revision("")
 	for i := range 3 {
-		c := commit(t, r, "dev", parent, snapOf(t, map[string]string{"a": fmt.Sprint(i), fmt.Sprintf("d%d/f", i): "x"}), store.CommitInfo{})
+		c := commit(t, r, "dev", parent, storetest.Snapshot(t, map[string]string{"a": fmt.Sprint(i), fmt.Sprintf("d%d/f", i): "x"}), store.CommitInfo{})
 		revs, parent = append(revs, c.Revision), c.Revision
 		// The first gc packs loose objects the Repo has seen; the later
 		// ones also delete the packs it had indexed.
@@ -391,7 +379,7 @@ func TestRule_BranchAtMissingCommitIsNotNotFound(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	c := commit(t, r, "dev", "", snapOf(t, map[string]string{"a": "1"}), store.CommitInfo{})
+	c := commit(t, r, "dev", "", storetest.Snapshot(t, map[string]string{"a": "1"}), store.CommitInfo{})
 	rev := string(c.Revision)
 	if err := os.Remove(filepath.Join(dir, "objects", rev[:2], rev[2:])); err != nil {
 		t.Fatal(err)

@@ -38,7 +38,9 @@ func Run(t *testing.T, newRepo func(t *testing.T) store.Repo) {
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func snap(t *testing.T, files map[string]string) *store.Snapshot {
+// Snapshot builds a snapshot of files (path → content) or fails t: a
+// shorthand for backend tests.
+func Snapshot(t testing.TB, files map[string]string) *store.Snapshot {
 	t.Helper()
 	m := make(map[string][]byte, len(files))
 	for p, s := range files {
@@ -96,7 +98,7 @@ func testMissingBranch(t *testing.T, r store.Repo) {
 
 func testFirstCommit(t *testing.T, r store.Repo) {
 	ctx := context.Background()
-	s := snap(t, map[string]string{"a.json": "{}"})
+	s := Snapshot(t, map[string]string{"a.json": "{}"})
 	c := mustCommit(t, r, "dev", "", s, info("first"))
 	if c.Revision == "" || c.Parent != "" || c.Branch != "dev" || c.Tree != s.Hash() {
 		t.Fatalf("first commit = %+v; want a revision, no parent, branch dev, tree %s", c, s.Hash())
@@ -114,12 +116,12 @@ func testFirstCommit(t *testing.T, r store.Repo) {
 
 func testStaleParent(t *testing.T, r store.Repo) {
 	ctx := context.Background()
-	c1 := mustCommit(t, r, "dev", "", snap(t, map[string]string{"a": "1"}), info("one"))
-	c2 := mustCommit(t, r, "dev", c1.Revision, snap(t, map[string]string{"a": "2"}), info("two"))
+	c1 := mustCommit(t, r, "dev", "", Snapshot(t, map[string]string{"a": "1"}), info("one"))
+	c2 := mustCommit(t, r, "dev", c1.Revision, Snapshot(t, map[string]string{"a": "2"}), info("two"))
 	if c2.Parent != c1.Revision {
 		t.Fatalf("c2.Parent = %q, want %q", c2.Parent, c1.Revision)
 	}
-	_, err := r.Commit(ctx, "dev", c1.Revision, snap(t, map[string]string{"a": "3"}), info("stale"))
+	_, err := r.Commit(ctx, "dev", c1.Revision, Snapshot(t, map[string]string{"a": "3"}), info("stale"))
 	wantErr(t, "commit on a stale parent", err, store.ErrConflict)
 	headIs(t, r, "dev", c2.Revision)
 	log, err := r.Log(ctx, "dev", store.LogOptions{})
@@ -147,7 +149,7 @@ func testRacing(t *testing.T, r store.Repo) {
 		)
 		for i := range racers {
 			wg.Go(func() {
-				s := snap(t, map[string]string{"who": fmt.Sprintf("round %d racer %d", round, i)})
+				s := Snapshot(t, map[string]string{"who": fmt.Sprintf("round %d racer %d", round, i)})
 				c, err := r.Commit(ctx, "dev", parent, s, info(fmt.Sprintf("racer %d", i)))
 				switch {
 				case err == nil:
@@ -233,7 +235,7 @@ func mustHead(t *testing.T, r store.Repo, branch string) store.Revision {
 
 func testInvalidBranch(t *testing.T, r store.Repo) {
 	ctx := context.Background()
-	s := snap(t, map[string]string{"a": "1"})
+	s := Snapshot(t, map[string]string{"a": "1"})
 	for _, name := range []string{"", "-dev", "a/b/c", "dev..x", "dev.lock", "de v", "dev/", "/dev", "heads/dev", "dev\x00", "ümlaut", strings.Repeat("x", store.MaxBranchLen+1)} {
 		_, err := r.Commit(ctx, name, "", s, info("bad"))
 		wantErr(t, fmt.Sprintf("Commit(%q)", name), err, store.ErrInvalidBranch)
@@ -249,7 +251,7 @@ func testInvalidBranch(t *testing.T, r store.Repo) {
 }
 
 func testInvalidMetadata(t *testing.T, r store.Repo) {
-	s := snap(t, map[string]string{"a": "1"})
+	s := Snapshot(t, map[string]string{"a": "1"})
 	for _, md := range []map[string]string{
 		{"": "v"}, {"1key": "v"}, {"key with space": "v"}, {"key": "two\nlines"}, {"key": "nul\x00"},
 	} {
@@ -264,7 +266,7 @@ func testInvalidMetadata(t *testing.T, r store.Repo) {
 // Every backend refuses the authors a Git signature cannot hold unchanged,
 // so a program tested on one backend does not fail on another.
 func testInvalidAuthor(t *testing.T, r store.Repo) {
-	s := snap(t, map[string]string{"a": "1"})
+	s := Snapshot(t, map[string]string{"a": "1"})
 	for _, author := range []string{"two\nlines", "nul\x00", "Ada <>", "a<b", "a>b", "a <b> <c>", " ada", "ada ", "Ada  <ada@example.com>"} {
 		ci := info("bad author")
 		ci.Author = author
@@ -294,7 +296,7 @@ func testLog(t *testing.T, r store.Repo) {
 			Message:  fmt.Sprintf("change %d\n\nwith a body: line two", i),
 			Metadata: map[string]string{"type": "promotion", "promotionId": fmt.Sprintf("p-%d", i), "source": "dev@abc: x=y"},
 		}
-		c := mustCommit(t, r, "prod", parent, snap(t, map[string]string{"n": fmt.Sprint(i)}), ci)
+		c := mustCommit(t, r, "prod", parent, Snapshot(t, map[string]string{"n": fmt.Sprint(i)}), ci)
 		want = append([]store.Commit{c}, want...)
 		parent = c.Revision
 	}
@@ -327,9 +329,9 @@ func testLog(t *testing.T, r store.Repo) {
 
 func testIndependentBranches(t *testing.T, r store.Repo) {
 	ctx := context.Background()
-	dev := mustCommit(t, r, "dev", "", snap(t, map[string]string{"x": "dev"}), info("dev"))
-	prod := mustCommit(t, r, "prod", "", snap(t, map[string]string{"x": "prod"}), info("prod"))
-	mustCommit(t, r, "dev", dev.Revision, snap(t, map[string]string{"x": "dev2"}), info("dev2"))
+	dev := mustCommit(t, r, "dev", "", Snapshot(t, map[string]string{"x": "dev"}), info("dev"))
+	prod := mustCommit(t, r, "prod", "", Snapshot(t, map[string]string{"x": "prod"}), info("prod"))
+	mustCommit(t, r, "dev", dev.Revision, Snapshot(t, map[string]string{"x": "dev2"}), info("dev2"))
 	headIs(t, r, "prod", prod.Revision)
 	log, err := r.Log(ctx, "prod", store.LogOptions{})
 	if err != nil || len(log) != 1 {
@@ -343,9 +345,9 @@ func testIndependentBranches(t *testing.T, r store.Repo) {
 
 func testCancelled(t *testing.T, r store.Repo) {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := mustCommit(t, r, "dev", "", snap(t, map[string]string{"a": "1"}), info("one"))
+	c := mustCommit(t, r, "dev", "", Snapshot(t, map[string]string{"a": "1"}), info("one"))
 	cancel()
-	_, err := r.Commit(ctx, "dev", c.Revision, snap(t, map[string]string{"a": "2"}), info("cancelled"))
+	_, err := r.Commit(ctx, "dev", c.Revision, Snapshot(t, map[string]string{"a": "2"}), info("cancelled"))
 	wantErr(t, "Commit with a cancelled context", err, context.Canceled)
 	headIs(t, r, "dev", c.Revision)
 	_, err = r.Head(ctx, "dev")
