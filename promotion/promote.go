@@ -76,7 +76,7 @@ func (p *Promoter) plan(ctx context.Context, typ Type, lower, upper string) (*pl
 		}
 		pl.source = lh.Revision
 	case TypeRollback:
-		promo, err := p.lastPromotion(ctx, upper)
+		promo, err := p.lastPromotion(ctx, upper, pl.head.Revision)
 		if err != nil {
 			return nil, err
 		}
@@ -89,24 +89,6 @@ func (p *Promoter) plan(ctx context.Context, typ Type, lower, upper string) (*pl
 		return nil, err
 	}
 	return pl, nil
-}
-
-// lastPromotion returns upper's most recent promotion commit, or
-// ErrNothingToRollback if there is none or it was already rolled back.
-func (p *Promoter) lastPromotion(ctx context.Context, upper string) (store.Commit, error) {
-	log, err := p.history(ctx, upper)
-	if err != nil {
-		return store.Commit{}, err
-	}
-	for _, c := range log {
-		switch Type(c.Metadata[MetaType]) {
-		case TypePromotion:
-			return c, nil
-		case TypeRollback:
-			return store.Commit{}, fmt.Errorf("%w: the last promotion of %s was rolled back by %s", ErrNothingToRollback, upper, c.Revision)
-		}
-	}
-	return store.Commit{}, fmt.Errorf("%w: %s has never been promoted to", ErrNothingToRollback, upper)
 }
 
 // Promote promotes the static configuration of req.Lower to req.Upper,

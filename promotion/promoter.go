@@ -109,10 +109,10 @@ type Promoter struct {
 	groupKey string
 
 	mu       sync.Mutex
-	progress map[string]Progress        // by upper environment
-	running  map[string]bool            // upper environments with an operation under way
-	reports  map[store.Revision]*Report // reports derived from commits
-	byID     map[string]store.Revision  // report id → commit, for derived reports
+	progress map[string]Progress // by upper environment
+	running  map[string]bool     // upper environments with an operation under way
+	reports  *reportCache        // reports derived from commits
+	indexes  map[string]*index   // by environment, see history.go
 }
 
 // New validates cfg and returns a Promoter. Errors wrap ErrInvalidConfig
@@ -158,8 +158,8 @@ func New(cfg Config) (*Promoter, error) {
 		groupKey: groupKey(cfg.Group.Name),
 		progress: map[string]Progress{},
 		running:  map[string]bool{},
-		reports:  map[store.Revision]*Report{},
-		byID:     map[string]store.Revision{},
+		reports:  newReportCache(reportCacheSize),
+		indexes:  map[string]*index{},
 	}
 	p.group.Members = slices.Clone(cfg.Group.Members)
 	if p.layout == nil {
@@ -442,16 +442,11 @@ func (p *Promoter) RevertDevelopment(ctx context.Context, env string, before tim
 	if err != nil {
 		return store.Commit{}, fmt.Errorf("revert %s: %w", env, err)
 	}
-	log, err := p.history(ctx, env)
+	point, at, err := p.backupPoint(ctx, env, head.Revision, before)
 	if err != nil {
 		return store.Commit{}, fmt.Errorf("revert %s: %w", env, err)
 	}
-	i := slices.IndexFunc(log, func(c store.Commit) bool { return c.Time.Before(before) })
-	if i < 0 {
-		return store.Commit{}, fmt.Errorf("revert %s: %w: no commit before %s", env, ErrNoHistory, before.UTC().Format(time.RFC3339))
-	}
-	point := log[i]
-	old, err := p.repo.Snapshot(ctx, point.Revision)
+	old, err := p.repo.Snapshot(ctx, point)
 	if err != nil {
 		return store.Commit{}, fmt.Errorf("revert %s: %w", env, err)
 	}
@@ -462,23 +457,14 @@ func (p *Promoter) RevertDevelopment(ctx context.Context, env string, before tim
 	c, err := p.repo.Commit(ctx, env, head.Revision, target, store.CommitInfo{
 		Author:   "envpromote",
 		Time:     p.now(),
-		Message:  fmt.Sprintf("Revert static config to %s (%s)", point.Revision, point.Time.UTC().Format(time.RFC3339)),
-		Metadata: map[string]string{MetaType: string(TypeRevert), MetaSource: string(point.Revision)},
+		Message:  fmt.Sprintf("Revert static config to %s (%s)", point, at.UTC().Format(time.RFC3339)),
+		Metadata: map[string]string{MetaType: string(TypeRevert), MetaSource: string(point)},
 	})
 	if err != nil {
 		return store.Commit{}, fmt.Errorf("revert %s: %w", env, err)
 	}
 	p.emit(Event{Op: string(TypeRevert), Upper: env, Status: StatusComplete, Message: c.Message})
 	return c, nil
-}
-
-// log returns env's whole history, newest first; none if env has none.
-func (p *Promoter) history(ctx context.Context, env string) ([]store.Commit, error) {
-	log, err := p.repo.Log(ctx, env, store.LogOptions{})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ctx.Err()
-	}
-	return log, err
 }
 
 func (p *Promoter) emit(e Event) {
