@@ -417,5 +417,3 @@ func (c *reportCache) add(r *Report) {
 		delete(c.items, c.order.Remove(c.order.Back()).(*Report).Revision)
 	}
 }
-
-func (c *reportCache) len() int { return c.order.Len() }
