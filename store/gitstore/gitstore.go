@@ -108,6 +108,7 @@ func Open(path string, opts Options) (*Repo, error) {
 	st := &diskStorage{
 		Storage: filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRU(8*cache.MiByte)),
 		dir:     dir,
+		db:      newObjectDB(dir),
 	}
 	return newRepo(st, opts), nil
 }
@@ -255,7 +256,8 @@ func (r *Repo) commit(ctx context.Context, branch string, parent store.Revision,
 			return store.Commit{}, fmt.Errorf("head is %s: %w", revision(cur.Hash()), store.ErrConflict)
 		}
 	}
-	if err := r.writeTree(ctx, snap); err != nil {
+	b := r.newBatch()
+	if err := r.writeTree(ctx, b, snap); err != nil {
 		return store.Commit{}, err
 	}
 	co := &object.Commit{Author: sig, Committer: sig, Message: msg, TreeHash: plumbing.Hash(snap.Hash())}
@@ -266,8 +268,11 @@ func (r *Repo) commit(ctx context.Context, branch string, parent store.Revision,
 	if err := co.Encode(obj); err != nil {
 		return store.Commit{}, err
 	}
-	h, err := r.st.SetEncodedObject(obj)
-	if err != nil {
+	h := obj.Hash()
+	if err := b.add(obj); err != nil {
+		return store.Commit{}, err
+	}
+	if err := b.flush(); err != nil {
 		return store.Commit{}, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -296,9 +301,9 @@ func (r *Repo) commit(ctx context.Context, branch string, parent store.Revision,
 // storage lacks. A subtree already stored is skipped whole: Git objects are
 // immutable and stored only once their children are, so its children exist
 // too. This is what makes a commit cost what changed.
-func (r *Repo) writeTree(ctx context.Context, s *store.Snapshot) error {
+func (r *Repo) writeTree(ctx context.Context, b *batch, s *store.Snapshot) error {
 	h := plumbing.Hash(s.Hash())
-	if r.has(h) {
+	if b.has(h) {
 		return nil
 	}
 	if err := ctx.Err(); err != nil {
@@ -310,11 +315,11 @@ func (r *Repo) writeTree(ctx context.Context, s *store.Snapshot) error {
 		t.Entries[i] = object.TreeEntry{Name: e.Name, Mode: filemode.Regular, Hash: plumbing.Hash(e.Hash)}
 		if e.Dir != nil {
 			t.Entries[i].Mode = filemode.Dir
-			if err := r.writeTree(ctx, e.Dir); err != nil {
+			if err := r.writeTree(ctx, b, e.Dir); err != nil {
 				return err
 			}
-		} else if !r.has(t.Entries[i].Hash) {
-			if _, err := r.st.SetEncodedObject(&blob{hash: t.Entries[i].Hash, data: e.Data}); err != nil {
+		} else if !b.has(t.Entries[i].Hash) {
+			if err := b.add(&rawObject{hash: t.Entries[i].Hash, typ: plumbing.BlobObject, data: e.Data}); err != nil {
 				return err
 			}
 		}
@@ -326,7 +331,7 @@ func (r *Repo) writeTree(ctx context.Context, s *store.Snapshot) error {
 	if obj.Hash() != h {
 		return fmt.Errorf("tree %s encoded as %s: snapshot and Git disagree", h, obj.Hash())
 	}
-	if _, err := r.st.SetEncodedObject(obj); err != nil {
+	if err := b.add(obj); err != nil {
 		return err
 	}
 	r.trees.add(h, s)
