@@ -63,6 +63,8 @@ type Options struct {
 	// by Snapshot: 0 means DefaultCacheTrees, a negative value disables the
 	// cache.
 	CacheTrees int
+	// Maintenance configures Maintain and when commits start it.
+	Maintenance Maintenance
 }
 
 // Repo is a store.Repo kept in a Git repository through go-git. It is safe
@@ -79,6 +81,8 @@ type Repo struct {
 	st      storage.Storer
 	trees   *lru[*store.Snapshot]
 	commits *lru[store.Commit] // without Branch, which the reader supplies
+
+	maint maintenance
 }
 
 // Init creates a bare Git repository at path and returns it. The directory
@@ -125,6 +129,7 @@ func newRepo(st storage.Storer, opts Options) *Repo {
 	if r.now == nil {
 		r.now = time.Now
 	}
+	r.maint.opts = opts.Maintenance
 	if opts.Remote != "" {
 		r.remote = git.NewRemote(st, &config.RemoteConfig{Name: "origin", URLs: []string{opts.Remote}})
 	}
@@ -256,7 +261,10 @@ func (r *Repo) commit(ctx context.Context, branch string, parent store.Revision,
 			return store.Commit{}, fmt.Errorf("head is %s: %w", revision(cur.Hash()), store.ErrConflict)
 		}
 	}
+	r.maint.writers.RLock() // until the branch moves: see Maintain
+	defer r.maint.writers.RUnlock()
 	b := r.newBatch()
+	defer b.done()
 	if err := r.writeTree(ctx, b, snap); err != nil {
 		return store.Commit{}, err
 	}
@@ -292,6 +300,7 @@ func (r *Repo) commit(ctx context.Context, branch string, parent store.Revision,
 	if err != nil {
 		return store.Commit{}, err
 	}
+	r.autoMaintain()
 	info.Time = sig.When
 	info.Metadata = maps.Clone(info.Metadata)
 	return store.Commit{Revision: revision(h), Parent: parent, Branch: branch, Tree: snap.Hash(), CommitInfo: info}, nil

@@ -51,6 +51,7 @@ type batch struct {
 	objs      []*rawObject
 	added     map[plumbing.Hash]bool
 	rescanned bool
+	keep      string // the .keep file of the batch's pack, if any
 }
 
 func (r *Repo) newBatch() *batch { return &batch{r: r, added: map[plumbing.Hash]bool{}} }
@@ -119,11 +120,22 @@ func (b *batch) flush() error {
 			return err
 		}
 	}
-	name, err := pw.finish()
+	name, err := pw.finish(true)
 	if err != nil {
 		return err
 	}
+	b.keep = name + ".keep"
 	return db.addPack(name)
+}
+
+// done releases the batch's pack to maintenance, once the commit moved its
+// branch or failed. Until then its .keep file, as git receive-pack's, makes
+// Maintain and git repack -a -d leave the pack alone, although no branch
+// reaches it yet.
+func (b *batch) done() {
+	if b.keep != "" {
+		os.Remove(b.keep)
+	}
 }
 
 // addPack makes a pack this process just wrote readable at once.

@@ -540,8 +540,9 @@ func (pw *packWriter) abort() {
 
 // finish writes the trailer and the index and moves both into place,
 // returning the pack's path without extension. The header must have
-// announced exactly the objects added.
-func (pw *packWriter) finish() (string, error) {
+// announced exactly the objects added. With keep, a .keep file marks the
+// pack before it appears: the caller removes it.
+func (pw *packWriter) finish(keep bool) (string, error) {
 	if err := pw.w.Flush(); err != nil {
 		pw.abort()
 		return "", err
@@ -558,6 +559,9 @@ func (pw *packWriter) finish() (string, error) {
 	name := filepath.Join(pw.dir, "pack-"+hex.EncodeToString(sum))
 	idx := pw.index(sum)
 	tmp, err := os.CreateTemp(pw.dir, "tmp_idx_")
+	if err == nil && keep {
+		err = os.WriteFile(name+".keep", []byte(keepMark+"\n"), 0o666)
+	}
 	if err == nil {
 		_, err = tmp.Write(idx)
 		if cerr := tmp.Close(); err == nil {
@@ -573,10 +577,17 @@ func (pw *packWriter) finish() (string, error) {
 	}
 	if err != nil {
 		os.Remove(pw.f.Name())
+		if keep {
+			os.Remove(name + ".keep")
+		}
 		return "", err
 	}
 	return name, nil
 }
+
+// keepMark starts the .keep files of commits in flight, which Maintain
+// removes when a crash left one behind.
+const keepMark = "envpromote commit in flight"
 
 // index encodes the version 2 index of the pack whose checksum is sum.
 func (pw *packWriter) index(sum []byte) []byte {
