@@ -77,7 +77,7 @@ type Repo struct {
 	remote *git.Remote // nil for a local repository
 	auth   transport.AuthMethod
 
-	mu      sync.Mutex // guards st and the caches
+	mu      sync.Mutex // serialises commits, and reads that need it: see readLock
 	st      storage.Storer
 	trees   *lru[*store.Snapshot]
 	commits *lru[store.Commit] // without Branch, which the reader supplies
@@ -152,8 +152,7 @@ func (r *Repo) head(ctx context.Context, branch string) (store.Commit, error) {
 	if err := check(ctx, branch); err != nil {
 		return store.Commit{}, err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	defer r.readLock()()
 	h, err := r.headHash(ctx, branch)
 	if err != nil {
 		return store.Commit{}, err
@@ -161,8 +160,20 @@ func (r *Repo) head(ctx context.Context, branch string) (store.Commit, error) {
 	return r.readCommit(h, branch)
 }
 
+// readLock takes r.mu for reads that need it: go-git's memory storage is
+// not safe for concurrent use, and a remote's fetch writes. A local
+// repository on disk reads without it (objectDB and ref files are safe for
+// concurrent use), so no read waits for another's I/O or for a commit.
+func (r *Repo) readLock() (unlock func()) {
+	if r.remote == nil && r.db() != nil {
+		return func() {}
+	}
+	r.mu.Lock()
+	return r.mu.Unlock
+}
+
 // headHash returns the hash branch points to, or an error wrapping
-// store.ErrNotFound. The caller holds r.mu.
+// store.ErrNotFound. The caller holds readLock.
 func (r *Repo) headHash(ctx context.Context, branch string) (plumbing.Hash, error) {
 	if r.remote != nil {
 		return r.syncHead(ctx, refName(branch))
@@ -195,8 +206,7 @@ func (r *Repo) snapshot(ctx context.Context, rev store.Revision) (*store.Snapsho
 		return nil, fmt.Errorf("not a commit id (want 40 hex digits): %w", store.ErrNotFound)
 	}
 	h := plumbing.NewHash(string(rev))
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	defer r.readLock()()
 	c, err := r.commitObject(h)
 	if errors.Is(err, store.ErrNotFound) && r.remote != nil {
 		// Another machine's commit: fetch every branch, then look again.
@@ -363,8 +373,7 @@ func (r *Repo) log(ctx context.Context, branch string, opts store.LogOptions) ([
 	if err := check(ctx, branch); err != nil {
 		return nil, err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	defer r.readLock()()
 	h, err := r.headHash(ctx, branch)
 	if err != nil {
 		return nil, err
