@@ -63,6 +63,8 @@ type Options struct {
 	// by Snapshot: 0 means DefaultCacheTrees, a negative value disables the
 	// cache.
 	CacheTrees int
+	// Maintenance configures Maintain and when commits start it.
+	Maintenance Maintenance
 }
 
 // Repo is a store.Repo kept in a Git repository through go-git. It is safe
@@ -75,10 +77,12 @@ type Repo struct {
 	remote *git.Remote // nil for a local repository
 	auth   transport.AuthMethod
 
-	mu      sync.Mutex // guards st and the caches
+	mu      sync.Mutex // serialises commits, and reads that need it: see readLock
 	st      storage.Storer
 	trees   *lru[*store.Snapshot]
 	commits *lru[store.Commit] // without Branch, which the reader supplies
+
+	maint maintenance
 }
 
 // Init creates a bare Git repository at path and returns it. The directory
@@ -108,6 +112,7 @@ func Open(path string, opts Options) (*Repo, error) {
 	st := &diskStorage{
 		Storage: filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRU(8*cache.MiByte)),
 		dir:     dir,
+		db:      newObjectDB(dir),
 	}
 	return newRepo(st, opts), nil
 }
@@ -124,6 +129,7 @@ func newRepo(st storage.Storer, opts Options) *Repo {
 	if r.now == nil {
 		r.now = time.Now
 	}
+	r.maint.opts = opts.Maintenance
 	if opts.Remote != "" {
 		r.remote = git.NewRemote(st, &config.RemoteConfig{Name: "origin", URLs: []string{opts.Remote}})
 	}
@@ -146,8 +152,7 @@ func (r *Repo) head(ctx context.Context, branch string) (store.Commit, error) {
 	if err := check(ctx, branch); err != nil {
 		return store.Commit{}, err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	defer r.readLock()()
 	h, err := r.headHash(ctx, branch)
 	if err != nil {
 		return store.Commit{}, err
@@ -155,8 +160,20 @@ func (r *Repo) head(ctx context.Context, branch string) (store.Commit, error) {
 	return r.readCommit(h, branch)
 }
 
+// readLock takes r.mu for reads that need it: go-git's memory storage is
+// not safe for concurrent use, and a remote's fetch writes. A local
+// repository on disk reads without it (objectDB and ref files are safe for
+// concurrent use), so no read waits for another's I/O or for a commit.
+func (r *Repo) readLock() (unlock func()) {
+	if r.remote == nil && r.db() != nil {
+		return func() {}
+	}
+	r.mu.Lock()
+	return r.mu.Unlock
+}
+
 // headHash returns the hash branch points to, or an error wrapping
-// store.ErrNotFound. The caller holds r.mu.
+// store.ErrNotFound. The caller holds readLock.
 func (r *Repo) headHash(ctx context.Context, branch string) (plumbing.Hash, error) {
 	if r.remote != nil {
 		return r.syncHead(ctx, refName(branch))
@@ -189,8 +206,7 @@ func (r *Repo) snapshot(ctx context.Context, rev store.Revision) (*store.Snapsho
 		return nil, fmt.Errorf("not a commit id (want 40 hex digits): %w", store.ErrNotFound)
 	}
 	h := plumbing.NewHash(string(rev))
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	defer r.readLock()()
 	c, err := r.commitObject(h)
 	if errors.Is(err, store.ErrNotFound) && r.remote != nil {
 		// Another machine's commit: fetch every branch, then look again.
@@ -255,7 +271,11 @@ func (r *Repo) commit(ctx context.Context, branch string, parent store.Revision,
 			return store.Commit{}, fmt.Errorf("head is %s: %w", revision(cur.Hash()), store.ErrConflict)
 		}
 	}
-	if err := r.writeTree(ctx, snap); err != nil {
+	r.maint.writers.RLock() // until the branch moves: see Maintain
+	defer r.maint.writers.RUnlock()
+	b := r.newBatch()
+	defer b.done()
+	if err := r.writeTree(ctx, b, snap); err != nil {
 		return store.Commit{}, err
 	}
 	co := &object.Commit{Author: sig, Committer: sig, Message: msg, TreeHash: plumbing.Hash(snap.Hash())}
@@ -266,8 +286,11 @@ func (r *Repo) commit(ctx context.Context, branch string, parent store.Revision,
 	if err := co.Encode(obj); err != nil {
 		return store.Commit{}, err
 	}
-	h, err := r.st.SetEncodedObject(obj)
-	if err != nil {
+	h := obj.Hash()
+	if err := b.add(obj); err != nil {
+		return store.Commit{}, err
+	}
+	if err := b.flush(); err != nil {
 		return store.Commit{}, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -287,6 +310,7 @@ func (r *Repo) commit(ctx context.Context, branch string, parent store.Revision,
 	if err != nil {
 		return store.Commit{}, err
 	}
+	r.autoMaintain()
 	info.Time = sig.When
 	info.Metadata = maps.Clone(info.Metadata)
 	return store.Commit{Revision: revision(h), Parent: parent, Branch: branch, Tree: snap.Hash(), CommitInfo: info}, nil
@@ -296,9 +320,9 @@ func (r *Repo) commit(ctx context.Context, branch string, parent store.Revision,
 // storage lacks. A subtree already stored is skipped whole: Git objects are
 // immutable and stored only once their children are, so its children exist
 // too. This is what makes a commit cost what changed.
-func (r *Repo) writeTree(ctx context.Context, s *store.Snapshot) error {
+func (r *Repo) writeTree(ctx context.Context, b *batch, s *store.Snapshot) error {
 	h := plumbing.Hash(s.Hash())
-	if r.has(h) {
+	if b.has(h) {
 		return nil
 	}
 	if err := ctx.Err(); err != nil {
@@ -310,11 +334,11 @@ func (r *Repo) writeTree(ctx context.Context, s *store.Snapshot) error {
 		t.Entries[i] = object.TreeEntry{Name: e.Name, Mode: filemode.Regular, Hash: plumbing.Hash(e.Hash)}
 		if e.Dir != nil {
 			t.Entries[i].Mode = filemode.Dir
-			if err := r.writeTree(ctx, e.Dir); err != nil {
+			if err := r.writeTree(ctx, b, e.Dir); err != nil {
 				return err
 			}
-		} else if !r.has(t.Entries[i].Hash) {
-			if _, err := r.st.SetEncodedObject(&blob{hash: t.Entries[i].Hash, data: e.Data}); err != nil {
+		} else if !b.has(t.Entries[i].Hash) {
+			if err := b.add(&rawObject{hash: t.Entries[i].Hash, typ: plumbing.BlobObject, data: e.Data}); err != nil {
 				return err
 			}
 		}
@@ -326,7 +350,7 @@ func (r *Repo) writeTree(ctx context.Context, s *store.Snapshot) error {
 	if obj.Hash() != h {
 		return fmt.Errorf("tree %s encoded as %s: snapshot and Git disagree", h, obj.Hash())
 	}
-	if _, err := r.st.SetEncodedObject(obj); err != nil {
+	if err := b.add(obj); err != nil {
 		return err
 	}
 	r.trees.add(h, s)
@@ -349,8 +373,7 @@ func (r *Repo) log(ctx context.Context, branch string, opts store.LogOptions) ([
 	if err := check(ctx, branch); err != nil {
 		return nil, err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	defer r.readLock()()
 	h, err := r.headHash(ctx, branch)
 	if err != nil {
 		return nil, err

@@ -1,10 +1,8 @@
 package gitstore
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,23 +22,6 @@ func refName(branch string) plumbing.ReferenceName {
 		return plumbing.ReferenceName("refs/" + branch)
 	}
 	return plumbing.NewBranchReferenceName(branch)
-}
-
-// blob is a blob object whose id the Snapshot already computed, so storing
-// it neither copies nor re-hashes the data for the hash. It is read-only.
-type blob struct {
-	hash plumbing.Hash
-	data []byte
-}
-
-func (b *blob) Hash() plumbing.Hash            { return b.hash }
-func (b *blob) Type() plumbing.ObjectType      { return plumbing.BlobObject }
-func (b *blob) SetType(plumbing.ObjectType)    {}
-func (b *blob) Size() int64                    { return int64(len(b.data)) }
-func (b *blob) SetSize(int64)                  {}
-func (b *blob) Reader() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b.data)), nil }
-func (b *blob) Writer() (io.WriteCloser, error) {
-	return nil, errors.New("gitstore: blob is read-only")
 }
 
 // errRefLocked: another writer held a ref's lock file for longer than
@@ -69,20 +50,8 @@ const lockTimeout = 2 * time.Second
 // head or the new one, never neither.
 type diskStorage struct {
 	*filesystem.Storage
-	dir string // the Git directory
-}
-
-// EncodedObject reads an object, indexing the packs again when it is not
-// found: go-git indexes packs once, so after a git gc by anyone else every
-// object it moved into a new pack would seem missing, and a branch that
-// exists would read as absent.
-func (s *diskStorage) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
-	o, err := s.Storage.EncodedObject(t, h)
-	if errors.Is(err, plumbing.ErrObjectNotFound) {
-		s.Reindex()
-		o, err = s.Storage.EncodedObject(t, h)
-	}
-	return o, err
+	dir string    // the Git directory
+	db  *objectDB // reads every object; see objects.go
 }
 
 // CheckAndSetReference sets ref if the stored one equals old: a nil old is
