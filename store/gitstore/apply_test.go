@@ -64,3 +64,28 @@ func TestRule_ApplyMovesEveryBranchOrNone(t *testing.T) {
 		})
 	}
 }
+
+// A Replace commit is no fast-forward: on a remote it is pushed with the
+// expected old head (force-with-lease), so it lands on that head only.
+func TestRule_ReplaceOverRemoteIsCompareAndSet(t *testing.T) {
+	srv := startGitDaemon(t)
+	url := srv.newRemote(t)
+	r := gitstore.NewMemory(gitstore.Options{Remote: url})
+	other := gitstore.NewMemory(gitstore.Options{Remote: url})
+	first := commit(t, r, "locks/dev", "", nil, store.CommitInfo{Metadata: map[string]string{"n": "1"}})
+	cs, err := r.Apply(t.Context(), []store.Update{{Branch: "locks/dev", Parent: first.Revision, Info: store.CommitInfo{Metadata: map[string]string{"n": "2"}}, Replace: true}})
+	if err != nil {
+		t.Fatalf("Replace over the remote: %v", err)
+	}
+	if h, err := other.Head(t.Context(), "locks/dev"); err != nil || h.Revision != cs[0].Revision {
+		t.Fatalf("another machine sees %s (%v), want %s", h.Revision, err, cs[0].Revision)
+	}
+	_, err = other.Apply(t.Context(), []store.Update{{Branch: "locks/dev", Parent: first.Revision, Info: store.CommitInfo{Metadata: map[string]string{"n": "3"}}, Replace: true}})
+	if !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("Replace on a stale head over the remote = %v, want ErrConflict", err)
+	}
+	_, err = r.Apply(t.Context(), []store.Update{{Branch: "a", Snapshot: storetest.Snapshot(t, map[string]string{"f": "1"})}, {Branch: "b", Snapshot: storetest.Snapshot(t, map[string]string{"f": "1"})}})
+	if !errors.Is(err, errors.ErrUnsupported) {
+		t.Fatalf("two branches at once on a remote = %v, want ErrUnsupported until the atomic push exists", err)
+	}
+}
