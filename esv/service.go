@@ -8,6 +8,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/envpromote/envpromote/internal/retry"
 )
 
 // Guard is consulted before every write to an environment's ESVs. A non-nil
@@ -64,18 +66,16 @@ func actor(ctx context.Context) string {
 // errNoop ends an update that has nothing to write.
 var errNoop = errors.New("no change")
 
-// maxAttempts bounds the retries of a write that keeps losing races.
-const maxAttempts = 50
-
 // update applies fn to env's current state and saves the result by
-// compare-and-set, retrying from a fresh state when another write won.
-// The guard is asked before every attempt.
+// compare-and-set, retrying from a fresh state when another write won,
+// within the library's retry policy. The guard is asked before every
+// attempt.
 func (s *Service) update(ctx context.Context, env, what string, fn func(st *State, now time.Time) error) error {
 	wrap := func(err error) error { return fmt.Errorf("esv: %s in %q: %w", what, env, err) }
 	if env == "" {
 		return wrap(fmt.Errorf("%w: empty environment name", ErrInvalid))
 	}
-	for attempt := 1; ; attempt++ {
+	for loop := retry.Default.Start(); ; {
 		if err := ctx.Err(); err != nil {
 			return wrap(err)
 		}
@@ -97,11 +97,14 @@ func (s *Service) update(ctx context.Context, env, what string, fn func(st *Stat
 			return wrap(err)
 		}
 		_, err = s.store.Save(ctx, env, rev, st)
-		if err == nil || !errors.Is(err, ErrConflict) || attempt == maxAttempts {
-			if err != nil {
-				return wrap(err)
-			}
+		if err == nil {
 			return nil
+		}
+		if !errors.Is(err, ErrConflict) {
+			return wrap(err)
+		}
+		if err := loop.Wait(ctx, err); err != nil {
+			return wrap(err)
 		}
 	}
 }

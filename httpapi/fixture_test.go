@@ -19,6 +19,7 @@ import (
 	"github.com/envpromote/envpromote/httpapi"
 	"github.com/envpromote/envpromote/internal/tenantgen"
 	"github.com/envpromote/envpromote/internal/testclock"
+	"github.com/envpromote/envpromote/lock"
 	"github.com/envpromote/envpromote/lock/gitlock"
 	"github.com/envpromote/envpromote/promotion"
 	"github.com/envpromote/envpromote/store"
@@ -60,7 +61,7 @@ type fixture struct {
 	esv      *esv.Service
 	licenses *memenv.Licenses
 	repo     *gitstore.Repo
-	locker   *gitlock.Locker
+	locker   *lock.Manager
 	promoter *promotion.Promoter
 	ids      map[string]string // dev, staging, prod → environment id
 }

@@ -118,15 +118,16 @@ func (s *Server) lockState(w http.ResponseWriter, r *http.Request, c call, p *pr
 	return nil
 }
 
-// unlock checks that the promotion id holds the pair, answers 202 and
-// unlocks in the background; lock/state shows when it is done.
+// unlock checks that the promotion id holds the pair, wholly or in part (a
+// crash mid-lock or mid-unlock), answers 202 and unlocks in the background;
+// lock/state shows when it is done.
 func (s *Server) unlock(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
 	id := r.PathValue("promotionId")
 	st, err := p.LockState(r.Context(), "", c.env)
 	if err != nil {
 		return promotionError(err)
 	}
-	if st.Result != lock.StateLocked || st.PromotionID != id {
+	if st.Result == lock.StateUnlocked || st.Result == lock.StateError || st.PromotionID != id {
 		return conflict("Environment is not locked by promotion %s (lock state: %s %s)", id, st.Result, st.PromotionID)
 	}
 	err = s.ops.start(r.Context(), c.env, "unlock", func(ctx context.Context) {

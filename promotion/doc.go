@@ -29,16 +29,19 @@
 //  3. The integrity checks (nil Config.Checks: integrity.Builtin) run on the
 //     target's static view (StaticView), with the upper's ESVs as metadata.
 //     Blocking findings stop it (ErrIntegrity); Progress lists them.
-//  4. Locker.Validate(lease) right before the commit, so a lease that
-//     expired or was replaced mid-promotion cannot commit (a store.Repo
-//     cannot check fencing tokens itself, so a lease that expires in the
-//     instant between Validate and Commit still commits: give Config.LockTTL
-//     a margin of minutes, not milliseconds); then exactly one
-//     compare-and-set commit on the upper's branch whose parent is the head
-//     the checks saw. Its metadata records type=promotion, promotionId
-//     (the lease id), reportId, source (the lower's revision), lower, and
-//     a one-line JSON report header (promoter, description, ticket, ignored
-//     encrypted secrets), since metadata values are single lines.
+//  4. The commit goes through Locker.Commit, fenced by the lease: with
+//     gitlock over the same Repo, the commit and a renewal of the lease's
+//     records are one atomic update, so a lease that expired or was
+//     replaced mid-promotion cannot commit (with other pairs, such as
+//     memlock, the lease is validated just before the commit). It is
+//     exactly one compare-and-set commit on the upper's branch whose parent
+//     is the head the checks saw. While the operation runs, the lease is
+//     renewed in the background (lock.KeepAlive), so a promotion longer
+//     than the TTL keeps it. The commit's metadata records type=promotion,
+//     promotionId (the lease id), reportId, source (the lower's revision),
+//     lower, and a one-line JSON report header (promoter, description,
+//     ticket, ignored encrypted secrets), since metadata values are single
+//     lines.
 //  5. The report is derived from that commit — its metadata and its diff
 //     against its parent, grouped by the Layout — so a promotion's commit and
 //     its report exist together or not at all. A crash at any point leaves
@@ -61,7 +64,18 @@
 //
 // RevertDevelopment restores the group's development environment (its first
 // member only) to its latest commit before a time, static part only, as a new
-// commit of type revert; refused while the environment is locked.
+// commit of type revert; refused while the environment is locked. It takes a
+// short lease on the environment and commits fenced by it, so a promotion
+// that locks the environment meanwhile cannot be overtaken.
+//
+// # Leases that end
+//
+// Every lease has a TTL (Config.LockTTL, default lock.DefaultTTL), so a
+// process that dies holding a pair, or halfway through locking or
+// unlocking it, frees it by itself. LockState shows such a half-held pair
+// as locking or unlocking with the lease's id and the way out in its
+// description, and Unlock with that id (DELETE lock/{id}) clears it at
+// once.
 //
 // # Progress
 //

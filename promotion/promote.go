@@ -140,7 +140,10 @@ func (p *Promoter) run(ctx context.Context, typ Type, req Request) (*Report, err
 	ev := Event{Op: string(typ), Lower: lower, Upper: upper, PromotionID: lease.ID}
 	p.record(ev, Progress{Status: StatusRunning, Message: strings.ToUpper(what[:1]) + what[1:] + " running"})
 
+	// Keep the lease while the operation runs, however long it takes.
+	keep := lock.KeepAlive(ctx, p.locker, lease)
 	rep, res, err := p.execute(ctx, typ, lower, upper, lease, req)
+	lease = keep.Stop()
 	if err != nil {
 		pr := Progress{Status: StatusError, Message: err.Error()}
 		if res != nil && errors.Is(err, ErrIntegrity) {
@@ -227,13 +230,10 @@ func (p *Promoter) execute(ctx context.Context, typ Type, lower, upper string, l
 	if d := strings.TrimSpace(req.Description); d != "" {
 		msg += "\n\n" + d
 	}
-	// Fencing: a lease that expired or was replaced since the checks ran
+	// Fenced: a lease that expired or was replaced since the checks ran
 	// must not commit.
-	if err := p.locker.Validate(ctx, lease); err != nil {
-		return nil, res, err
-	}
 	info := store.CommitInfo{Author: author, Time: p.now(), Message: msg, Metadata: meta}
-	c, err := p.repo.Commit(ctx, upper, pl.head.Revision, pl.target, info)
+	c, err := p.locker.Commit(ctx, lease, p.repo, store.Update{Branch: upper, Parent: pl.head.Revision, Snapshot: pl.target, Info: info})
 	if err != nil {
 		// The commit may have landed although the call failed (a lost
 		// reply); then the operation happened.

@@ -719,9 +719,10 @@ func TestLockState(t *testing.T) {
 	if wire["result"] != "locked" || wire["promotionId"] != l.ID || wire["upperEnv"].(map[string]any)["state"] != "locked" {
 		t.Errorf("wire form = %s", b)
 	}
-	// staging→prod shares staging with the held pair: error, naming it.
+	// staging→prod shares staging with the held pair: locked by that
+	// promotion (a normal state, not an error), but not this pair's lease.
 	st, _ = f.p.LockState(ctx, staging, prod)
-	if st.Result != lock.StateError || !strings.Contains(st.Description, l.ID) {
+	if st.Result != lock.StateLocked || st.PromotionID != l.ID || st.Lease.ID != "" {
 		t.Errorf("overlapping pair state = %+v", st)
 	}
 	if err := f.p.Unlock(ctx, dev, staging, "wrong-id"); !errors.Is(err, promotion.ErrNotLocked) {

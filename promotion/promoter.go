@@ -1,6 +1,7 @@
 package promotion
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -72,9 +73,11 @@ type Config struct {
 	// operation (see Event). It must not block or call back into the
 	// Promoter.
 	Observer func(Event)
-	// LockTTL bounds the leases Lock takes; 0 means they last until
-	// unlocked, as AIC's locks do. A lease that expires mid-promotion cannot
-	// commit.
+	// LockTTL bounds the leases Lock takes; 0 means lock.DefaultTTL. Every
+	// lease ends, so a crashed holder frees the pair by itself; a running
+	// promotion or rollback renews its lease, and a caller holding a pair
+	// longer renews it through the Locker (Renew, lock.KeepAlive). A lease
+	// that expires before the commit cannot commit.
 	LockTTL time.Duration
 }
 
@@ -140,7 +143,7 @@ func New(cfg Config) (*Promoter, error) {
 	case cfg.ESVs == nil:
 		return bad("ESVs is nil (use ESVService)")
 	case cfg.LockTTL < 0:
-		return bad("LockTTL is %v; it must be 0 (until unlocked) or positive", cfg.LockTTL)
+		return bad("LockTTL is %v; it must be 0 (lock.DefaultTTL) or positive", cfg.LockTTL)
 	case slices.Contains(cfg.Checks, nil):
 		return bad("Checks holds a nil check")
 	}
@@ -242,20 +245,29 @@ func (p *Promoter) Lock(ctx context.Context, lower, upper, owner string) (lock.L
 }
 
 // Unlock releases the promotion lock with id promotionID on lower and
-// upper (lower may be empty: the member before upper).
+// upper (lower may be empty: the member before upper), also when a crash
+// left only part of it held.
 //
-// Errors wrap environment.ErrInvalidPair, ErrNotLocked when the pair is not
-// locked by that promotion, or lock.ErrNotHeld when the lease ran out.
+// Errors wrap environment.ErrInvalidPair, ErrNotLocked when no part of the
+// pair is locked by that promotion, or lock.ErrNotHeld when the lease ran out.
 func (p *Promoter) Unlock(ctx context.Context, lower, upper, promotionID string) error {
 	lower, upper, err := p.pair(lower, upper)
 	if err != nil {
 		return fmt.Errorf("unlock: %w", err)
 	}
-	st, err := p.locker.State(ctx, upper)
-	if err != nil {
-		return fmt.Errorf("unlock %s → %s: %w", lower, upper, err)
+	var st lock.Status
+	// The group's lock is the first of the set in most names' sort order,
+	// so a half-held lease is found on one of the three.
+	for _, env := range []string{upper, lower, p.groupKey} {
+		if st, err = p.locker.State(ctx, env); err != nil {
+			return fmt.Errorf("unlock %s → %s: %w", lower, upper, err)
+		}
+		if st.State != lock.StateUnlocked && st.State != lock.StateError && st.Lease.ID == promotionID && p.covers(st.Lease, lower, upper) {
+			break
+		}
 	}
-	if st.State == lock.StateUnlocked || st.Lease.ID != promotionID || !p.covers(st.Lease, lower, upper) {
+	if st.State == lock.StateUnlocked || st.State == lock.StateError || st.Lease.ID != promotionID || !p.covers(st.Lease, lower, upper) {
+		st, _ = p.locker.State(ctx, upper)
 		return fmt.Errorf("unlock %s → %s: %w: %s", lower, upper, ErrNotLocked, describeLock(upper, st, promotionID))
 	}
 	if err := p.locker.Unlock(ctx, st.Lease); err != nil {
@@ -285,8 +297,11 @@ func describeLock(env string, st lock.Status, want string) string {
 
 // LockState is the lock state of a pair, in the AIC lock/state shape.
 type LockState struct {
-	// Result is the pair's state: unlocked, locking, locked, unlocking,
-	// or error when the two environments disagree or a lock is unreadable.
+	// Result is the pair's state: unlocked, locking, locked or unlocking.
+	// Locking and unlocking also describe a pair a crash left half held:
+	// Description then names the lease's end and the way out (Unlock with
+	// PromotionID). Result is error only when a lock record is unreadable
+	// or the two environments are held by different leases.
 	Result      lock.State `json:"result"`
 	PromotionID string     `json:"promotionId,omitempty"`
 	Description string     `json:"description,omitempty"`
@@ -322,20 +337,39 @@ func (p *Promoter) LockState(ctx context.Context, lower, upper string) (LockStat
 		Upper: EnvLock{ID: upper, PromotionID: sts[1].Lease.ID, State: sts[1].State},
 	}
 	lo, up := sts[0], sts[1]
+	held, other := up, lo // held: a side some lease holds
+	if held.State == lock.StateUnlocked {
+		held, other = lo, up
+	}
 	switch {
 	case lo.State == lock.StateError || up.State == lock.StateError:
 		ls.Result = lock.StateError
 		ls.Description = strings.TrimSpace(lo.Detail + " " + up.Detail)
 	case lo.State == lock.StateUnlocked && up.State == lock.StateUnlocked:
 		ls.Result = lock.StateUnlocked
-	case lo.Lease.ID == up.Lease.ID && lo.State == up.State && p.covers(up.Lease, lower, upper):
-		ls.Result, ls.PromotionID, ls.Description = up.State, up.Lease.ID, up.Lease.Description
-		if ls.Result == lock.StateLocked {
-			ls.Lease = up.Lease
-		}
-	default:
+	case other.State != lock.StateUnlocked && other.Lease.ID != held.Lease.ID:
 		ls.Result = lock.StateError
 		ls.Description = describeLock(lower, lo, "") + "; " + describeLock(upper, up, "")
+	default:
+		// One lease, on one side or both. The two States are read one
+		// after the other, so a Lock or Unlock may have moved between
+		// them: the pair is in the step either side saw, never error.
+		ls.Result, ls.PromotionID, ls.Description = held.State, held.Lease.ID, held.Lease.Description
+		switch {
+		case lo.State == lock.StateUnlocking || up.State == lock.StateUnlocking:
+			ls.Result = lock.StateUnlocking
+		case lo.State == lock.StateLocking || up.State == lock.StateLocking:
+			ls.Result = lock.StateLocking
+		case !p.covers(held.Lease, lower, upper):
+			// Held by a lease of another pair of the group, or a revert.
+		case other.State == lock.StateUnlocked: // released between the reads
+			ls.Result = lock.StateUnlocking
+		default:
+			ls.Lease = held.Lease
+		}
+		if d := cmp.Or(held.Detail, other.Detail); d != "" {
+			ls.Description += ": " + d
+		}
 	}
 	return ls, nil
 }
@@ -435,9 +469,13 @@ func (p *Promoter) RevertDevelopment(ctx context.Context, env string, before tim
 	if p.group.Members[0].ID != env {
 		return store.Commit{}, fmt.Errorf("revert %s: %w: the development environment of group %q is %s", env, ErrNotDevelopment, p.group.Name, p.group.Members[0].ID)
 	}
-	if err := unlocked(ctx, p.locker, env); err != nil {
+	// A short lease on env fences the commit: a promotion that locks env
+	// meanwhile waits for it or makes it fail, never overtakes it.
+	lease, err := p.locker.Lock(ctx, []string{env}, "envpromote revert", lock.Options{TTL: p.ttl, Description: "revert of " + env})
+	if err != nil {
 		return store.Commit{}, fmt.Errorf("revert %s: %w", env, err)
 	}
+	defer p.locker.Unlock(context.WithoutCancel(ctx), lease)
 	head, snap, err := p.head(ctx, env)
 	if err != nil {
 		return store.Commit{}, fmt.Errorf("revert %s: %w", env, err)
@@ -454,12 +492,12 @@ func (p *Promoter) RevertDevelopment(ctx context.Context, env string, before tim
 	if err != nil {
 		return store.Commit{}, fmt.Errorf("revert %s: %w", env, err)
 	}
-	c, err := p.repo.Commit(ctx, env, head.Revision, target, store.CommitInfo{
+	c, err := p.locker.Commit(ctx, lease, p.repo, store.Update{Branch: env, Parent: head.Revision, Snapshot: target, Info: store.CommitInfo{
 		Author:   "envpromote",
 		Time:     p.now(),
 		Message:  fmt.Sprintf("Revert static config to %s (%s)", point, at.UTC().Format(time.RFC3339)),
 		Metadata: map[string]string{MetaType: string(TypeRevert), MetaSource: string(point)},
-	})
+	}})
 	if err != nil {
 		return store.Commit{}, fmt.Errorf("revert %s: %w", env, err)
 	}

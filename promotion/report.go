@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/envpromote/envpromote/internal/retry"
 	"github.com/envpromote/envpromote/store"
 )
 
@@ -262,7 +263,7 @@ func (p *Promoter) cache(r *Report) {
 func reportsBranch(upper string) string { return "reports/" + upper }
 
 // saveDryRun stores r as a file of upper's reports branch, retrying when
-// another report was stored meanwhile.
+// another report was stored meanwhile, within the library's retry policy.
 func (p *Promoter) saveDryRun(ctx context.Context, r *Report) error {
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
@@ -276,7 +277,7 @@ func (p *Promoter) saveDryRun(ctx context.Context, r *Report) error {
 	}
 	meta := map[string]string{MetaType: string(r.Type), MetaReportID: r.ReportID, MetaPromotionID: r.PromotionID, MetaReport: string(hjson)}
 	branch := reportsBranch(r.Upper)
-	for {
+	for loop := retry.Default.Start(); ; {
 		head, snap, err := p.head(ctx, branch)
 		if err != nil {
 			return fmt.Errorf("store dry-run report: %w", err)
@@ -296,6 +297,9 @@ func (p *Promoter) saveDryRun(ctx context.Context, r *Report) error {
 				return fmt.Errorf("store dry-run report: %w", err)
 			}
 			return nil
+		}
+		if err := loop.Wait(ctx, err); err != nil {
+			return fmt.Errorf("store dry-run report: %w", err)
 		}
 	}
 }

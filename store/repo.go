@@ -79,6 +79,39 @@ type Repo interface {
 	Log(ctx context.Context, branch string, opts LogOptions) ([]Commit, error)
 }
 
+// Update is one branch move of Transactor.Apply, with the arguments of a
+// Commit call.
+type Update struct {
+	Branch   string
+	Parent   Revision // the head Branch must still have; zero: must not exist
+	Snapshot *Snapshot
+	Info     CommitInfo
+	// Replace makes the new commit a root commit (no parent) while still
+	// requiring the head to be Parent, so the branch keeps only its latest
+	// state: for records whose history nobody reads, such as lock leases.
+	// The caller must make each such commit differ from every earlier
+	// head of the branch (e.g. metadata naming the head it replaces), or
+	// a writer that read an old head could win its compare-and-set.
+	Replace bool
+}
+
+// Transactor is a Repo that moves several branches at once: a fenced
+// commit moves a config branch only while a lock branch still holds the
+// lease that checked it. Concurrent writers and readers see all of the
+// moves or none. Only a process killed inside Apply can leave a prefix of
+// them done (each a valid commit), so callers order updates such that any
+// prefix is safe.
+type Transactor interface {
+	Repo
+	// Apply makes each update as Commit would, or none of them: if any
+	// branch's head is not its Parent it returns an error wrapping
+	// ErrConflict and moves nothing. Updates must name distinct branches.
+	// The commits are returned in the order of updates. A backend that
+	// cannot apply this many updates at once returns an error wrapping
+	// errors.ErrUnsupported before writing anything.
+	Apply(ctx context.Context, updates []Update) ([]Commit, error)
+}
+
 // MaxBranchLen bounds branch names so they fit every ref store.
 const MaxBranchLen = 200
 

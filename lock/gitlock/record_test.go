@@ -104,8 +104,8 @@ func TestRule_UnreadableRecordIsRejected(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.ReplaceAll(tt.name, " ", "_"), func(t *testing.T) {
 			_, err := decodeRecord("dev", tt.data)
-			if !errors.Is(err, errCorrupt) || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("decodeRecord = %v, want errCorrupt mentioning %q", err, tt.want)
+			if !errors.Is(err, lock.ErrCorrupt) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("decodeRecord = %v, want lock.ErrCorrupt mentioning %q", err, tt.want)
 			}
 		})
 	}
@@ -119,8 +119,8 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Fuzz(func(t *testing.T, env string, data []byte) {
 		r, err := decodeRecord(env, data)
 		if err != nil {
-			if !errors.Is(err, errCorrupt) {
-				t.Fatalf("error %v does not wrap errCorrupt", err)
+			if !errors.Is(err, lock.ErrCorrupt) {
+				t.Fatalf("error %v does not wrap lock.ErrCorrupt", err)
 			}
 			return
 		}

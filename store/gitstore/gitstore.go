@@ -65,6 +65,10 @@ type Options struct {
 	CacheTrees int
 	// Maintenance configures Maintain and when commits start it.
 	Maintenance Maintenance
+	// StaleRefLock is the age from which a ref lock file that no process
+	// holds counts as left by a crash and is taken over (see
+	// RefLockError); 0 means DefaultStaleRefLock.
+	StaleRefLock time.Duration
 }
 
 // Repo is a store.Repo kept in a Git repository through go-git. It is safe
@@ -110,9 +114,10 @@ func Open(path string, opts Options) (*Repo, error) {
 		}
 	}
 	st := &diskStorage{
-		Storage: filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRU(8*cache.MiByte)),
-		dir:     dir,
-		db:      newObjectDB(dir),
+		Storage:    filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRU(8*cache.MiByte)),
+		dir:        dir,
+		db:         newObjectDB(dir),
+		staleAfter: cmp.Or(opts.StaleRefLock, DefaultStaleRefLock),
 	}
 	return newRepo(st, opts), nil
 }
@@ -303,7 +308,7 @@ func (r *Repo) commit(ctx context.Context, branch string, parent store.Revision,
 		// it under the ref's lock file, and go-git's memory storage
 		// treats it so under r.mu (the check above covers an absent ref).
 		err = r.st.CheckAndSetReference(plumbing.NewHashReference(name, h), plumbing.NewHashReference(name, old))
-		if errors.Is(err, storage.ErrReferenceHasChanged) || errors.Is(err, errRefLocked) {
+		if errors.Is(err, storage.ErrReferenceHasChanged) {
 			err = fmt.Errorf("%w: %w", store.ErrConflict, err)
 		}
 	}

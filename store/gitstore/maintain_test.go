@@ -146,8 +146,9 @@ func open(t *testing.T, dir string) *gitstore.Repo {
 	return r
 }
 
-// age sets back the time of every object file, as if written long ago.
-func age(t *testing.T, dir string, d time.Duration) {
+// ageObjects sets back the time of every object file, as if written long
+// ago.
+func ageObjects(t *testing.T, dir string, d time.Duration) {
 	t.Helper()
 	old := time.Now().Add(-d)
 	err := filepath.Walk(filepath.Join(dir, "objects"), func(p string, fi os.FileInfo, err error) error {
@@ -187,7 +188,7 @@ func TestRule_MaintainDropsUnreachableObjectsOnlyAfterTheGrace(t *testing.T) {
 	}
 	fsck(t, dir, "Maintain within the grace")
 
-	age(t, dir, 2*gitstore.DefaultPruneGrace)
+	ageObjects(t, dir, 2*gitstore.DefaultPruneGrace)
 	if err := r.Maintain(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -70,6 +70,9 @@ func (r *Repo) push(ctx context.Context, name plumbing.ReferenceName, old, h plu
 	}
 	if !old.IsZero() {
 		opts.RequireRemoteRefs = []config.RefSpec{config.RefSpec(old.String() + ":" + name.String())}
+		// Forced, since a store.Update with Replace is no fast-forward;
+		// RequireRemoteRefs still pins the old head (force-with-lease).
+		opts.RefSpecs[0] = "+" + opts.RefSpecs[0]
 	}
 	err := r.remote.PushContext(ctx, opts)
 	if err != nil {

@@ -325,26 +325,6 @@ func raceOnce(t *testing.T, repos []*gitstore.Repo, parent store.Revision, round
 	return winners[0]
 }
 
-func TestRule_HeldRefLockIsAConflict(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "repo.git")
-	r, err := gitstore.Init(dir, gitstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := commit(t, r, "dev", "", storetest.Snapshot(t, map[string]string{"a": "1"}), store.CommitInfo{})
-	lock := filepath.Join(dir, "refs", "heads", "dev.lock")
-	if err := os.WriteFile(lock, nil, 0o644); err != nil { // as git update-ref holds it
-		t.Fatal(err)
-	}
-	_, err = r.Commit(context.Background(), "dev", c.Revision, storetest.Snapshot(t, map[string]string{"a": "2"}), store.CommitInfo{})
-	if !errors.Is(err, store.ErrConflict) || !strings.Contains(err.Error(), lock) {
-		t.Fatalf("Commit while %s exists = %v, want ErrConflict naming the lock file", lock, err)
-	}
-	if h, _ := r.Head(context.Background(), "dev"); h.Revision != c.Revision {
-		t.Fatalf("head moved to %s while locked", h.Revision)
-	}
-}
-
 // git gc (run by hand, or automatically by the git CLI) moves objects into
 // new packs and deletes the old ones while a Repo is open. The Repo must
 // still read every branch and revision, not report them missing.
