@@ -15,7 +15,6 @@ import (
 
 	"github.com/go-git/go-billy/v5/osfs"
 	git "github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -59,6 +58,13 @@ type Options struct {
 	Remote string
 	// Auth authenticates to Remote; nil means none.
 	Auth transport.AuthMethod
+	// MaxStaleness lets Head and Log answer from a listing of the remote's
+	// heads at most this old instead of asking the remote on every read: 0
+	// (the default) asks every time, so reads see every commit that
+	// succeeded before them. A Repo always sees its own commits at once, and
+	// a Commit that loses a race drops the listing, so a retry after
+	// store.ErrConflict reads the winner.
+	MaxStaleness time.Duration
 	// CacheTrees bounds the number of loaded directory trees kept for reuse
 	// by Snapshot: 0 means DefaultCacheTrees, a negative value disables the
 	// cache.
@@ -72,8 +78,7 @@ type Options struct {
 // compare-and-set under Git's own ref lock files.
 type Repo struct {
 	now    func() time.Time
-	remote *git.Remote // nil for a local repository
-	auth   transport.AuthMethod
+	remote *remote // nil for a local repository
 
 	mu      sync.Mutex // guards st and the caches
 	st      storage.Storer
@@ -120,12 +125,12 @@ func NewMemory(opts Options) *Repo {
 }
 
 func newRepo(st storage.Storer, opts Options) *Repo {
-	r := &Repo{now: opts.Clock, auth: opts.Auth, st: st, trees: newLRU[*store.Snapshot](cmp.Or(opts.CacheTrees, DefaultCacheTrees)), commits: newLRU[store.Commit](cacheCommits(opts.CacheTrees))}
+	r := &Repo{now: opts.Clock, st: st, trees: newLRU[*store.Snapshot](cmp.Or(opts.CacheTrees, DefaultCacheTrees)), commits: newLRU[store.Commit](cacheCommits(opts.CacheTrees))}
 	if r.now == nil {
 		r.now = time.Now
 	}
 	if opts.Remote != "" {
-		r.remote = git.NewRemote(st, &config.RemoteConfig{Name: "origin", URLs: []string{opts.Remote}})
+		r.remote = newRemote(opts.Remote, opts)
 	}
 	return r
 }
@@ -146,22 +151,24 @@ func (r *Repo) head(ctx context.Context, branch string) (store.Commit, error) {
 	if err := check(ctx, branch); err != nil {
 		return store.Commit{}, err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	h, err := r.headHash(ctx, branch)
 	if err != nil {
 		return store.Commit{}, err
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	return r.readCommit(h, branch)
 }
 
 // headHash returns the hash branch points to, or an error wrapping
-// store.ErrNotFound. The caller holds r.mu.
+// store.ErrNotFound. With a remote, the cache then holds its history.
 func (r *Repo) headHash(ctx context.Context, branch string) (plumbing.Hash, error) {
 	if r.remote != nil {
-		return r.syncHead(ctx, refName(branch))
+		return r.remoteHead(ctx, refName(branch))
 	}
+	r.mu.Lock()
 	ref, err := r.st.Reference(refName(branch))
+	r.mu.Unlock()
 	if errors.Is(err, plumbing.ErrReferenceNotFound) {
 		return plumbing.ZeroHash, fmt.Errorf("no branch %s: %w", branch, store.ErrNotFound)
 	}
@@ -189,15 +196,15 @@ func (r *Repo) snapshot(ctx context.Context, rev store.Revision) (*store.Snapsho
 		return nil, fmt.Errorf("not a commit id (want 40 hex digits): %w", store.ErrNotFound)
 	}
 	h := plumbing.NewHash(string(rev))
+	if r.remote != nil && !r.hasLocked(h) {
+		// Another machine's commit: fetch every branch, then look again.
+		if _, err := r.sync(ctx); err != nil {
+			return nil, err
+		}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	c, err := r.commitObject(h)
-	if errors.Is(err, store.ErrNotFound) && r.remote != nil {
-		// Another machine's commit: fetch every branch, then look again.
-		if err = r.fetch(ctx, "+refs/*:refs/*"); err == nil {
-			c, err = r.commitObject(h)
-		}
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +245,22 @@ func (r *Repo) commit(ctx context.Context, branch string, parent store.Revision,
 		old = plumbing.NewHash(string(parent))
 	}
 	name := refName(branch)
+	h, pack, err := r.write(ctx, name, old, snap, sig, msg)
+	if err == nil && r.remote != nil {
+		err = r.push(ctx, pack, refUpdate{name, old, h})
+	}
+	if err != nil {
+		return store.Commit{}, err
+	}
+	info.Time = sig.When
+	info.Metadata = maps.Clone(info.Metadata)
+	return store.Commit{Revision: revision(h), Parent: parent, Branch: branch, Tree: snap.Hash(), CommitInfo: info}, nil
+}
 
+// write stores snap and its commit on old (zero: none). Locally it then
+// moves the ref from old by compare-and-set; with a remote it returns the
+// pack to push instead, since no network call runs under r.mu.
+func (r *Repo) write(ctx context.Context, name plumbing.ReferenceName, old plumbing.Hash, snap *store.Snapshot, sig object.Signature, msg string) (plumbing.Hash, []byte, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.remote == nil {
@@ -249,47 +271,42 @@ func (r *Repo) commit(ctx context.Context, branch string, parent store.Revision,
 		case errors.Is(err, plumbing.ErrReferenceNotFound):
 			cur = plumbing.NewHashReference(name, plumbing.ZeroHash)
 		case err != nil:
-			return store.Commit{}, err
+			return plumbing.ZeroHash, nil, err
 		}
 		if cur.Hash() != old {
-			return store.Commit{}, fmt.Errorf("head is %s: %w", revision(cur.Hash()), store.ErrConflict)
+			return plumbing.ZeroHash, nil, fmt.Errorf("head is %s: %w", revision(cur.Hash()), store.ErrConflict)
 		}
 	}
 	if err := r.writeTree(ctx, snap); err != nil {
-		return store.Commit{}, err
+		return plumbing.ZeroHash, nil, err
 	}
 	co := &object.Commit{Author: sig, Committer: sig, Message: msg, TreeHash: plumbing.Hash(snap.Hash())}
-	if parent != "" {
+	if !old.IsZero() {
 		co.ParentHashes = []plumbing.Hash{old}
 	}
 	obj := r.st.NewEncodedObject()
 	if err := co.Encode(obj); err != nil {
-		return store.Commit{}, err
+		return plumbing.ZeroHash, nil, err
 	}
 	h, err := r.st.SetEncodedObject(obj)
 	if err != nil {
-		return store.Commit{}, err
+		return plumbing.ZeroHash, nil, err
 	}
 	if err := ctx.Err(); err != nil {
-		return store.Commit{}, err
+		return plumbing.ZeroHash, nil, err
 	}
 	if r.remote != nil {
-		err = r.push(ctx, name, old, h)
-	} else {
-		// A zero old hash means "must not exist": diskStorage implements
-		// it under the ref's lock file, and go-git's memory storage
-		// treats it so under r.mu (the check above covers an absent ref).
-		err = r.st.CheckAndSetReference(plumbing.NewHashReference(name, h), plumbing.NewHashReference(name, old))
-		if errors.Is(err, storage.ErrReferenceHasChanged) || errors.Is(err, errRefLocked) {
-			err = fmt.Errorf("%w: %w", store.ErrConflict, err)
-		}
+		pack, err := r.encodePack(h, old)
+		return h, pack, err
 	}
-	if err != nil {
-		return store.Commit{}, err
+	// A zero old hash means "must not exist": diskStorage implements
+	// it under the ref's lock file, and go-git's memory storage
+	// treats it so under r.mu (the check above covers an absent ref).
+	err = r.st.CheckAndSetReference(plumbing.NewHashReference(name, h), plumbing.NewHashReference(name, old))
+	if errors.Is(err, storage.ErrReferenceHasChanged) || errors.Is(err, errRefLocked) {
+		err = fmt.Errorf("%w: %w", store.ErrConflict, err)
 	}
-	info.Time = sig.When
-	info.Metadata = maps.Clone(info.Metadata)
-	return store.Commit{Revision: revision(h), Parent: parent, Branch: branch, Tree: snap.Hash(), CommitInfo: info}, nil
+	return h, nil, err
 }
 
 // writeTree stores the tree of s and everything below it that the object
@@ -349,12 +366,12 @@ func (r *Repo) log(ctx context.Context, branch string, opts store.LogOptions) ([
 	if err := check(ctx, branch); err != nil {
 		return nil, err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	h, err := r.headHash(ctx, branch)
 	if err != nil {
 		return nil, err
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	var out []store.Commit
 	for !h.IsZero() && (opts.Limit <= 0 || len(out) < opts.Limit) {
 		if err := ctx.Err(); err != nil {
