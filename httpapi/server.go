@@ -201,6 +201,10 @@ func (s *Server) authenticate(r *http.Request) (Principal, error) {
 	return p, nil
 }
 
+// statusClientClosedRequest is nginx's 499: the client went away before
+// the answer; no standard status says so.
+const statusClientClosedRequest = 499
+
 // dialect renders errors for one endpoint family.
 type dialect func(w http.ResponseWriter, r *http.Request, e *apiError)
 
@@ -209,6 +213,13 @@ type dialect func(w http.ResponseWriter, r *http.Request, e *apiError)
 // 500 that names only that id.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, d dialect, err error) {
 	e, ok := errors.AsType[*apiError](err)
+	if !ok && r.Context().Err() != nil {
+		// The client cancelled or half-closed its connection (net/http then
+		// ends the request's context), which is what made the call fail:
+		// not a server error. Nobody may read the answer; it says so.
+		s.log.DebugContext(r.Context(), "client went away", "method", r.Method, "path", r.URL.Path, "transactionId", txID(r.Context()), "err", err)
+		e, ok = &apiError{status: statusClientClosedRequest, code: "REQUEST_FAILED", message: "the client closed the request"}, true
+	}
 	if !ok {
 		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "transactionId", txID(r.Context()), "err", err)
 		e = &apiError{status: http.StatusInternalServerError, code: "UNEXPECTED_ERROR", message: "unexpected error; transaction " + txID(r.Context())}

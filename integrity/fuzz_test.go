@@ -10,7 +10,8 @@ import (
 
 // FuzzScan feeds arbitrary files to the scanner: it must not panic, must
 // agree with encoding/json on what is valid JSON, and every $crypto object
-// it reports must be one, at its JSON path and on a line of the file.
+// it reports must be one, at its JSON path and on a line of the file; a
+// reference's JSON path must name a value of valid JSON.
 func FuzzScan(f *testing.F) {
 	f.Add(true, []byte(`{"auth": {"password": {"$crypto": {"type": "x-simple-encryption", "value": {"data": "eA=="}}}}}`))
 	f.Add(true, []byte(`[{"a.b": {"$crypto": {"type": "x"}}}, {"$crypto": {"type": "salted-hash"}}]`))
@@ -33,15 +34,16 @@ func FuzzScan(f *testing.F) {
 		if s := fs.syntax; s != nil && (s.line < 1 || s.line > lines || s.column < 1) {
 			t.Fatalf("syntax error at %d:%d in a %d-line file", s.line, s.column, lines)
 		}
+		for _, r := range fs.refs {
+			if v := gjson.GetBytes(content, r.JSONPath); r.JSONPath != "" && (!json.Valid(content) || !v.Exists()) {
+				t.Fatalf("reference %q at %d:%d has JSON path %q, which names nothing in valid JSON", r.Text, r.Line, r.Column, r.JSONPath)
+			}
+		}
 		for _, c := range fs.crypto {
 			if c.line < 1 || c.line > lines {
 				t.Fatalf("$crypto at line %d of a %d-line file", c.line, lines)
 			}
-			off := 0
-			for range c.line - 1 {
-				off += bytes.IndexByte(content[off:], '\n') + 1
-			}
-			rest := content[off+c.column-1:] // the object starts here
+			rest := content[offset(content, c.line, c.column):] // the object starts here
 			if !gjson.ParseBytes(rest).Get(`\$crypto`).IsObject() {
 				t.Fatalf("no $crypto object at %d:%d: %.80q", c.line, c.column, rest)
 			}

@@ -47,7 +47,49 @@ func scan(name string, content []byte) *facts {
 	if f.syntax = syntaxError(content); f.syntax == nil {
 		f.crypto = cryptoObjects(content)
 	}
+	for i := range f.refs {
+		f.refs[i].JSONPath = checkedPath(content, f.syntax == nil, f.refs[i].Location)
+	}
+	for i := range f.malformed {
+		f.malformed[i].JSONPath = checkedPath(content, f.syntax == nil, f.malformed[i].Location)
+	}
 	return f
+}
+
+// checkedPath returns loc's JSON path if it names the string at loc in
+// valid JSON (or, for a reference in an object key, that member's value),
+// else "". esv names paths while it scans text it does not parse in full,
+// so a duplicate key, a raw control character or invalid UTF-8 could make
+// a path name another value, or none; a finding shows no path rather than
+// a wrong one.
+func checkedPath(content []byte, valid bool, loc esv.Location) string {
+	if !valid || loc.JSONPath == "" {
+		return ""
+	}
+	v := gjson.GetBytes(content, loc.JSONPath)
+	off := offset(content, loc.Line, loc.Column)
+	switch {
+	case !v.Exists() || v.Index == 0 && !bytes.HasPrefix(content, []byte(v.Raw)):
+		return "" // gjson could not say where the value is
+	case v.Index <= off && off < v.Index+len(v.Raw):
+		return loc.JSONPath
+	case off < v.Index: // in the key: only its closing quote and ':' may follow
+		rest := content[off:v.Index]
+		q := bytes.LastIndexByte(rest, '"')
+		if q >= 0 && string(bytes.TrimSpace(rest[q+1:])) == ":" && bytes.Count(rest[:q], []byte{'"'}) == bytes.Count(rest[:q], []byte(`\"`)) {
+			return loc.JSONPath
+		}
+	}
+	return ""
+}
+
+// offset returns the byte offset of a 1-based line and byte column.
+func offset(content []byte, line, column int) int {
+	off := 0
+	for range line - 1 {
+		off += bytes.IndexByte(content[off:], '\n') + 1
+	}
+	return min(off+column-1, len(content))
 }
 
 // syntaxError locates the first JSON syntax error in content, or returns
@@ -90,7 +132,11 @@ func cryptoObjects(content []byte) []spot {
 			if c := v.Get(`\$crypto`); c.IsObject() {
 				if typ := c.Get("type").String(); typ != saltedHash {
 					line, col := lineCol(content, v.Index)
-					out = append(out, spot{jsonPath: strings.TrimPrefix(p, noPath), line: line, column: col, what: typ})
+					p = strings.TrimPrefix(p, noPath)
+					if p != "" && gjson.GetBytes(content, p).Index != v.Index {
+						p = "" // a duplicate key: gjson names the first
+					}
+					out = append(out, spot{jsonPath: p, line: line, column: col, what: typ})
 				}
 				return
 			}

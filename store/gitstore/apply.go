@@ -17,20 +17,13 @@ import (
 
 var _ store.Transactor = (*Repo)(nil)
 
-// move is one ref update of Apply.
-type move struct {
-	name     plumbing.ReferenceName
-	old, new plumbing.Hash
-}
-
 // Apply implements store.Transactor. On disk it takes the lock file of
 // every ref it moves (in ref-name order, so two Applies cannot deadlock),
 // checks every old value, then renames the lock files over the refs in the
 // order of updates: no other writer can move any of the refs in between,
 // which is what fences a commit with a lock ref. With a remote, one update
-// is one push; several return errors.ErrUnsupported until the remote does
-// them as one atomic push (git push --atomic moving every ref, each with its
-// expected old value).
+// is one push, several are one atomic push (git push --atomic): the remote
+// moves every ref, each only from its expected old value, or none.
 func (r *Repo) Apply(ctx context.Context, updates []store.Update) ([]store.Commit, error) {
 	cs, err := r.apply(ctx, updates)
 	if err != nil {
@@ -44,7 +37,7 @@ func (r *Repo) Apply(ctx context.Context, updates []store.Update) ([]store.Commi
 }
 
 func (r *Repo) apply(ctx context.Context, updates []store.Update) ([]store.Commit, error) {
-	moves := make([]move, len(updates))
+	moves := make([]refUpdate, len(updates))
 	for i, u := range updates {
 		if err := check(ctx, u.Branch); err != nil {
 			return nil, err
@@ -60,9 +53,6 @@ func (r *Repo) apply(ctx context.Context, updates []store.Update) ([]store.Commi
 			moves[i].old = plumbing.NewHash(string(u.Parent))
 		}
 	}
-	if r.remote != nil && len(updates) > 1 {
-		return nil, fmt.Errorf("%d branches at once on a remote: %w", len(updates), errors.ErrUnsupported)
-	}
 	infos := make([]store.CommitInfo, len(updates))
 	for i, u := range updates {
 		infos[i] = u.Info
@@ -74,48 +64,9 @@ func (r *Repo) apply(ctx context.Context, updates []store.Update) ([]store.Commi
 		}
 	}
 
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.remote == nil {
-		// Fail a stale update before writing objects; the ref locks
-		// below are what make it safe.
-		if err := r.checkHeads(moves); err != nil {
-			return nil, err
-		}
-	}
-	r.maint.writers.RLock() // until the branches move: see Maintain
-	defer r.maint.writers.RUnlock()
-	b := r.newBatch()
-	defer b.done()
-	out := make([]store.Commit, len(updates))
-	for i, u := range updates {
-		h, c, err := r.writeCommit(ctx, b, u, infos[i])
-		if err != nil {
-			return nil, err
-		}
-		moves[i].new, out[i] = h, c
-	}
-	if err := b.flush(); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	var err error
-	ds, onDisk := r.st.(*diskStorage)
-	switch {
-	case r.remote != nil:
-		err = r.push(ctx, moves[0].name, moves[0].old, moves[0].new)
-	case onDisk:
-		err = ds.moveRefs(ctx, moves)
-	default: // memory storage, which has no writer but this one, under r.mu
-		if err = r.checkHeads(moves); err == nil {
-			for _, m := range moves {
-				if err = r.st.SetReference(plumbing.NewHashReference(m.name, m.new)); err != nil {
-					break
-				}
-			}
-		}
+	out, pack, err := r.write(ctx, moves, updates, infos)
+	if err == nil && r.remote != nil {
+		err = r.push(ctx, pack, moves...)
 	}
 	if errors.Is(err, storage.ErrReferenceHasChanged) {
 		err = fmt.Errorf("%w: %w", store.ErrConflict, err)
@@ -127,9 +78,59 @@ func (r *Repo) apply(ctx context.Context, updates []store.Update) ([]store.Commi
 	return out, nil
 }
 
+// write stores the updates' objects in one batch and, locally, moves their
+// refs. With a remote it returns the pack to push instead: no network call
+// runs under r.mu.
+func (r *Repo) write(ctx context.Context, moves []refUpdate, updates []store.Update, infos []store.CommitInfo) ([]store.Commit, []byte, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.remote == nil {
+		// Fail a stale update before writing objects; the ref locks
+		// below are what make it safe.
+		if err := r.checkHeads(moves); err != nil {
+			return nil, nil, err
+		}
+	}
+	r.maint.writers.RLock() // until the branches move: see Maintain
+	defer r.maint.writers.RUnlock()
+	b := r.newBatch()
+	defer b.done()
+	out := make([]store.Commit, len(updates))
+	for i, u := range updates {
+		h, c, err := r.writeCommit(ctx, b, u, infos[i])
+		if err != nil {
+			return nil, nil, err
+		}
+		moves[i].new, out[i] = h, c
+	}
+	if err := b.flush(); err != nil {
+		return nil, nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	if r.remote != nil {
+		pack, err := r.encodePack(moves)
+		return out, pack, err
+	}
+	if ds, ok := r.st.(*diskStorage); ok {
+		return out, nil, ds.moveRefs(ctx, moves)
+	}
+	// Memory storage has no writer but this one, under r.mu.
+	if err := r.checkHeads(moves); err != nil {
+		return nil, nil, err
+	}
+	for _, m := range moves {
+		if err := r.st.SetReference(plumbing.NewHashReference(m.name, m.new)); err != nil {
+			return nil, nil, err
+		}
+	}
+	return out, nil, nil
+}
+
 // checkHeads returns an error wrapping store.ErrConflict unless every ref
 // holds its old value. The caller holds r.mu.
-func (r *Repo) checkHeads(moves []move) error {
+func (r *Repo) checkHeads(moves []refUpdate) error {
 	for _, m := range moves {
 		cur := plumbing.ZeroHash
 		ref, err := r.st.Reference(m.name)
@@ -179,9 +180,9 @@ func (r *Repo) writeCommit(ctx context.Context, b *batch, u store.Update, info s
 // moveRefs applies moves under the refs' lock files (see Apply). A failure
 // before the first rename moves nothing; storage.ErrReferenceHasChanged
 // means a ref did not hold its old value.
-func (s *diskStorage) moveRefs(ctx context.Context, moves []move) error {
+func (s *diskStorage) moveRefs(ctx context.Context, moves []refUpdate) error {
 	order := slices.Clone(moves)
-	slices.SortFunc(order, func(a, b move) int { return strings.Compare(a.name.String(), b.name.String()) })
+	slices.SortFunc(order, func(a, b refUpdate) int { return strings.Compare(a.name.String(), b.name.String()) })
 	locks := map[plumbing.ReferenceName]*refLock{}
 	abort := func() {
 		for _, l := range locks {

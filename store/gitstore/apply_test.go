@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/envpromote/envpromote/internal/gittest"
 	"github.com/envpromote/envpromote/store"
 	"github.com/envpromote/envpromote/store/gitstore"
 	"github.com/envpromote/envpromote/store/memstore"
@@ -68,8 +69,7 @@ func TestRule_ApplyMovesEveryBranchOrNone(t *testing.T) {
 // A Replace commit is no fast-forward: on a remote it is pushed with the
 // expected old head (force-with-lease), so it lands on that head only.
 func TestRule_ReplaceOverRemoteIsCompareAndSet(t *testing.T) {
-	srv := startGitDaemon(t)
-	url := srv.newRemote(t)
+	url := gittest.Daemon(t).NewRepo(t)
 	r := gitstore.NewMemory(gitstore.Options{Remote: url})
 	other := gitstore.NewMemory(gitstore.Options{Remote: url})
 	first := commit(t, r, "locks/dev", "", nil, store.CommitInfo{Metadata: map[string]string{"n": "1"}})
@@ -84,8 +84,14 @@ func TestRule_ReplaceOverRemoteIsCompareAndSet(t *testing.T) {
 	if !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("Replace on a stale head over the remote = %v, want ErrConflict", err)
 	}
-	_, err = r.Apply(t.Context(), []store.Update{{Branch: "a", Snapshot: storetest.Snapshot(t, map[string]string{"f": "1"})}, {Branch: "b", Snapshot: storetest.Snapshot(t, map[string]string{"f": "1"})}})
-	if !errors.Is(err, errors.ErrUnsupported) {
-		t.Fatalf("two branches at once on a remote = %v, want ErrUnsupported until the atomic push exists", err)
+	// Several branches at once are one atomic push.
+	cs, err = r.Apply(t.Context(), []store.Update{{Branch: "a", Snapshot: storetest.Snapshot(t, map[string]string{"f": "1"})}, {Branch: "b", Snapshot: storetest.Snapshot(t, map[string]string{"f": "2"})}})
+	if err != nil {
+		t.Fatalf("two branches at once on a remote: %v", err)
+	}
+	for i, b := range []string{"a", "b"} {
+		if h, err := other.Head(t.Context(), b); err != nil || h.Revision != cs[i].Revision {
+			t.Fatalf("another machine sees %s at %s (%v), want %s", b, h.Revision, err, cs[i].Revision)
+		}
 	}
 }

@@ -56,21 +56,34 @@
 // # Several machines
 //
 // With Options.Remote, the local repository (on disk or in memory) is a
-// cache of a shared remote, which is the single authority for branch heads:
+// cache of a shared remote, which is the single authority for branch heads.
+// Any number of machines, each with its own cache, and any number of
+// processes sharing one on-disk cache, may use the same remote:
 //
 //   - Commit pushes the new commit with the expected old head; the server
 //     applies the update under its ref lock only if the head has not moved,
 //     else Commit returns store.ErrConflict. Exactly one of several machines
-//     committing on the same parent wins.
-//   - Head and Log ask the remote for the current head first, fetching what
-//     is missing, so they see every commit that succeeded before the call.
+//     committing on the same parent wins. The push carries only the objects
+//     that differ from the parent's tree.
+//   - Head and Log ask the remote for the current head first (one listing
+//     of its refs), fetching what the cache lacks, so they see every commit
+//     that succeeded before the call. Options.MaxStaleness trades that for
+//     fewer round trips: a read may then miss other machines' commits of the
+//     last MaxStaleness, never this Repo's own, and a Commit that loses a
+//     race makes the next read ask the remote.
 //   - Snapshot reads immutable objects, fetching them if they are unknown.
+//   - A machine with an empty cache reads like any other: the cache's refs
+//     only mirror the remote's (for the git CLI, and to tell the remote
+//     what the cache holds), and nothing trusts them.
 //
 // The model is therefore linearizable per branch, as long as every writer
 // goes through the remote. The remote must be a real Git server (git daemon,
 // git http-backend, a hosting service) whose receive-pack checks old values,
 // as git's does.
 //
-// A Repo serialises its own calls (go-git's storages are not safe for
-// concurrent use), and holds its lock during remote round trips.
+// A Repo serialises its own access to the cache (go-git's storages are not
+// safe for concurrent use) but holds no lock over a network call: a fetch
+// downloads its pack before storing it, a push encodes its pack before
+// sending it, so one slow remote round trip never blocks reads the cache can
+// answer.
 package gitstore

@@ -15,7 +15,6 @@ import (
 
 	"github.com/go-git/go-billy/v5/osfs"
 	git "github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -59,6 +58,13 @@ type Options struct {
 	Remote string
 	// Auth authenticates to Remote; nil means none.
 	Auth transport.AuthMethod
+	// MaxStaleness lets Head and Log answer from a listing of the remote's
+	// heads at most this old instead of asking the remote on every read: 0
+	// (the default) asks every time, so reads see every commit that
+	// succeeded before them. A Repo always sees its own commits at once, and
+	// a Commit that loses a race drops the listing, so a retry after
+	// store.ErrConflict reads the winner.
+	MaxStaleness time.Duration
 	// CacheTrees bounds the number of loaded directory trees kept for reuse
 	// by Snapshot: 0 means DefaultCacheTrees, a negative value disables the
 	// cache.
@@ -78,8 +84,7 @@ type Options struct {
 // compare-and-set under Git's own ref lock files.
 type Repo struct {
 	now    func() time.Time
-	remote *git.Remote // nil for a local repository
-	auth   transport.AuthMethod
+	remote *remote // nil for a local repository
 
 	mu      sync.Mutex // serialises commits, and reads that need it: see readLock
 	st      storage.Storer
@@ -130,13 +135,13 @@ func NewMemory(opts Options) *Repo {
 }
 
 func newRepo(st storage.Storer, opts Options) *Repo {
-	r := &Repo{now: opts.Clock, auth: opts.Auth, st: st, trees: newLRU[*store.Snapshot](cmp.Or(opts.CacheTrees, DefaultCacheTrees)), commits: newLRU[store.Commit](cacheCommits(opts.CacheTrees))}
+	r := &Repo{now: opts.Clock, st: st, trees: newLRU[*store.Snapshot](cmp.Or(opts.CacheTrees, DefaultCacheTrees)), commits: newLRU[store.Commit](cacheCommits(opts.CacheTrees))}
 	if r.now == nil {
 		r.now = time.Now
 	}
 	r.maint.opts = opts.Maintenance
 	if opts.Remote != "" {
-		r.remote = git.NewRemote(st, &config.RemoteConfig{Name: "origin", URLs: []string{opts.Remote}})
+		r.remote = newRemote(opts.Remote, opts)
 	}
 	return r
 }
@@ -157,11 +162,11 @@ func (r *Repo) head(ctx context.Context, branch string) (store.Commit, error) {
 	if err := check(ctx, branch); err != nil {
 		return store.Commit{}, err
 	}
-	defer r.readLock()()
 	h, err := r.headHash(ctx, branch)
 	if err != nil {
 		return store.Commit{}, err
 	}
+	defer r.readLock()()
 	return r.readCommit(h, branch)
 }
 
@@ -169,6 +174,7 @@ func (r *Repo) head(ctx context.Context, branch string) (store.Commit, error) {
 // not safe for concurrent use, and a remote's fetch writes. A local
 // repository on disk reads without it (objectDB and ref files are safe for
 // concurrent use), so no read waits for another's I/O or for a commit.
+// It is never held over a network call (see remote).
 func (r *Repo) readLock() (unlock func()) {
 	if r.remote == nil && r.db() != nil {
 		return func() {}
@@ -178,12 +184,15 @@ func (r *Repo) readLock() (unlock func()) {
 }
 
 // headHash returns the hash branch points to, or an error wrapping
-// store.ErrNotFound. The caller holds readLock.
+// store.ErrNotFound. With a remote, the cache then holds its history. It
+// takes readLock itself, so that a remote's network calls run without it.
 func (r *Repo) headHash(ctx context.Context, branch string) (plumbing.Hash, error) {
 	if r.remote != nil {
-		return r.syncHead(ctx, refName(branch))
+		return r.remoteHead(ctx, refName(branch))
 	}
+	unlock := r.readLock()
 	ref, err := r.st.Reference(refName(branch))
+	unlock()
 	if errors.Is(err, plumbing.ErrReferenceNotFound) {
 		return plumbing.ZeroHash, fmt.Errorf("no branch %s: %w", branch, store.ErrNotFound)
 	}
@@ -211,14 +220,14 @@ func (r *Repo) snapshot(ctx context.Context, rev store.Revision) (*store.Snapsho
 		return nil, fmt.Errorf("not a commit id (want 40 hex digits): %w", store.ErrNotFound)
 	}
 	h := plumbing.NewHash(string(rev))
-	defer r.readLock()()
-	c, err := r.commitObject(h)
-	if errors.Is(err, store.ErrNotFound) && r.remote != nil {
+	if r.remote != nil && !r.hasLocked(h) {
 		// Another machine's commit: fetch every branch, then look again.
-		if err = r.fetch(ctx, "+refs/*:refs/*"); err == nil {
-			c, err = r.commitObject(h)
+		if _, err := r.sync(ctx); err != nil {
+			return nil, err
 		}
 	}
+	defer r.readLock()()
+	c, err := r.commitObject(h)
 	if err != nil {
 		return nil, err
 	}
@@ -241,84 +250,11 @@ func (r *Repo) Commit(ctx context.Context, branch string, parent store.Revision,
 }
 
 func (r *Repo) commit(ctx context.Context, branch string, parent store.Revision, snap *store.Snapshot, info store.CommitInfo) (store.Commit, error) {
-	if err := check(ctx, branch); err != nil {
-		return store.Commit{}, err
-	}
-	if info.Time.IsZero() {
-		info.Time = r.now()
-	}
-	sig, msg, err := encodeInfo(info)
+	cs, err := r.apply(ctx, []store.Update{{Branch: branch, Parent: parent, Snapshot: snap, Info: info}})
 	if err != nil {
 		return store.Commit{}, err
 	}
-	old := plumbing.ZeroHash
-	if parent != "" {
-		if !plumbing.IsHash(string(parent)) {
-			return store.Commit{}, fmt.Errorf("parent is not a commit id: %w", store.ErrConflict)
-		}
-		old = plumbing.NewHash(string(parent))
-	}
-	name := refName(branch)
-
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.remote == nil {
-		// Fail a stale commit before writing its objects. The
-		// CheckAndSetReference below is what makes it safe.
-		cur, err := r.st.Reference(name)
-		switch {
-		case errors.Is(err, plumbing.ErrReferenceNotFound):
-			cur = plumbing.NewHashReference(name, plumbing.ZeroHash)
-		case err != nil:
-			return store.Commit{}, err
-		}
-		if cur.Hash() != old {
-			return store.Commit{}, fmt.Errorf("head is %s: %w", revision(cur.Hash()), store.ErrConflict)
-		}
-	}
-	r.maint.writers.RLock() // until the branch moves: see Maintain
-	defer r.maint.writers.RUnlock()
-	b := r.newBatch()
-	defer b.done()
-	if err := r.writeTree(ctx, b, snap); err != nil {
-		return store.Commit{}, err
-	}
-	co := &object.Commit{Author: sig, Committer: sig, Message: msg, TreeHash: plumbing.Hash(snap.Hash())}
-	if parent != "" {
-		co.ParentHashes = []plumbing.Hash{old}
-	}
-	obj := r.st.NewEncodedObject()
-	if err := co.Encode(obj); err != nil {
-		return store.Commit{}, err
-	}
-	h := obj.Hash()
-	if err := b.add(obj); err != nil {
-		return store.Commit{}, err
-	}
-	if err := b.flush(); err != nil {
-		return store.Commit{}, err
-	}
-	if err := ctx.Err(); err != nil {
-		return store.Commit{}, err
-	}
-	if r.remote != nil {
-		err = r.push(ctx, name, old, h)
-	} else {
-		// A zero old hash means "must not exist": diskStorage implements
-		// it under the ref's lock file, and go-git's memory storage
-		// treats it so under r.mu (the check above covers an absent ref).
-		err = r.st.CheckAndSetReference(plumbing.NewHashReference(name, h), plumbing.NewHashReference(name, old))
-		if errors.Is(err, storage.ErrReferenceHasChanged) {
-			err = fmt.Errorf("%w: %w", store.ErrConflict, err)
-		}
-	}
-	if err != nil {
-		return store.Commit{}, err
-	}
-	r.autoMaintain()
-	info.Time = sig.When
-	info.Metadata = maps.Clone(info.Metadata)
-	return store.Commit{Revision: revision(h), Parent: parent, Branch: branch, Tree: snap.Hash(), CommitInfo: info}, nil
+	return cs[0], nil
 }
 
 // writeTree stores the tree of s and everything below it that the object
@@ -378,11 +314,11 @@ func (r *Repo) log(ctx context.Context, branch string, opts store.LogOptions) ([
 	if err := check(ctx, branch); err != nil {
 		return nil, err
 	}
-	defer r.readLock()()
 	h, err := r.headHash(ctx, branch)
 	if err != nil {
 		return nil, err
 	}
+	defer r.readLock()()
 	var out []store.Commit
 	for !h.IsZero() && (opts.Limit <= 0 || len(out) < opts.Limit) {
 		if err := ctx.Err(); err != nil {

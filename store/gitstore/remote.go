@@ -1,92 +1,400 @@
 package gitstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"sync"
+	"time"
 
-	git "github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp/sideband"
 	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/plumbing/transport/client"
+	"github.com/go-git/go-git/v5/storage"
 
 	"github.com/envpromote/envpromote/store"
 )
 
-// remoteHead asks the remote where name points; zero if it does not exist.
-func (r *Repo) remoteHead(ctx context.Context, name plumbing.ReferenceName) (plumbing.Hash, error) {
-	refs, err := r.remote.ListContext(ctx, &git.ListOptions{Auth: r.auth})
-	if errors.Is(err, transport.ErrEmptyRemoteRepository) {
-		return plumbing.ZeroHash, nil
-	}
-	if err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("list remote refs: %w", err)
-	}
-	for _, ref := range refs {
-		if ref.Name() == name {
-			return ref.Hash(), nil
-		}
-	}
-	return plumbing.ZeroHash, nil
+// remote is the shared repository a Repo caches. It speaks Git's
+// transport protocol directly rather than through go-git's Remote, whose
+// fetch updates local refs with a compare-and-set on a nil old value (which
+// diskStorage refuses, as it should) and which needs the storage for the
+// whole network exchange. Here every network call runs without Repo.mu: a
+// fetch downloads the pack into memory and then stores it under the lock; a
+// push encodes its pack under the lock and then sends it.
+type remote struct {
+	url    string
+	tr     transport.Transport
+	err    error // from parsing the URL, returned by every call
+	auth   transport.AuthMethod
+	maxAge time.Duration
+
+	mu     sync.Mutex // guards refs and listed; never held over a network call
+	refs   map[plumbing.ReferenceName]plumbing.Hash
+	listed time.Time // when the listing in refs started; zero: none usable
 }
 
-// syncHead returns the remote's head of name, fetching the commits the local
-// cache lacks (the fetch also mirrors the ref into the cache). The caller
-// holds r.mu.
-func (r *Repo) syncHead(ctx context.Context, name plumbing.ReferenceName) (plumbing.Hash, error) {
-	h, err := r.remoteHead(ctx, name)
+func newRemote(url string, opts Options) *remote {
+	rm := &remote{url: url, auth: opts.Auth, maxAge: opts.MaxStaleness}
+	ep, err := transport.NewEndpoint(url)
+	if err == nil {
+		rm.tr, err = client.NewClient(ep)
+	}
 	if err != nil {
-		return plumbing.ZeroHash, err
+		rm.err = fmt.Errorf("remote %q: %w", url, err)
+	}
+	return rm
+}
+
+// endpoint returns a new endpoint of the remote for one session: go-git's
+// HTTP sessions rewrite theirs when redirected, so sessions cannot share one.
+func (rm *remote) endpoint() *transport.Endpoint {
+	ep, _ := transport.NewEndpoint(rm.url) // parsed once in newRemote
+	return ep
+}
+
+// refUpdate moves a remote ref from old (zero: absent) to new.
+type refUpdate struct {
+	name     plumbing.ReferenceName
+	old, new plumbing.Hash
+}
+
+// remoteHead returns the remote's head of name, making sure the cache holds
+// it and its history. A listing younger than Options.MaxStaleness answers
+// without a round trip.
+func (r *Repo) remoteHead(ctx context.Context, name plumbing.ReferenceName) (plumbing.Hash, error) {
+	rm := r.remote
+	rm.mu.Lock()
+	h, fresh := rm.refs[name], !rm.listed.IsZero() && time.Since(rm.listed) <= rm.maxAge
+	rm.mu.Unlock()
+	if !fresh || !r.hasLocked(h) {
+		refs, err := r.sync(ctx, name)
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		h = refs[name]
 	}
 	if h.IsZero() {
 		return h, fmt.Errorf("no branch %s on the remote: %w", name, store.ErrNotFound)
 	}
-	if !r.has(h) {
-		if err := r.fetch(ctx, config.RefSpec("+"+name+":"+name)); err != nil {
-			return plumbing.ZeroHash, err
-		}
-	}
 	return h, nil
 }
 
-func (r *Repo) fetch(ctx context.Context, spec config.RefSpec) error {
-	err := r.remote.FetchContext(ctx, &git.FetchOptions{RefSpecs: []config.RefSpec{spec}, Auth: r.auth, Tags: git.NoTags})
-	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) && !errors.Is(err, transport.ErrEmptyRemoteRepository) {
-		return fmt.Errorf("fetch %s: %w", spec, err)
+// sync lists the remote's refs and fetches the heads of names (of every
+// ref if names is empty) that the cache lacks, in one upload-pack session:
+// a git daemon accepts only the heads it advertised in that session.
+func (r *Repo) sync(ctx context.Context, names ...plumbing.ReferenceName) (map[plumbing.ReferenceName]plumbing.Hash, error) {
+	rm := r.remote
+	if rm.err != nil {
+		return nil, rm.err
+	}
+	start := time.Now()
+	s, err := rm.tr.NewUploadPackSession(rm.endpoint(), rm.auth)
+	if err != nil {
+		return nil, fmt.Errorf("fetch from %s: %w", rm.url, err)
+	}
+	defer s.Close()
+	ar, err := s.AdvertisedReferencesContext(ctx)
+	if errors.Is(err, transport.ErrEmptyRemoteRepository) {
+		rm.remember(start, nil)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list the refs of %s: %w", rm.url, err)
+	}
+	refs := make(map[plumbing.ReferenceName]plumbing.Hash, len(ar.References))
+	for n, h := range ar.References {
+		refs[plumbing.ReferenceName(n)] = h
+	}
+	if len(names) == 0 {
+		names = slices.Collect(maps.Keys(refs))
+	}
+
+	r.mu.Lock()
+	var wants []plumbing.Hash
+	for _, n := range names {
+		if h := refs[n]; !h.IsZero() && !r.has(h) && !slices.Contains(wants, h) {
+			wants = append(wants, h)
+		}
+	}
+	haves := r.cachedHeads()
+	r.mu.Unlock()
+	if len(wants) > 0 {
+		if err := r.fetch(ctx, s, ar, wants, haves); err != nil {
+			return nil, err
+		}
+		r.mu.Lock()
+		for _, n := range names {
+			if h := refs[n]; !h.IsZero() {
+				r.mirror(n, h)
+			}
+		}
+		r.mu.Unlock()
+	}
+	rm.remember(start, refs)
+	return refs, nil
+}
+
+// fetch downloads the objects of wants and their history into memory, then
+// stores them under Repo.mu.
+func (r *Repo) fetch(ctx context.Context, s transport.UploadPackSession, ar *packp.AdvRefs, wants, haves []plumbing.Hash) error {
+	req := packp.NewUploadPackRequestFromCapabilities(ar.Capabilities)
+	if ar.Capabilities.Supports(capability.NoProgress) {
+		req.Capabilities.Set(capability.NoProgress)
+	}
+	req.Wants, req.Haves = wants, haves
+	resp, err := s.UploadPack(ctx, req)
+	if errors.Is(err, transport.ErrEmptyUploadPackRequest) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("fetch from %s: %w", r.remote.url, err)
+	}
+	defer resp.Close()
+	var rd io.Reader = resp
+	switch {
+	case req.Capabilities.Supports(capability.Sideband64k):
+		rd = sideband.NewDemuxer(sideband.Sideband64k, resp)
+	case req.Capabilities.Supports(capability.Sideband):
+		rd = sideband.NewDemuxer(sideband.Sideband, resp)
+	}
+	var pack bytes.Buffer
+	if _, err := io.Copy(&pack, rd); err != nil {
+		return fmt.Errorf("fetch from %s: %w", r.remote.url, err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := packfile.UpdateObjectStorage(r.st, &pack); err != nil {
+		return fmt.Errorf("store the pack fetched from %s: %w", r.remote.url, err)
 	}
 	return nil
 }
 
-// push moves the remote's name from old (zero: absent) to h. Git's
-// receive-pack applies the update under the ref's lock only if the ref still
-// holds the old value go-git sends, which RequireRemoteRefs pins to old: an
-// atomic compare-and-set on the server. Whatever the error, the remote head
-// decides the outcome: h means the push landed (a lost reply), anything but
-// old means another writer won (store.ErrConflict).
-func (r *Repo) push(ctx context.Context, name plumbing.ReferenceName, old, h plumbing.Hash) error {
-	opts := &git.PushOptions{
-		RefSpecs: []config.RefSpec{config.RefSpec(h.String() + ":" + name.String())},
-		Auth:     r.auth,
-	}
-	if !old.IsZero() {
-		opts.RequireRemoteRefs = []config.RefSpec{config.RefSpec(old.String() + ":" + name.String())}
-		// Forced, since a store.Update with Replace is no fast-forward;
-		// RequireRemoteRefs still pins the old head (force-with-lease).
-		opts.RefSpecs[0] = "+" + opts.RefSpecs[0]
-	}
-	err := r.remote.PushContext(ctx, opts)
+// cachedHeads lists the commits the cache's refs point to and holds, which
+// a fetch offers as haves so that the remote sends only what is new. The
+// caller holds r.mu.
+func (r *Repo) cachedHeads() []plumbing.Hash {
+	var out []plumbing.Hash
+	it, err := r.st.IterReferences()
 	if err != nil {
-		cur, lerr := r.remoteHead(ctx, name)
-		switch {
-		case lerr != nil:
-			return fmt.Errorf("push: %w (and reading the remote head: %v)", err, lerr)
-		case cur == h:
-			err = nil
-		case cur != old:
-			return fmt.Errorf("%w: remote head is %s: %v", store.ErrConflict, revision(cur), err)
-		default:
-			return fmt.Errorf("push: %w", err)
+		return nil // haves only save bandwidth
+	}
+	it.ForEach(func(ref *plumbing.Reference) error {
+		if h := ref.Hash(); ref.Type() == plumbing.HashReference && r.has(h) && !slices.Contains(out, h) {
+			out = append(out, h)
+		}
+		return nil
+	})
+	return out
+}
+
+// mirror records the remote's head of name in the cache, for the git CLI
+// and as a have for later fetches. The remote stays the authority: a failed
+// or out-of-order mirror write costs bandwidth, never correctness, so it is
+// not an error. The caller holds r.mu.
+func (r *Repo) mirror(name plumbing.ReferenceName, h plumbing.Hash) {
+	_ = r.st.SetReference(plumbing.NewHashReference(name, h))
+}
+
+// remember keeps a listing started at start unless a later one is kept.
+func (rm *remote) remember(start time.Time, refs map[plumbing.ReferenceName]plumbing.Hash) {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	if start.After(rm.listed) {
+		rm.refs, rm.listed = refs, start
+	}
+}
+
+// learned records the outcome of a push: a landed update is this
+// process's own write, which its next read must see; after a refusal the
+// listing is dropped so that the next read asks the remote.
+func (rm *remote) learned(updates []refUpdate, landed bool) {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	if !landed {
+		rm.listed = time.Time{}
+		return
+	}
+	rm.refs = maps.Clone(rm.refs)
+	if rm.refs == nil {
+		rm.refs = map[plumbing.ReferenceName]plumbing.Hash{}
+	}
+	for _, u := range updates {
+		rm.refs[u.name] = u.new
+	}
+}
+
+// encodePack encodes the new commit of each update and the objects it
+// reaches that its old commit's tree lacks: what the remote, which holds
+// the old commits, needs. The caller holds r.mu.
+func (r *Repo) encodePack(updates []refUpdate) ([]byte, error) {
+	var objs []plumbing.Hash
+	seen := map[plumbing.Hash]bool{}
+	for _, u := range updates {
+		if seen[u.new] {
+			continue
+		}
+		seen[u.new] = true
+		objs = append(objs, u.new)
+		c, err := object.GetCommit(r.st, u.new)
+		if err != nil {
+			return nil, err
+		}
+		base := plumbing.ZeroHash
+		if !u.old.IsZero() {
+			if p, err := object.GetCommit(r.st, u.old); err == nil {
+				base = p.TreeHash
+			}
+		}
+		if err := r.newObjects(c.TreeHash, base, seen, &objs); err != nil {
+			return nil, err
 		}
 	}
-	return r.st.SetReference(plumbing.NewHashReference(name, h))
+	var buf bytes.Buffer
+	if _, err := packfile.NewEncoder(&buf, r.st, false).Encode(objs, 10); err != nil {
+		return nil, fmt.Errorf("encode a pack: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// newObjects appends tree h and what it holds unless base, the tree at the
+// same path in the parent, holds the same: an unchanged subtree is not
+// visited, so a push costs what changed.
+func (r *Repo) newObjects(h, base plumbing.Hash, seen map[plumbing.Hash]bool, out *[]plumbing.Hash) error {
+	if h == base || seen[h] {
+		return nil
+	}
+	seen[h] = true
+	*out = append(*out, h)
+	t, err := object.GetTree(r.st, h)
+	if err != nil {
+		return err
+	}
+	old := map[string]object.TreeEntry{}
+	if !base.IsZero() {
+		if bt, err := object.GetTree(r.st, base); err == nil {
+			for _, e := range bt.Entries {
+				old[e.Name] = e
+			}
+		}
+	}
+	for _, e := range t.Entries {
+		b := old[e.Name]
+		switch {
+		case b.Hash == e.Hash:
+		case e.Mode == filemode.Dir:
+			if b.Mode != filemode.Dir {
+				b.Hash = plumbing.ZeroHash
+			}
+			if err := r.newObjects(e.Hash, b.Hash, seen, out); err != nil {
+				return err
+			}
+		case !seen[e.Hash]:
+			seen[e.Hash] = true
+			*out = append(*out, e.Hash)
+		}
+	}
+	return nil
+}
+
+// push sends pack and applies updates on the remote, all or none: with
+// more than one, as one atomic push. Git's receive-pack applies each update
+// under the ref's lock only if the ref still holds old, so this is a
+// compare-and-set on the server. Whatever the error, the remote's heads
+// decide the outcome: all at new means the push landed (a lost reply), any
+// other than old or new means another writer won (store.ErrConflict).
+func (r *Repo) push(ctx context.Context, pack []byte, updates ...refUpdate) error {
+	err := r.send(ctx, pack, updates)
+	if err != nil {
+		names := make([]plumbing.ReferenceName, len(updates))
+		for i, u := range updates {
+			names[i] = u.name
+		}
+		refs, lerr := r.sync(ctx, names...)
+		if lerr != nil {
+			return fmt.Errorf("push to %s: %w (and listing its refs: %v)", r.remote.url, err, lerr)
+		}
+		landed, moved := true, false
+		for _, u := range updates {
+			cur := refs[u.name]
+			landed = landed && cur == u.new
+			if cur != u.old && cur != u.new {
+				moved = true
+				err = fmt.Errorf("%w: remote %s is at %s: %v", store.ErrConflict, u.name, revision(cur), err)
+			}
+		}
+		switch {
+		case landed:
+			err = nil
+		case !moved:
+			err = fmt.Errorf("push to %s: %w", r.remote.url, err)
+		}
+	}
+	r.remote.learned(updates, err == nil)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, u := range updates {
+		r.mirror(u.name, u.new)
+	}
+	return nil
+}
+
+// send runs one receive-pack exchange. A ref already moved on the
+// advertisement fails before the pack is sent.
+func (r *Repo) send(ctx context.Context, pack []byte, updates []refUpdate) error {
+	rm := r.remote
+	if rm.err != nil {
+		return rm.err
+	}
+	s, err := rm.tr.NewReceivePackSession(rm.endpoint(), rm.auth)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	ar, err := s.AdvertisedReferencesContext(ctx)
+	if err != nil {
+		return err
+	}
+	req := packp.NewReferenceUpdateRequestFromCapabilities(ar.Capabilities)
+	if len(updates) > 1 {
+		if !ar.Capabilities.Supports(capability.Atomic) {
+			return fmt.Errorf("%s cannot update several refs atomically (no atomic push)", rm.url)
+		}
+		req.Capabilities.Set(capability.Atomic)
+	}
+	for _, u := range updates {
+		if cur := ar.References[u.name.String()]; cur != u.old {
+			return fmt.Errorf("%s is at %s, not %s: %w", u.name, revision(cur), revision(u.old), storage.ErrReferenceHasChanged)
+		}
+		req.Commands = append(req.Commands, &packp.Command{Name: u.name, Old: u.old, New: u.new})
+	}
+	req.Packfile = io.NopCloser(bytes.NewReader(pack))
+	rs, err := s.ReceivePack(ctx, req)
+	if err != nil {
+		return err
+	}
+	if rs != nil {
+		return rs.Error()
+	}
+	return nil
+}
+
+// hasLocked reports whether the cache holds object h.
+func (r *Repo) hasLocked(h plumbing.Hash) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.has(h)
 }
