@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/envpromote/envpromote/actor"
 	"github.com/envpromote/envpromote/internal/retry"
 )
 
@@ -66,6 +67,9 @@ func (c *change) add(o change) {
 // nothing to do. After storing, it sends the change's events to the
 // Auditor.
 func (r *Registry) inOrg(ctx context.Context, p Principal, org string, step func(st *orgState, now time.Time) (change, error)) error {
+	if strings.TrimSpace(p.ID) == "" {
+		return fmt.Errorf("%w: the principal's ID is empty", actor.ErrMissing)
+	}
 	for loop := retry.Default.Start(); ; {
 		if err := ctx.Err(); err != nil {
 			return err

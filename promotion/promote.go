@@ -1,13 +1,13 @@
 package promotion
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/envpromote/envpromote/actor"
 	"github.com/envpromote/envpromote/integrity"
 	"github.com/envpromote/envpromote/lock"
 	"github.com/envpromote/envpromote/store"
@@ -29,7 +29,13 @@ type Request struct {
 	// UnlockAfter unlocks the pair once a (non-dry-run) operation
 	// succeeded.
 	UnlockAfter bool
-	// Promoter names who asked, for the report and commit author.
+	// KeepLockOnFailure makes PromoteAndUnlock and RollbackAndUnlock keep
+	// the pair locked when the operation fails, for inspection; by default
+	// they unlock it.
+	KeepLockOnFailure bool
+	// Promoter names who asked, for the report and commit author; empty
+	// means the context's actor (actor.With). Naming no one is refused
+	// (actor.ErrMissing).
 	Promoter        string
 	Description     string
 	TicketReference string
@@ -128,6 +134,9 @@ func (p *Promoter) run(ctx context.Context, typ Type, req Request) (*Report, err
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", typ, err)
 	}
+	if req.Promoter, err = actor.Resolve(ctx, req.Promoter, fmt.Sprintf("%s %s → %s", typ, lower, upper)); err != nil {
+		return nil, err
+	}
 	what := fmt.Sprintf("%s %s → %s", typ, lower, upper)
 	if !p.begin(upper) {
 		return nil, fmt.Errorf("%s: %w", what, ErrInProgress)
@@ -222,7 +231,7 @@ func (p *Promoter) execute(ctx context.Context, typ Type, lower, upper string, l
 	if typ == TypePromotion {
 		meta[MetaLower] = lower
 	}
-	author := cmp.Or(store.Author(req.Promoter), "envpromote")
+	author := store.Author(req.Promoter)
 	msg := fmt.Sprintf("Promote %s to %s", lower, upper)
 	if typ == TypeRollback {
 		msg = fmt.Sprintf("Roll back the last promotion of %s", upper)
@@ -274,7 +283,7 @@ func (p *Promoter) check(ctx context.Context, pl *plan, ignoreSecrets bool) (*in
 		return nil, err
 	}
 	if ierr := res.Err(); ierr != nil {
-		return res, fmt.Errorf("%w: %w", ErrIntegrity, ierr)
+		return res, blockedError{ierr}
 	}
 	if err != nil { // a check could not run: nothing proves the target safe
 		return res, fmt.Errorf("integrity checks could not run: %w", err)
@@ -307,3 +316,11 @@ func (p *Promoter) end(upper string) {
 func reportName(r *Report) string {
 	return fmt.Sprintf("Report_%s_dryrun=%t_%s", r.CreatedDate.UTC().Format("2006-01-02T15-04+00Z"), r.DryRun, r.ReportID)
 }
+
+// blockedError is the error of blocking findings: it reads as the
+// *integrity.Error (once, with every finding and its fix) and matches both
+// ErrIntegrity and the *integrity.Error.
+type blockedError struct{ ierr error }
+
+func (e blockedError) Error() string   { return e.ierr.Error() }
+func (e blockedError) Unwrap() []error { return []error{ErrIntegrity, e.ierr} }
