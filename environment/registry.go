@@ -127,6 +127,19 @@ func (r *Registry) Get(ctx context.Context, p Principal, id string) (Environment
 	return e, nil
 }
 
+// Lookup returns the environment with the given id without checking any
+// principal's roles: it is for front ends, such as httpapi, that decide
+// with their own rules who may do what to an environment and so need its
+// organization, type and status first. Errors wrap ErrNotFound or
+// ErrInvalid for a malformed id.
+func (r *Registry) Lookup(ctx context.Context, id string) (Environment, error) {
+	e, err := r.lookup(ctx, id)
+	if err != nil {
+		return Environment{}, fmt.Errorf("look up environment %s: %w", id, err)
+	}
+	return e, nil
+}
+
 // List returns the environments p's roles cover that match the SCIM
 // filter (see ParseFilter; "" matches all), sorted by name. Errors wrap
 // ErrInvalidFilter.
@@ -604,6 +617,15 @@ func pickLicense(active []License, org, id string, t Type) (string, error) {
 
 // locate reads environment id for p, outside any organization change.
 func (r *Registry) locate(ctx context.Context, p Principal, id string) (Environment, error) {
+	e, err := r.lookup(ctx, id)
+	if err == nil && !p.covers(e.Organization.ID, e.ID) {
+		err = forbidden(p, e)
+	}
+	return e, err
+}
+
+// lookup reads environment id, outside any organization change.
+func (r *Registry) lookup(ctx context.Context, id string) (Environment, error) {
 	var e Environment
 	if err := validateID(ErrInvalid, "environment id", id); err != nil {
 		return e, err
@@ -611,9 +633,6 @@ func (r *Registry) locate(ctx context.Context, p Principal, id string) (Environm
 	rec, err := r.store.Get(ctx, envKey(id))
 	if err == nil {
 		err = decode(rec, &e)
-	}
-	if err == nil && !p.covers(e.Organization.ID, e.ID) {
-		err = forbidden(p, e)
 	}
 	return e, err
 }

@@ -75,9 +75,9 @@ func TestRule_MissingScopeOrRoleIs403(t *testing.T) {
 		})
 	}
 	// A token without roles creates nothing and sees no environment.
-	f.req("POST", "/v1/environments", esvReadToken, map[string]any{"name": "X", "type": "SANDBOX", "region": "EU", "license": map[string]string{"id": licenseID}, "organization": map[string]string{"id": orgID}}).want(http.StatusForbidden)
-	f.req("GET", "/v1/environments/"+f.ids["dev"], esvReadToken, nil).want(http.StatusForbidden)
-	if l := decode[listJSON](f.req("GET", "/v1/environments", esvReadToken, nil).want(http.StatusOK)); l.Count != 0 {
+	f.req("POST", "/v1/environments", noRolesToken, map[string]any{"name": "X", "type": "SANDBOX", "region": "EU", "license": map[string]string{"id": licenseID}, "organization": map[string]string{"id": orgID}}).want(http.StatusForbidden)
+	f.req("GET", "/v1/environments/"+f.ids["dev"], noRolesToken, nil).want(http.StatusForbidden)
+	if l := decode[listJSON](f.req("GET", "/v1/environments", noRolesToken, nil).want(http.StatusOK)); l.Count != 0 {
 		t.Errorf("roleless token lists %d environments", l.Count)
 	}
 }
@@ -152,7 +152,7 @@ func TestRule_BadInputIs400NamingTheField(t *testing.T) {
 // TestRule_TransactionIDIsEchoedOrMinted: a well-formed client id comes
 // back; anything else is replaced by a fresh one.
 func TestRule_TransactionIDIsEchoedOrMinted(t *testing.T) {
-	f := newFixture(t, fixtureOptions{environments: map[string]string{"dev": "dev"}})
+	f := newFixture(t, fixtureOptions{environments: []string{"dev"}})
 	for _, tc := range []struct{ header, want string }{
 		{"X-ForgeRock-TransactionId: abc-123", "abc-123"},
 		{"ForgeRock-Transaction-ID: frodo/42", "frodo/42"},

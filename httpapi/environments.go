@@ -179,9 +179,26 @@ func (s *Server) listEnvironments(w http.ResponseWriter, r *http.Request, p envi
 	return nil
 }
 
+// authorized looks environment id up and requires a role of p allowing
+// op on it, as the authorization table says; the Registry then checks
+// its own rules, which agree, again.
+func (s *Server) authorized(r *http.Request, p environment.Principal, op operation) (environment.Environment, error) {
+	e, err := s.registry.Lookup(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return e, err
+	}
+	return e, authorize(p, op, target{org: e.Organization.ID, id: e.ID})
+}
+
 func (s *Server) createEnvironment(w http.ResponseWriter, r *http.Request, p environment.Principal) error {
+	if err := authorizeCreate(p, ""); err != nil {
+		return err
+	}
 	var req environmentRequest
 	if err := decodeBody(r, s.maxBody, &req); err != nil {
+		return err
+	}
+	if err := authorizeCreate(p, req.Organization.ID); err != nil {
 		return err
 	}
 	e, err := s.registry.Create(r.Context(), p, req.Environment)
@@ -194,6 +211,9 @@ func (s *Server) createEnvironment(w http.ResponseWriter, r *http.Request, p env
 }
 
 func (s *Server) getEnvironment(w http.ResponseWriter, r *http.Request, p environment.Principal) error {
+	if _, err := s.authorized(r, p, opEnvRead); err != nil {
+		return err
+	}
 	e, err := s.registry.Get(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -203,6 +223,9 @@ func (s *Server) getEnvironment(w http.ResponseWriter, r *http.Request, p enviro
 }
 
 func (s *Server) updateEnvironment(w http.ResponseWriter, r *http.Request, p environment.Principal) error {
+	if _, err := s.authorized(r, p, opEnvUpdate); err != nil {
+		return err
+	}
 	var req environmentRequest
 	if err := decodeBody(r, s.maxBody, &req); err != nil {
 		return err
@@ -221,6 +244,17 @@ func (s *Server) updateEnvironment(w http.ResponseWriter, r *http.Request, p env
 }
 
 func (s *Server) deleteEnvironment(w http.ResponseWriter, r *http.Request, p environment.Principal) error {
+	e, err := s.authorized(r, p, opEnvRead)
+	if err != nil {
+		return err
+	}
+	op := opEnvHardDelete
+	if e.Type == environment.Sandbox {
+		op = opEnvDeleteSandbox
+	}
+	if err := authorize(p, op, target{org: e.Organization.ID, id: e.ID}); err != nil {
+		return err
+	}
 	if err := s.registry.Delete(r.Context(), p, r.PathValue("id")); err != nil {
 		return err
 	}
@@ -231,6 +265,10 @@ func (s *Server) deleteEnvironment(w http.ResponseWriter, r *http.Request, p env
 // updateEnvironmentStatus soft-deletes (DELETE_PENDING) or restores
 // (ACTIVE, with license.id) an environment.
 func (s *Server) updateEnvironmentStatus(w http.ResponseWriter, r *http.Request, p environment.Principal) error {
+	e, err := s.authorized(r, p, opEnvRead)
+	if err != nil {
+		return err
+	}
 	var req statusRequest
 	if err := decodeBody(r, s.maxBody, &req); err != nil {
 		return err
@@ -238,11 +276,18 @@ func (s *Server) updateEnvironmentStatus(w http.ResponseWriter, r *http.Request,
 	if req.Status == nil {
 		return missingField("status")
 	}
+	op := opEnvSoftDelete
+	if *req.Status == environment.Active {
+		op = opEnvRestore
+	}
+	if err := authorize(p, op, target{org: e.Organization.ID, id: e.ID}); err != nil {
+		return err
+	}
 	license := ""
 	if req.License != nil {
 		license = req.License.ID
 	}
-	e, err := s.registry.UpdateStatus(r.Context(), p, r.PathValue("id"), *req.Status, license)
+	e, err = s.registry.UpdateStatus(r.Context(), p, r.PathValue("id"), *req.Status, license)
 	if err != nil {
 		return err
 	}
@@ -251,6 +296,10 @@ func (s *Server) updateEnvironmentStatus(w http.ResponseWriter, r *http.Request,
 }
 
 func (s *Server) updateEnvironmentType(w http.ResponseWriter, r *http.Request, p environment.Principal) error {
+	e, err := s.authorized(r, p, opEnvRead)
+	if err != nil {
+		return err
+	}
 	var req typeRequest
 	if err := decodeBody(r, s.maxBody, &req); err != nil {
 		return err
@@ -258,7 +307,14 @@ func (s *Server) updateEnvironmentType(w http.ResponseWriter, r *http.Request, p
 	if req.Type == nil {
 		return missingField("type")
 	}
-	e, err := s.registry.ChangeType(r.Context(), p, r.PathValue("id"), *req.Type)
+	op := opEnvToProduction
+	if *req.Type == environment.Sandbox && e.Type == environment.Production {
+		op = opEnvToSandbox
+	}
+	if err := authorize(p, op, target{org: e.Organization.ID, id: e.ID}); err != nil {
+		return err
+	}
+	e, err = s.registry.ChangeType(r.Context(), p, r.PathValue("id"), *req.Type)
 	if err != nil {
 		return err
 	}
@@ -271,6 +327,9 @@ func (s *Server) bomBody(r *http.Request, e environment.Environment) bomBody {
 }
 
 func (s *Server) getBillOfMaterials(w http.ResponseWriter, r *http.Request, p environment.Principal) error {
+	if _, err := s.authorized(r, p, opEnvRead); err != nil {
+		return err
+	}
 	e, err := s.registry.Get(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -282,6 +341,9 @@ func (s *Server) getBillOfMaterials(w http.ResponseWriter, r *http.Request, p en
 // updateBillOfMaterials replaces the products of an environment, keeping
 // every other field as it is, in one atomic change.
 func (s *Server) updateBillOfMaterials(w http.ResponseWriter, r *http.Request, p environment.Principal) error {
+	if _, err := s.authorized(r, p, opEnvUpdate); err != nil {
+		return err
+	}
 	var req bomBody
 	if err := decodeBody(r, s.maxBody, &req); err != nil {
 		return err

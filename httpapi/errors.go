@@ -44,6 +44,10 @@ func unauthorized(detail string) *apiError {
 	return &apiError{status: http.StatusUnauthorized, code: "ACCESS_FAILED", message: "unauthorized: " + orDefault(detail, "a bearer token is required"), challenge: challenge}
 }
 
+func forbidden(format string, args ...any) *apiError {
+	return &apiError{status: http.StatusForbidden, code: "ACCESS_FAILED", message: "forbidden: " + fmt.Sprintf(format, args...)}
+}
+
 func insufficientScope(scope string) *apiError {
 	return &apiError{
 		status:    http.StatusForbidden,

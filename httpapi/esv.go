@@ -13,28 +13,29 @@ import (
 
 // esvRoutes mounts the ESV endpoints of the AIC spec.
 func (s *Server) esvRoutes() {
-	const base = "/{env}/environment"
-	aic := func(method, path, scope string, h aicHandler) {
-		s.mux.Handle(method+" "+base+path, s.aic(esvAPI, scope, h))
+	aic := func(method, path, scope string, op operation, h aicHandler) {
+		s.handleAIC(method, "/environment"+path, s.aic(esvAPI, scope, op, false, h))
 	}
-	aic("GET", "/count", ScopeESVRead, s.esvCount)
-	aic("GET", "/variables", ScopeESVRead, s.listVariables)
-	aic("GET", "/variables/{name}", ScopeESVRead, s.getVariable)
-	aic("PUT", "/variables/{name}", ScopeESVUpdate, s.putVariable)
-	aic("POST", "/variables/{name}", ScopeESVUpdate, s.describeVariable)
-	aic("DELETE", "/variables/{name}", ScopeESVUpdate, s.deleteVariable)
-	aic("GET", "/secrets", ScopeESVRead, s.listSecrets)
-	aic("GET", "/secrets/{name}", ScopeESVRead, s.getSecret)
-	aic("PUT", "/secrets/{name}", ScopeESVUpdate, s.createSecret)
-	aic("POST", "/secrets/{name}", ScopeESVUpdate, s.describeSecret)
-	aic("DELETE", "/secrets/{name}", ScopeESVUpdate, s.deleteSecret)
-	aic("GET", "/secrets/{name}/versions", ScopeESVRead, s.listSecretVersions)
-	aic("POST", "/secrets/{name}/versions", ScopeESVUpdate, s.createSecretVersion)
-	aic("GET", "/secrets/{name}/versions/{version}", ScopeESVRead, s.getSecretVersion)
-	aic("POST", "/secrets/{name}/versions/{version}", ScopeESVUpdate, s.changeSecretVersion)
-	aic("DELETE", "/secrets/{name}/versions/{version}", ScopeESVUpdate, s.deleteSecretVersion)
-	aic("GET", "/startup", ScopeESVRead, s.restartStatus)
-	aic("POST", "/startup", ScopeESVRestart, s.restart)
+	read := func(path string, h aicHandler) { aic("GET", path, ScopeESVRead, opESVRead, h) }
+	update := func(method, path string, h aicHandler) { aic(method, path, ScopeESVUpdate, opESVUpdate, h) }
+	read("/count", s.esvCount)
+	read("/variables", s.listVariables)
+	read("/variables/{name}", s.getVariable)
+	update("PUT", "/variables/{name}", s.putVariable)
+	update("POST", "/variables/{name}", s.describeVariable)
+	update("DELETE", "/variables/{name}", s.deleteVariable)
+	read("/secrets", s.listSecrets)
+	read("/secrets/{name}", s.getSecret)
+	update("PUT", "/secrets/{name}", s.createSecret)
+	update("POST", "/secrets/{name}", s.describeSecret)
+	update("DELETE", "/secrets/{name}", s.deleteSecret)
+	read("/secrets/{name}/versions", s.listSecretVersions)
+	update("POST", "/secrets/{name}/versions", s.createSecretVersion)
+	read("/secrets/{name}/versions/{version}", s.getSecretVersion)
+	update("POST", "/secrets/{name}/versions/{version}", s.changeSecretVersion)
+	update("DELETE", "/secrets/{name}/versions/{version}", s.deleteSecretVersion)
+	read("/startup", s.restartStatus)
+	aic("POST", "/startup", ScopeESVRestart, opESVRestart, s.restart)
 }
 
 // esvError maps an esv error to its HTTP answer. The esv package never

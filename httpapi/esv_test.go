@@ -47,7 +47,7 @@ func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) 
 const v2 = "Accept-API-Version: resource=2.0"
 
 func TestESV_VariablesCRUDAndPaging(t *testing.T) {
-	f := newFixture(t, fixtureOptions{environments: map[string]string{"dev": "dev"}})
+	f := newFixture(t, fixtureOptions{environments: []string{"dev"}})
 	const base = "/dev/environment/variables/"
 	for i := range 7 {
 		name := fmt.Sprintf("esv-port-%d", i)
@@ -110,7 +110,7 @@ func TestESV_VariablesCRUDAndPaging(t *testing.T) {
 // TestESV_VariablesListVersions: resource 1.0 lists values, 2.0 does not
 // (the spec's esvVariableListV1 and V2).
 func TestESV_VariablesListVersions(t *testing.T) {
-	f := newFixture(t, fixtureOptions{environments: map[string]string{"dev": "dev"}})
+	f := newFixture(t, fixtureOptions{environments: []string{"dev"}})
 	f.req("PUT", "/dev/environment/variables/esv-a", adminToken, map[string]string{"valueBase64": b64("x")}).want(http.StatusOK)
 	for _, tc := range []struct {
 		header    string
@@ -136,7 +136,7 @@ func TestESV_VariablesListVersions(t *testing.T) {
 // TestRule_SecretsAreNeverEchoed: no response carries a secret's value,
 // plain or base64, including errors about it.
 func TestRule_SecretsAreNeverEchoed(t *testing.T) {
-	f := newFixture(t, fixtureOptions{environments: map[string]string{"dev": "dev"}})
+	f := newFixture(t, fixtureOptions{environments: []string{"dev"}})
 	const plain, plain2 = "hunter2-very-secret", "correct horse battery staple"
 	var bodies [][]byte
 	record := func(r *result) *result { bodies = append(bodies, r.body); return r }
@@ -195,7 +195,7 @@ func TestRule_SecretsAreNeverEchoed(t *testing.T) {
 }
 
 func TestESV_Restart(t *testing.T) {
-	f := newFixture(t, fixtureOptions{environments: map[string]string{"dev": "dev"}})
+	f := newFixture(t, fixtureOptions{environments: []string{"dev"}})
 	f.req("PUT", "/dev/environment/variables/esv-a", adminToken, map[string]string{"valueBase64": b64("x")}).want(http.StatusOK)
 	if p := decode[pageJSON[variableJSON]](f.req("GET", "/dev/environment/variables?_onlyPending=true", adminToken, nil).want(http.StatusOK)); len(p.Result) != 1 {
 		t.Errorf("pending before restart: %+v", p)

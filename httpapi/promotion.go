@@ -14,21 +14,22 @@ import (
 // promotionRoutes mounts the AIC promotion endpoints. They are called on
 // the upper environment, which knows its lower from its group.
 func (s *Server) promotionRoutes() {
-	const base = "/{env}/environment/promotion"
-	aic := func(method, path string, h promotionHandler) {
-		s.mux.Handle(method+" "+base+path, s.aic(promotionAPI, ScopePromotion, s.upper(h)))
+	aic := func(method, path string, op operation, lower bool, h promotionHandler) {
+		s.handleAIC(method, "/environment/promotion"+path, s.aic(promotionAPI, ScopePromotion, op, lower, s.upper(h)))
 	}
-	aic("POST", "/lock", s.lock)
-	aic("GET", "/lock/state", s.lockState)
-	aic("DELETE", "/lock/{promotionId}", s.unlock)
-	aic("POST", "/promote", s.promote)
-	aic("GET", "/promote", s.progress)
-	aic("POST", "/rollback", s.rollback)
-	aic("GET", "/report", s.lastReport)
-	aic("GET", "/report/{reportId}", s.report)
-	aic("GET", "/reports", s.reports)
-	aic("GET", "/report/provisional", s.provisionalReport)
-	aic("GET", "/report/provisional-rollback", s.provisionalRollbackReport)
+	read := func(path string, h promotionHandler) { aic("GET", path, opPromotionRead, false, h) }
+	aic("POST", "/lock", opPromotionRun, true, s.lock)
+	read("/lock/state", s.lockState)
+	aic("DELETE", "/lock/{promotionId}", opPromotionRun, true, s.unlock)
+	aic("POST", "/promote", opPromotionRun, true, s.promote)
+	read("/promote", s.progress)
+	aic("POST", "/rollback", opPromotionRun, true, s.rollback)
+	read("/report", s.lastReport)
+	read("/report/{reportId}", s.report)
+	read("/reports", s.reports)
+	// The provisional report shows the lower environment's configuration.
+	aic("GET", "/report/provisional", opPromotionRead, true, s.provisionalReport)
+	read("/report/provisional-rollback", s.provisionalRollbackReport)
 }
 
 type promotionHandler func(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error
