@@ -268,6 +268,9 @@ func (f *fixture) req(method, path, token string, body any, header ...string) *r
 	}
 	for _, h := range header {
 		k, v, _ := strings.Cut(h, ": ")
+		if k == "Host" {
+			req.Host = v
+		}
 		req.Header.Set(k, v)
 	}
 	resp, err := f.client.Do(req)
