@@ -110,6 +110,7 @@ func (r *Registry) create(ctx context.Context, p Principal, e Environment) (Envi
 			return change{}, err
 		}
 		e.ID, e.Status, e.CreatedAt, e.UpdatedAt = newID(), Active, now, now
+		e.BillOfMaterials = e.BillOfMaterials.settle(BillOfMaterials{}, now)
 		e.SoftDeletedAt, e.HardDeleteAllowedAt = time.Time{}, time.Time{}
 		return st.putEnv(ActionCreated, "create", nil, e), nil
 	})
@@ -221,7 +222,7 @@ func (r *Registry) update(ctx context.Context, p Principal, e Environment) (Envi
 		next = cur.clone()
 		next.Name, next.Description, next.Icon, next.UpdatedAt = e.Name, e.Description, e.Icon, now
 		if len(e.BillOfMaterials.Products) > 0 {
-			next.BillOfMaterials = e.BillOfMaterials
+			next.BillOfMaterials = e.BillOfMaterials.settle(cur.BillOfMaterials, now)
 		}
 		if e.License.ID != "" && e.License.ID != cur.License.ID {
 			if next.License.ID, err = pickLicense(active, cur.Organization.ID, e.License.ID, cur.Type); err != nil {
@@ -255,7 +256,6 @@ func (r *Registry) SetBillOfMaterials(ctx context.Context, p Principal, id strin
 	if err := validateBOM(bom); err != nil {
 		return fail(err)
 	}
-	bom.Products = slices.Clone(bom.Products) // the caller keeps its slice
 	var next Environment
 	err = r.inOrg(ctx, p, cur.Organization.ID, func(st *orgState, now time.Time) (change, error) {
 		cur, err := st.operational(p, id)
@@ -263,7 +263,7 @@ func (r *Registry) SetBillOfMaterials(ctx context.Context, p Principal, id strin
 			return change{}, err
 		}
 		next = cur.clone()
-		next.BillOfMaterials, next.UpdatedAt = bom, now
+		next.BillOfMaterials, next.UpdatedAt = bom.settle(cur.BillOfMaterials, now), now
 		return st.putEnv(ActionUpdated, "update", &cur, next), nil
 	})
 	if err != nil {
@@ -345,9 +345,12 @@ func (r *Registry) changeType(ctx context.Context, p Principal, id string, t Typ
 // and a promotion group member cannot be soft-deleted. licenseID must be
 // empty.
 //
-// ACTIVE restores a DELETE_PENDING environment: licenseID is required and
-// must be an active non-trial license of the organization; both deletion
-// timestamps are cleared.
+// ACTIVE restores a DELETE_PENDING environment under licenseID, or, when
+// it is empty (clients generated from the PingOne spec send only the
+// status), under the environment's current license. Either must be an
+// active non-trial license of the organization, or the restore fails with
+// ErrLicense saying which license is no longer valid or is a trial. Both
+// deletion timestamps are cleared.
 //
 // Errors wrap ErrNotFound, ErrForbidden, ErrInvalid, ErrInvalidState (a
 // SANDBOX, or already in the status), ErrLimitExceeded, ErrInUse, or
@@ -365,8 +368,6 @@ func (r *Registry) updateStatus(ctx context.Context, p Principal, id string, s S
 		return Environment{}, err
 	}
 	switch {
-	case s == Active && licenseID == "":
-		return Environment{}, fmt.Errorf("%w: restoring an environment needs a license id", ErrLicense)
 	case s == DeletePending && licenseID != "":
 		return Environment{}, fmt.Errorf("%w: a license id is given only to restore (status ACTIVE)", ErrInvalid)
 	}
@@ -397,7 +398,7 @@ func (r *Registry) updateStatus(ctx context.Context, p Principal, id string, s S
 		next = cur.clone()
 		next.Status, next.UpdatedAt = s, now
 		if s == Active {
-			if next.License.ID, err = pickLicense(active, cur.Organization.ID, licenseID, cur.Type); err != nil {
+			if next.License.ID, err = restoreLicense(active, cur, licenseID); err != nil {
 				return change{}, err
 			}
 			next.SoftDeletedAt, next.HardDeleteAllowedAt = time.Time{}, time.Time{}
@@ -613,6 +614,22 @@ func pickLicense(active []License, org, id string, t Type) (string, error) {
 		return "", fmt.Errorf("%w: a PRODUCTION environment needs a non-trial license; %s is a trial license", ErrLicense, l.ID)
 	}
 	return l.ID, nil
+}
+
+// restoreLicense picks the license a restore of e uses: id, or e's current
+// license when id is empty.
+func restoreLicense(active []License, e Environment, id string) (string, error) {
+	if id != "" {
+		return pickLicense(active, e.Organization.ID, id, e.Type)
+	}
+	i := slices.IndexFunc(active, func(l License) bool { return l.ID == e.License.ID })
+	switch {
+	case i < 0:
+		return "", fmt.Errorf("%w: the environment's license %s is no longer an active license of organization %s; restore it with license.id set to an active license", ErrLicense, e.License.ID, e.Organization.ID)
+	case e.Type == Production && active[i].Trial:
+		return "", fmt.Errorf("%w: the environment's license %s is a trial license, which cannot back a PRODUCTION environment; restore it with license.id set to a non-trial license", ErrLicense, e.License.ID)
+	}
+	return e.License.ID, nil
 }
 
 // locate reads environment id for p, outside any organization change.

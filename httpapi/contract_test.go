@@ -98,7 +98,7 @@ func adaptSpec(doc *openapi3.T) {
 // body (413) and a server at capacity or shutting down (503). Where an
 // operation lists neither the status nor a default, the body is checked
 // against the spec's generic Error schema instead.
-var crossCutting = map[int]bool{400: true, 403: true, 404: true, 405: true, 413: true, 503: true}
+var crossCutting = map[int]bool{400: true, 403: true, 404: true, 405: true, 413: true, 415: true, 503: true}
 
 // check validates one exchange against the spec of its endpoint family.
 // The mount prefix ("/staging") is stripped before routing; paths served

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"reflect"
 	"strings"
@@ -17,7 +18,17 @@ import (
 // unknown fields, every value of its field's type. The error is a 400 (413
 // for an oversized body) whose message names the offending field and never
 // quotes a value, since bodies carry secrets.
+//
+// A body declared as anything but JSON (Content-Type other than
+// application/json or …+json) is a 415; a body without a Content-Type is
+// read as JSON, as the AIC and PingOne clients' bodies all are.
 func decodeBody(r *http.Request, limit int64, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+			return &apiError{status: http.StatusUnsupportedMediaType, code: "INVALID_DATA", message: "the request body must be JSON: send Content-Type: application/json"}
+		}
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {

@@ -130,7 +130,10 @@
 // 404 for unknown environments and items, 405 with Allow for a wrong
 // method, 503 at capacity or while shutting down.
 //
-// Environments are emitted with hardDeleteAllowedAt, as the current
-// PingOne docs spell it; a body read back with the spec's older
-// hardDeletedAllowedAt is accepted and that field ignored.
+// Environments carry their hard-delete time under both names, the spec's
+// hardDeletedAllowedAt and the current docs' hardDeleteAllowedAt; both are
+// read-only and ignored in a body sent back. A restore (PUT …/status with
+// status ACTIVE) may leave out the license, as the spec's EnvironmentStatus
+// does: the environment's current license is then used, and the restore
+// is a 400 naming it when it is no longer active or is a trial.
 package httpapi

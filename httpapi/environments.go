@@ -3,10 +3,10 @@ package httpapi
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/envpromote/envpromote/environment"
 )
@@ -44,36 +44,9 @@ func (s *Server) p1(h p1Handler) http.Handler {
 			err = h(w, r, p.Principal)
 		}
 		if err != nil {
-			s.fail(w, r, p1Dialect, environmentError(err))
+			s.fail(w, r, p1Dialect, err)
 		}
 	})
-}
-
-// environmentError maps an environment error to its HTTP answer and
-// PingOne error codes.
-func environmentError(err error) error {
-	e := func(status int, code, detail, target string) error {
-		return &apiError{status: status, code: code, detailCode: detail, target: target, message: err.Error()}
-	}
-	switch {
-	case errors.Is(err, environment.ErrNotFound):
-		return e(http.StatusNotFound, "NOT_FOUND", "", "")
-	case errors.Is(err, environment.ErrForbidden):
-		return e(http.StatusForbidden, "ACCESS_FAILED", "", "")
-	case errors.Is(err, environment.ErrInvalidFilter):
-		return e(http.StatusBadRequest, "INVALID_DATA", "INVALID_FILTER", "filter")
-	case errors.Is(err, environment.ErrNameTaken):
-		return e(http.StatusBadRequest, "INVALID_DATA", "UNIQUENESS_VIOLATION", "name")
-	case errors.Is(err, environment.ErrLicense):
-		return e(http.StatusBadRequest, "INVALID_DATA", "INVALID_VALUE", "license.id")
-	case errors.Is(err, environment.ErrLimitExceeded):
-		return e(http.StatusBadRequest, "INVALID_DATA", "LIMIT_EXCEEDED", "status")
-	case errors.Is(err, environment.ErrInvalid):
-		return e(http.StatusBadRequest, "INVALID_DATA", "INVALID_VALUE", "")
-	case errors.Is(err, environment.ErrInvalidState), errors.Is(err, environment.ErrInUse), errors.Is(err, environment.ErrConflict):
-		return e(http.StatusConflict, "REQUEST_FAILED", "", "")
-	}
-	return err
 }
 
 type (
@@ -83,10 +56,14 @@ type (
 	links map[string]link
 )
 
-// environmentBody is an environment as the API shows it, with its links.
+// environmentBody is an environment as the API shows it, with its links,
+// and its hard-delete time under both names: the spec's
+// hardDeletedAllowedAt, which clients generated from it read, and the
+// docs' hardDeleteAllowedAt.
 type environmentBody struct {
 	Links links `json:"_links"`
 	environment.Environment
+	HardDeletedAllowedAt time.Time `json:"hardDeletedAllowedAt,omitzero"`
 }
 
 // environmentRequest is the body of POST and PUT: an environment, whose
@@ -134,7 +111,7 @@ func baseURL(r *http.Request) string {
 
 func (s *Server) environmentBody(r *http.Request, e environment.Environment) environmentBody {
 	self := baseURL(r) + "/" + url.PathEscape(e.ID)
-	return environmentBody{Links: links{"self": {self}, "billOfMaterials": {self + "/billOfMaterials"}}, Environment: e}
+	return environmentBody{Links: links{"self": {self}, "billOfMaterials": {self + "/billOfMaterials"}}, Environment: e, HardDeletedAllowedAt: e.HardDeleteAllowedAt}
 }
 
 // listEnvironments answers GET /v1/environments?filter=…&limit=…&cursor=…;

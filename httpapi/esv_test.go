@@ -70,7 +70,7 @@ func TestESV_VariablesCRUDAndPaging(t *testing.T) {
 	var seen []string
 	query := "?_pageSize=3"
 	for range 5 {
-		p := decode[pageJSON[variableJSON]](f.req("GET", "/dev/environment/variables"+query, esvReadToken, nil).want(http.StatusOK))
+		p := decode[pageJSON[variableJSON]](f.req("GET", "/dev/environment/variables"+query, esvReadToken, nil, v2).want(http.StatusOK))
 		if p.TotalPagedResults != 7 || p.ResultCount != len(p.Result) {
 			t.Fatalf("page %+v", p)
 		}
@@ -88,7 +88,7 @@ func TestESV_VariablesCRUDAndPaging(t *testing.T) {
 	if strings.Join(seen, ",") != "esv-port-0,esv-port-1,esv-port-2,esv-port-3,esv-port-4,esv-port-5,esv-port-6" {
 		t.Errorf("paged through %v", seen)
 	}
-	if p := decode[pageJSON[variableJSON]](f.req("GET", "/dev/environment/variables?_pageSize=2&_pagedResultsOffset=5", esvReadToken, nil).want(http.StatusOK)); len(p.Result) != 2 || p.Result[0].ID != "esv-port-5" || p.RemainingPagedResults != 0 {
+	if p := decode[pageJSON[variableJSON]](f.req("GET", "/dev/environment/variables?_pageSize=2&_pagedResultsOffset=5", esvReadToken, nil, v2).want(http.StatusOK)); len(p.Result) != 2 || p.Result[0].ID != "esv-port-5" || p.RemainingPagedResults != 0 {
 		t.Errorf("offset page = %+v", p)
 	}
 

@@ -2,11 +2,9 @@ package httpapi
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
-	"github.com/envpromote/envpromote/environment"
 	"github.com/envpromote/envpromote/lock"
 	"github.com/envpromote/envpromote/promotion"
 )
@@ -46,21 +44,6 @@ func (s *Server) upper(h promotionHandler) aicHandler {
 	}
 }
 
-// promotionError maps a promotion error to its HTTP answer.
-func promotionError(err error) error {
-	switch {
-	case errors.Is(err, promotion.ErrReportNotFound), errors.Is(err, promotion.ErrNoHistory),
-		errors.Is(err, promotion.ErrNothingToRollback), errors.Is(err, environment.ErrNotFound):
-		return notFound("%s", err)
-	case errors.Is(err, promotion.ErrNotLocked), errors.Is(err, promotion.ErrInProgress),
-		errors.Is(err, lock.ErrLocked), errors.Is(err, lock.ErrNotHeld):
-		return conflict("%s", err)
-	case errors.Is(err, environment.ErrInvalidPair), errors.Is(err, lock.ErrInvalid):
-		return badRequest("%s", err)
-	}
-	return err
-}
-
 // lockStart is the body of the lock and unlock answers (the spec's
 // promotionStartLocking, promotionStartUnlocking and promotionUnlocked).
 type lockStart struct {
@@ -78,7 +61,7 @@ func (s *Server) lock(w http.ResponseWriter, r *http.Request, c call, p *promoti
 	}
 	lease, err := p.Lock(r.Context(), "", c.env, c.principal.ID)
 	if err != nil {
-		return promotionError(err)
+		return err
 	}
 	writeJSON(w, http.StatusAccepted, lockStart{PromotionID: lease.ID, Result: lock.StateLocked, Description: "Environments locked"})
 	return nil
@@ -106,7 +89,7 @@ func (s *Server) lockState(w http.ResponseWriter, r *http.Request, c call, p *pr
 	}
 	st, err := p.LockState(r.Context(), "", c.env)
 	if err != nil {
-		return promotionError(err)
+		return err
 	}
 	upper := &envLockBody{PromotionID: st.Upper.PromotionID, State: st.Upper.State}
 	body := lockStateBody{Result: st.Result, PromotionID: st.PromotionID, Description: st.Description, UpperEnv: upper}
@@ -125,10 +108,10 @@ func (s *Server) unlock(w http.ResponseWriter, r *http.Request, c call, p *promo
 	id := r.PathValue("promotionId")
 	st, err := p.LockState(r.Context(), "", c.env)
 	if err != nil {
-		return promotionError(err)
+		return err
 	}
 	if st.Result != lock.StateLocked || st.PromotionID != id {
-		return conflict("Environment is not locked by promotion %s (lock state: %s %s)", id, st.Result, st.PromotionID)
+		return conflict("Environment is not locked by promotion %s (lock state: %s)", id, st.Result)
 	}
 	err = s.ops.start(r.Context(), c.env, "unlock", func(ctx context.Context) {
 		if err := p.Unlock(ctx, "", c.env, id); err != nil {
@@ -205,7 +188,7 @@ func (s *Server) run(r *http.Request, c call, p *promotion.Promoter, typ promoti
 	op func(context.Context, promotion.Request) (*promotion.Report, error)) error {
 	st, err := p.LockState(r.Context(), "", c.env)
 	if err != nil {
-		return promotionError(err)
+		return err
 	}
 	if st.Result != lock.StateLocked {
 		return conflict("Environment is not in locked state (lock state: %s)", st.Result)
@@ -242,7 +225,7 @@ type progressBody struct {
 func (s *Server) progress(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
 	pr, err := p.Progress(r.Context(), c.env)
 	if err != nil {
-		return promotionError(err)
+		return err
 	}
 	body := progressBody{
 		Status: pr.Status, Message: pr.Message, BlockingError: pr.BlockingError, MissingESVs: pr.MissingESVs,
@@ -254,7 +237,7 @@ func (s *Server) progress(w http.ResponseWriter, r *http.Request, c call, p *pro
 			body = progressBody{Status: promotion.StatusRunning, Message: what + " in progress", GlobalLock: pr.GlobalLock,
 				TimeStamp: body.TimeStamp, Type: promotion.Type(what), PromotionID: pr.PromotionID}
 		} else if f, ok := s.ops.failed(c.env); ok && (pr.Status == promotion.StatusReady || pr.Time.Before(f.at)) {
-			body = progressBody{Status: promotion.StatusError, Message: f.err.Error(), GlobalLock: pr.GlobalLock,
+			body = progressBody{Status: promotion.StatusError, Message: failureMessage(f.err), GlobalLock: pr.GlobalLock,
 				TimeStamp: f.at.Format(time.RFC3339), Type: promotion.Type(f.what), PromotionID: pr.PromotionID}
 		}
 	}
@@ -262,17 +245,26 @@ func (s *Server) progress(w http.ResponseWriter, r *http.Request, c call, p *pro
 	return nil
 }
 
+// failureMessage is what a poller reads about a failed run: the message
+// an error answer would carry (no lease ids or tokens), or the error's.
+func failureMessage(err error) string {
+	if a := answer(err); a != nil {
+		return a.message
+	}
+	return err.Error()
+}
+
 func (s *Server) lastReport(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
 	metas, err := p.Reports(r.Context(), c.env)
 	if err != nil {
-		return promotionError(err)
+		return err
 	}
 	if len(metas) == 0 {
 		return notFound("environment %s has no promotion report yet", c.env)
 	}
 	rep, err := p.Report(r.Context(), metas[0].ReportID)
 	if err != nil {
-		return promotionError(err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, rep)
 	return nil
@@ -283,7 +275,7 @@ func (s *Server) lastReport(w http.ResponseWriter, r *http.Request, c call, p *p
 func (s *Server) report(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
 	rep, err := p.Report(r.Context(), r.PathValue("reportId"))
 	if err != nil {
-		return promotionError(err)
+		return err
 	}
 	if rep.Upper != c.env {
 		return notFound("environment %s has no report %s", c.env, r.PathValue("reportId"))
@@ -295,7 +287,7 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request, c call, p *promo
 func (s *Server) reports(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
 	metas, err := p.Reports(r.Context(), c.env)
 	if err != nil {
-		return promotionError(err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, append(make([]promotion.ReportMeta, 0, len(metas)), metas...))
 	return nil
@@ -304,7 +296,7 @@ func (s *Server) reports(w http.ResponseWriter, r *http.Request, c call, p *prom
 func (s *Server) provisionalReport(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
 	rep, err := p.ProvisionalReport(r.Context(), "", c.env)
 	if err != nil {
-		return promotionError(err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, rep)
 	return nil
@@ -313,7 +305,7 @@ func (s *Server) provisionalReport(w http.ResponseWriter, r *http.Request, c cal
 func (s *Server) provisionalRollbackReport(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
 	rep, err := p.ProvisionalRollbackReport(r.Context(), c.env)
 	if err != nil {
-		return promotionError(err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, rep)
 	return nil

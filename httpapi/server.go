@@ -227,8 +227,8 @@ type dialect func(w http.ResponseWriter, r *http.Request, e *apiError)
 // unexpected: they are logged with the transaction id and answered with a
 // 500 that names only that id.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, d dialect, err error) {
-	e, ok := errors.AsType[*apiError](err)
-	if !ok {
+	e := answer(err)
+	if e == nil {
 		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "transactionId", txID(r.Context()), "err", err)
 		e = &apiError{status: http.StatusInternalServerError, code: "UNEXPECTED_ERROR", message: "unexpected error; transaction " + txID(r.Context())}
 	}
