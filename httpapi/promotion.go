@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"context"
+	"crypto/rand"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -254,6 +256,59 @@ func failureMessage(err error) string {
 	return err.Error()
 }
 
+// reportBody is the spec's promotionReport, every field always present.
+// A provisional report, which the Promoter does not keep, gets a fresh id
+// and a name of its own, so clients that file reports by id can.
+type reportBody struct {
+	ReportID                          string            `json:"reportId"`
+	ReportName                        string            `json:"reportName"`
+	PromotionID                       string            `json:"promotionId"`
+	CreatedDate                       time.Time         `json:"createdDate"`
+	DryRun                            bool              `json:"dryRun"`
+	Type                              promotion.Type    `json:"type"`
+	Promoter                          string            `json:"promoter"`
+	Description                       string            `json:"promotionDescription"`
+	MissingESVs                       []string          `json:"missingESVs,omitempty"`
+	PreviouslyIgnoredEncryptedSecrets []string          `json:"previouslyIgnoredEncryptedSecrets,omitempty"`
+	Report                            promotion.Changes `json:"report"`
+	// Beyond the spec: the encrypted secrets that would block a dry run.
+	EncryptedSecrets []string `json:"encryptedSecrets,omitempty"`
+}
+
+func newReportBody(r *promotion.Report) reportBody {
+	b := reportBody{
+		ReportID: r.ReportID, ReportName: r.ReportName, PromotionID: r.PromotionID, CreatedDate: r.CreatedDate.UTC(), DryRun: r.DryRun,
+		Type: r.Type, Promoter: r.Promoter, Description: r.Description, MissingESVs: r.MissingESVs,
+		PreviouslyIgnoredEncryptedSecrets: r.PreviouslyIgnoredEncryptedSecrets, Report: r.Changes, EncryptedSecrets: r.EncryptedSecrets,
+	}
+	if b.ReportID == "" {
+		b.ReportID = newUUID()
+	}
+	if b.ReportName == "" {
+		b.ReportName = fmt.Sprintf("Report_%s_dryrun=%t_%s", b.CreatedDate.Format("2006-01-02T15-04+00Z"), b.DryRun, b.ReportID)
+	}
+	return b
+}
+
+// reportMetaBody is the spec's promotionReportMeta.
+type reportMetaBody struct {
+	ReportID    string         `json:"reportId"`
+	PromotionID string         `json:"promotionId"`
+	CreatedDate time.Time      `json:"createdDate"`
+	DryRun      bool           `json:"dryRun"`
+	Type        promotion.Type `json:"type"`
+	Promoter    string         `json:"promoter"`
+}
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:]) // never returns an error
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
 func (s *Server) lastReport(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
 	metas, err := p.Reports(r.Context(), c.env)
 	if err != nil {
@@ -266,7 +321,7 @@ func (s *Server) lastReport(w http.ResponseWriter, r *http.Request, c call, p *p
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, rep)
+	writeJSON(w, http.StatusOK, newReportBody(rep))
 	return nil
 }
 
@@ -280,7 +335,7 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request, c call, p *promo
 	if rep.Upper != c.env {
 		return notFound("environment %s has no report %s", c.env, r.PathValue("reportId"))
 	}
-	writeJSON(w, http.StatusOK, rep)
+	writeJSON(w, http.StatusOK, newReportBody(rep))
 	return nil
 }
 
@@ -289,7 +344,11 @@ func (s *Server) reports(w http.ResponseWriter, r *http.Request, c call, p *prom
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, append(make([]promotion.ReportMeta, 0, len(metas)), metas...))
+	body := make([]reportMetaBody, 0, len(metas))
+	for _, m := range metas {
+		body = append(body, reportMetaBody{ReportID: m.ReportID, PromotionID: m.PromotionID, CreatedDate: m.CreatedDate, DryRun: m.DryRun, Type: m.Type, Promoter: m.Promoter})
+	}
+	writeJSON(w, http.StatusOK, body)
 	return nil
 }
 
@@ -298,7 +357,7 @@ func (s *Server) provisionalReport(w http.ResponseWriter, r *http.Request, c cal
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, rep)
+	writeJSON(w, http.StatusOK, newReportBody(rep))
 	return nil
 }
 
@@ -307,6 +366,6 @@ func (s *Server) provisionalRollbackReport(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, rep)
+	writeJSON(w, http.StatusOK, newReportBody(rep))
 	return nil
 }
