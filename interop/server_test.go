@@ -76,9 +76,9 @@ func startServer(t *testing.T) *server {
 	tenant := map[string]map[string]string{
 		"staging": {"realms/alpha/journeys/Login/Login.json": `{"_id":"Login","enabled":true}` + "\n"},
 		"dev": {
-			"realms/alpha/journeys/Login/Login.json":       `{"_id":"Login","enabled":true,"description":"new"}` + "\n",
-			"email-templates/welcome/welcome.json":         `{"_id":"emailTemplate/welcome","from":"&{esv.support.email}"}` + "\n",
-			"realms/alpha/journeys/Signup/Signup.json":     `{"_id":"Signup","enabled":true}` + "\n",
+			"realms/alpha/journeys/Login/Login.json":        `{"_id":"Login","enabled":true,"description":"new"}` + "\n",
+			"email-templates/welcome/welcome.json":          `{"_id":"emailTemplate/welcome","from":"&{esv.support.email}"}` + "\n",
+			"realms/alpha/journeys/Signup/Signup.json":      `{"_id":"Signup","enabled":true}` + "\n",
 			"realms/alpha/realm-config/authentication.json": `{"_id":"authentication"}` + "\n",
 		},
 	}
