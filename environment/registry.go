@@ -117,6 +117,7 @@ func (r *Registry) create(ctx context.Context, p Principal, e Environment) (Envi
 			return change{}, err
 		}
 		e.ID, e.Status, e.CreatedAt, e.UpdatedAt = newID(), Active, now, now
+		e.BillOfMaterials = e.BillOfMaterials.settle(BillOfMaterials{}, now)
 		e.SoftDeletedAt, e.HardDeleteAllowedAt = time.Time{}, time.Time{}
 		return st.putEnv(ActionCreated, "create", nil, e), nil
 	})
@@ -130,6 +131,19 @@ func (r *Registry) Get(ctx context.Context, p Principal, id string) (Environment
 	e, err := r.locate(ctx, p, id)
 	if err != nil {
 		return Environment{}, fmt.Errorf("get environment %s: %w", id, err)
+	}
+	return e, nil
+}
+
+// Lookup returns the environment with the given id without checking any
+// principal's roles: it is for front ends, such as httpapi, that decide
+// with their own rules who may do what to an environment and so need its
+// organization, type and status first. Errors wrap ErrNotFound or
+// ErrInvalid for a malformed id.
+func (r *Registry) Lookup(ctx context.Context, id string) (Environment, error) {
+	e, err := r.lookup(ctx, id)
+	if err != nil {
+		return Environment{}, fmt.Errorf("look up environment %s: %w", id, err)
 	}
 	return e, nil
 }
@@ -211,9 +225,7 @@ func (r *Registry) update(ctx context.Context, p Principal, e Environment) (Envi
 		next = cur.clone()
 		next.Name, next.Description, next.Icon, next.UpdatedAt = e.Name, e.Description, e.Icon, now
 		if len(e.BillOfMaterials.Products) > 0 {
-			if next.BillOfMaterials, err = keepProductIDs(cur.BillOfMaterials, e.BillOfMaterials); err != nil {
-				return change{}, err
-			}
+			next.BillOfMaterials = e.BillOfMaterials.settle(cur.BillOfMaterials, now)
 		}
 		return st.putEnv(ActionUpdated, "update", &cur, next), nil
 	})
@@ -242,7 +254,6 @@ func (r *Registry) SetBillOfMaterials(ctx context.Context, p Principal, id strin
 	if err := validateBOM(bom); err != nil {
 		return fail(err)
 	}
-	bom.Products = slices.Clone(bom.Products) // the caller keeps its slice
 	var next Environment
 	err = r.inOrg(ctx, p, cur.Organization.ID, func(st *orgState, now time.Time) (change, error) {
 		cur, err := st.operational(p, id)
@@ -250,10 +261,7 @@ func (r *Registry) SetBillOfMaterials(ctx context.Context, p Principal, id strin
 			return change{}, err
 		}
 		next = cur.clone()
-		if next.BillOfMaterials, err = keepProductIDs(cur.BillOfMaterials, bom); err != nil {
-			return change{}, err
-		}
-		next.UpdatedAt = now
+		next.BillOfMaterials, next.UpdatedAt = bom.settle(cur.BillOfMaterials, now), now
 		return st.putEnv(ActionUpdated, "update", &cur, next), nil
 	})
 	if err != nil {
@@ -268,32 +276,6 @@ var immutableHint = map[string]string{
 	"status":          "use UpdateStatus",
 	"organization.id": "an environment never moves between organizations",
 	"license.id":      "the license is set at creation, and by UpdateStatus when a soft-deleted environment is restored",
-}
-
-// keepProductIDs returns next with each product's id: the current id of the
-// product of that type, or a new one for a product the environment did not
-// have. Ids are assigned by the Registry and immutable, so an id given that
-// is not the product's current id is an error wrapping ErrInvalid.
-func keepProductIDs(cur, next BillOfMaterials) (BillOfMaterials, error) {
-	ids := make(map[ProductType]string, len(cur.Products))
-	for _, p := range cur.Products {
-		ids[p.Type] = p.ID
-	}
-	out := BillOfMaterials{Products: slices.Clone(next.Products)}
-	for i, p := range out.Products {
-		id, had := ids[p.Type]
-		if p.ID != "" && p.ID != id {
-			if had {
-				return BillOfMaterials{}, fmt.Errorf("%w: billOfMaterials.products[%d].id cannot change from %s to %s: product ids are immutable; leave it empty or unchanged", ErrInvalid, i, id, p.ID)
-			}
-			return BillOfMaterials{}, fmt.Errorf("%w: billOfMaterials.products[%d].id %s names no product of this environment: ids of new products are assigned by the Registry; leave it empty", ErrInvalid, i, p.ID)
-		}
-		if !had {
-			id = newID()
-		}
-		out.Products[i].ID = id
-	}
-	return out, nil
 }
 
 // ChangeType sets the type of the ACTIVE environment id. SANDBOX→PRODUCTION
@@ -362,9 +344,12 @@ func (r *Registry) changeType(ctx context.Context, p Principal, id string, t Typ
 // and a promotion group member cannot be soft-deleted. licenseID must be
 // empty.
 //
-// ACTIVE restores a DELETE_PENDING environment: licenseID is required and
-// must be an active non-trial license of the organization; both deletion
-// timestamps are cleared.
+// ACTIVE restores a DELETE_PENDING environment under licenseID, or, when
+// it is empty (clients generated from the PingOne spec send only the
+// status), under the environment's current license. Either must be an
+// active non-trial license of the organization, or the restore fails with
+// ErrLicense saying which license is no longer valid or is a trial. Both
+// deletion timestamps are cleared.
 //
 // Errors wrap ErrNotFound, ErrForbidden, ErrInvalid, ErrInvalidState (a
 // SANDBOX, or already in the status), ErrLimitExceeded, ErrInUse, or
@@ -382,8 +367,6 @@ func (r *Registry) updateStatus(ctx context.Context, p Principal, id string, s S
 		return Environment{}, err
 	}
 	switch {
-	case s == Active && licenseID == "":
-		return Environment{}, fmt.Errorf("%w: restoring an environment needs a license id", ErrLicense)
 	case s == DeletePending && licenseID != "":
 		return Environment{}, fmt.Errorf("%w: a license id is given only to restore (status ACTIVE)", ErrInvalid)
 	}
@@ -414,7 +397,7 @@ func (r *Registry) updateStatus(ctx context.Context, p Principal, id string, s S
 		next = cur.clone()
 		next.Status, next.UpdatedAt = s, now
 		if s == Active {
-			if next.License.ID, err = pickLicense(active, cur.Organization.ID, licenseID, cur.Type); err != nil {
+			if next.License.ID, err = restoreLicense(active, cur, licenseID); err != nil {
 				return change{}, err
 			}
 			next.SoftDeletedAt, next.HardDeleteAllowedAt = time.Time{}, time.Time{}
@@ -632,8 +615,33 @@ func pickLicense(active []License, org, id string, t Type) (string, error) {
 	return l.ID, nil
 }
 
+// restoreLicense picks the license a restore of e uses: id, or e's current
+// license when id is empty.
+func restoreLicense(active []License, e Environment, id string) (string, error) {
+	if id != "" {
+		return pickLicense(active, e.Organization.ID, id, e.Type)
+	}
+	i := slices.IndexFunc(active, func(l License) bool { return l.ID == e.License.ID })
+	switch {
+	case i < 0:
+		return "", fmt.Errorf("%w: the environment's license %s is no longer an active license of organization %s; restore it with license.id set to an active license", ErrLicense, e.License.ID, e.Organization.ID)
+	case e.Type == Production && active[i].Trial:
+		return "", fmt.Errorf("%w: the environment's license %s is a trial license, which cannot back a PRODUCTION environment; restore it with license.id set to a non-trial license", ErrLicense, e.License.ID)
+	}
+	return e.License.ID, nil
+}
+
 // locate reads environment id for p, outside any organization change.
 func (r *Registry) locate(ctx context.Context, p Principal, id string) (Environment, error) {
+	e, err := r.lookup(ctx, id)
+	if err == nil && !p.covers(e.Organization.ID, e.ID) {
+		err = forbidden(p, e)
+	}
+	return e, err
+}
+
+// lookup reads environment id, outside any organization change.
+func (r *Registry) lookup(ctx context.Context, id string) (Environment, error) {
 	var e Environment
 	if err := validateID(ErrInvalid, "environment id", id); err != nil {
 		return e, err
@@ -641,9 +649,6 @@ func (r *Registry) locate(ctx context.Context, p Principal, id string) (Environm
 	rec, err := r.store.Get(ctx, envKey(id))
 	if err == nil {
 		err = decode(rec, &e)
-	}
-	if err == nil && !p.covers(e.Organization.ID, e.ID) {
-		err = forbidden(p, e)
 	}
 	return e, err
 }

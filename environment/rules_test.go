@@ -3,6 +3,7 @@ package environment_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -198,6 +199,17 @@ func TestRule_RegionRequiredAndImmutable(t *testing.T) {
 	}
 }
 
+// bare drops what the Registry sets in a bill of materials: product ids
+// and timestamps.
+func bare(b environment.BillOfMaterials) environment.BillOfMaterials {
+	b.CreatedAt, b.UpdatedAt = time.Time{}, time.Time{}
+	b.Products = slices.Clone(b.Products)
+	for i := range b.Products {
+		b.Products[i].ID = ""
+	}
+	return b
+}
+
 func TestRule_DefaultBillOfMaterials(t *testing.T) {
 	h := newHarness(t)
 	custom := environment.BillOfMaterials{Products: []environment.Product{
@@ -215,8 +227,8 @@ func TestRule_DefaultBillOfMaterials(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := h.create(orgAdmin, environment.Environment{Name: tc.name, Type: environment.Sandbox, Region: environment.RegionAU, BillOfMaterials: tc.given})
-			if d := cmp.Diff(tc.want, h.get(e.ID).BillOfMaterials, ignoreProductIDs); d != "" {
-				t.Fatalf("bill of materials (-want +got):\n%s", d)
+			if fmt.Sprint(bare(h.get(e.ID).BillOfMaterials)) != fmt.Sprint(tc.want) {
+				t.Fatalf("bill of materials = %+v, want %+v", e.BillOfMaterials, tc.want)
 			}
 		})
 	}
@@ -640,7 +652,7 @@ func TestRule_RestoreNeedsLicenseAndClearsTimestamps(t *testing.T) {
 	}{
 		{"with license", func(h *harness) string { return h.pending("p").ID }, fullLicense.ID, nil},
 		{"after the waiting period, before purge", func(h *harness) string { return h.expiredP().ID }, fullLicense.ID, nil},
-		{"without license", func(h *harness) string { return h.pending("p").ID }, "", environment.ErrLicense},
+		{"without license: the current one", func(h *harness) string { return h.pending("p").ID }, "", nil},
 		{"with unknown license", func(h *harness) string { return h.pending("p").ID }, "lic-nope", environment.ErrLicense},
 		{"ACTIVE environment", func(h *harness) string { return h.prod("p").ID }, fullLicense.ID, environment.ErrInvalidState},
 		{"unknown environment", func(h *harness) string { return "0b5a3d58-1c4e-4a8e-9b7e-000000000000" }, fullLicense.ID, environment.ErrNotFound},
@@ -655,8 +667,8 @@ func TestRule_RestoreNeedsLicenseAndClearsTimestamps(t *testing.T) {
 			}
 			stored := h.get(id)
 			for _, e := range []environment.Environment{got, stored} {
-				if e.Status != environment.Active || !e.SoftDeletedAt.IsZero() || !e.HardDeleteAllowedAt.IsZero() || e.License.ID != tc.license {
-					t.Fatalf("restored = %+v, want ACTIVE, no deletion times, license %s", e, tc.license)
+				if e.Status != environment.Active || !e.SoftDeletedAt.IsZero() || !e.HardDeleteAllowedAt.IsZero() || e.License.ID != fullLicense.ID {
+					t.Fatalf("restored = %+v, want ACTIVE, no deletion times, license %s", e, fullLicense.ID)
 				}
 			}
 		})
@@ -870,20 +882,17 @@ func TestRule_SetBillOfMaterialsChangesOnlyTheBillOfMaterials(t *testing.T) {
 			want := before
 			if tc.want == nil {
 				want.BillOfMaterials, want.UpdatedAt = tc.bom, start.Add(time.Minute)
-				if diff := cmp.Diff(want, got, ignoreProductIDs); diff != "" {
+				want.BillOfMaterials.CreatedAt, want.BillOfMaterials.UpdatedAt = before.BillOfMaterials.CreatedAt, want.UpdatedAt
+				if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(environment.Product{}, "ID")); diff != "" {
 					t.Errorf("returned environment (-want +got):\n%s", diff)
 				}
 			}
-			if diff := cmp.Diff(want, after, ignoreProductIDs); diff != "" {
+			if diff := cmp.Diff(want, after, cmpopts.IgnoreFields(environment.Product{}, "ID")); diff != "" {
 				t.Errorf("stored environment (-want +got):\n%s", diff)
 			}
 		})
 	}
 }
-
-// ignoreProductIDs compares bills of materials without the ids the
-// Registry assigns.
-var ignoreProductIDs = cmpopts.IgnoreFields(environment.Product{}, "ID")
 
 // TestRule_LicenseIsImmutable: PingOne's data model marks license.id
 // immutable, so Update refuses to change it even to another valid license.
@@ -898,33 +907,6 @@ func TestRule_LicenseIsImmutable(t *testing.T) {
 	}
 	if _, err := h.Update(t.Context(), orgAdmin, environment.Environment{ID: e.ID, Name: "renamed", License: environment.Ref{ID: fullLicense.ID}}); err != nil {
 		t.Fatalf("Update naming the current license: %v", err)
-	}
-}
-
-// TestRule_ProductIDsAssignedAndImmutable: every product of a bill of
-// materials gets an id when it is added (billOfMaterials.products[].id,
-// required and immutable in PingOne), which later changes keep.
-func TestRule_ProductIDsAssignedAndImmutable(t *testing.T) {
-	h := newHarness(t)
-	e := h.create(orgAdmin, environment.Environment{Name: "p", Type: environment.Production, Region: environment.RegionEU,
-		BillOfMaterials: environment.BillOfMaterials{Products: []environment.Product{{Type: environment.PingOneMFA, ID: "chosen-by-caller"}}}})
-	mfa := e.BillOfMaterials.Products[0].ID
-	if mfa == "" || mfa == "chosen-by-caller" {
-		t.Fatalf("created product id %q; want one the Registry assigned", mfa)
-	}
-	got, err := h.SetBillOfMaterials(t.Context(), orgAdmin, e.ID, environment.BillOfMaterials{Products: []environment.Product{{Type: environment.PingOneRisk}, {Type: environment.PingOneMFA}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ps := got.BillOfMaterials.Products; ps[1].ID != mfa || ps[0].ID == "" || ps[0].ID == mfa {
-		t.Fatalf("products after adding one: %+v; want MFA to keep %s and Risk a new id", ps, mfa)
-	}
-	for _, bad := range []environment.Product{{Type: environment.PingOneMFA, ID: "another"}, {Type: environment.PingFederate, ID: "invented"}} {
-		_, err := h.Update(t.Context(), orgAdmin, environment.Environment{ID: e.ID, Name: "p", BillOfMaterials: environment.BillOfMaterials{Products: []environment.Product{bad}}})
-		check(t, err, environment.ErrInvalid)
-	}
-	if ps := h.get(e.ID).BillOfMaterials.Products; len(ps) != 2 || ps[1].ID != mfa {
-		t.Fatalf("refused changes changed the products: %+v", ps)
 	}
 }
 
@@ -943,6 +925,48 @@ func TestNewRefusesNilArguments(t *testing.T) {
 	}
 }
 
+// TestRule_BillOfMaterialsKeepsEverySpecField: solutionType (fixed at
+// creation), product ids (kept while the type stays), tags, bookmarks and
+// timestamps are stored and returned; bad values are refused by name.
+func TestRule_BillOfMaterialsKeepsEverySpecField(t *testing.T) {
+	h := newHarness(t)
+	bom := environment.BillOfMaterials{SolutionType: environment.SolutionWorkforce, Products: []environment.Product{
+		{Type: environment.PingOneDaVinci, Tags: []environment.ProductTag{environment.TagDaVinciMinimal}},
+		{Type: environment.PingOneMFA, Bookmarks: []environment.Bookmark{{Name: "Docs", Href: "https://docs.example.com"}}},
+	}}
+	e := h.create(orgAdmin, environment.Environment{Name: "bom", Type: environment.Sandbox, Region: environment.RegionEU, BillOfMaterials: bom})
+	got := h.get(e.ID).BillOfMaterials
+	if fmt.Sprint(bare(got)) != fmt.Sprint(bom) || got.CreatedAt != start || got.Products[0].ID == "" || got.Products[1].ID == got.Products[0].ID {
+		t.Fatalf("stored %+v", got)
+	}
+	h.clock.Advance(time.Minute)
+	next := environment.BillOfMaterials{SolutionType: environment.SolutionCustomer, Products: []environment.Product{{Type: environment.PingOneMFA, ID: "client-chosen"}, {Type: environment.PingOneRisk}}}
+	upd, err := h.SetBillOfMaterials(t.Context(), orgAdmin, e.ID, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := upd.BillOfMaterials
+	if b.SolutionType != environment.SolutionWorkforce || b.Products[0].ID != got.Products[1].ID || b.Products[1].ID == "" ||
+		b.CreatedAt != start || b.UpdatedAt != start.Add(time.Minute) {
+		t.Errorf("after update %+v (ids before: %s, %s)", b, got.Products[0].ID, got.Products[1].ID)
+	}
+	for _, tc := range []struct {
+		name    string
+		bom     environment.BillOfMaterials
+		mention string
+	}{
+		{"solution type", environment.BillOfMaterials{SolutionType: "ENTERPRISE", Products: bom.Products}, "WORKFORCE, CUSTOMER, CIAM_TRIAL, WF_TRIAL"},
+		{"tag", environment.BillOfMaterials{Products: []environment.Product{{Type: environment.PingOneMFA, Tags: []environment.ProductTag{"FAST"}}}}, "DAVINCI_MINIMAL"},
+		{"bookmark href", environment.BillOfMaterials{Products: []environment.Product{{Type: environment.PingOneMFA, Bookmarks: []environment.Bookmark{{Name: "x", Href: "docs"}}}}}, "bookmarks[0].href"},
+		{"bookmark name twice", environment.BillOfMaterials{Products: []environment.Product{{Type: environment.PingOneMFA, Bookmarks: []environment.Bookmark{{Name: "x", Href: "https://a"}, {Name: "x", Href: "https://b"}}}}}, "used twice"},
+		{"six bookmarks", environment.BillOfMaterials{Products: []environment.Product{{Type: environment.PingOneMFA, Bookmarks: slices.Repeat([]environment.Bookmark{{Name: "x", Href: "https://a"}}, 6)}}}, "at most 5"},
+	} {
+		if _, err := h.SetBillOfMaterials(t.Context(), orgAdmin, e.ID, tc.bom); !errors.Is(err, environment.ErrInvalid) || !strings.Contains(err.Error(), tc.mention) {
+			t.Errorf("%s: error %v, want ErrInvalid mentioning %q", tc.name, err, tc.mention)
+		}
+	}
+}
+
 // TestRule_ChangesNeedAnActor: every change names who makes it, so a
 // principal without an ID changes nothing.
 func TestRule_ChangesNeedAnActor(t *testing.T) {
@@ -956,5 +980,32 @@ func TestRule_ChangesNeedAnActor(t *testing.T) {
 	check(t, err, actor.ErrMissing)
 	if got := h.get(e.ID); got.Name != "s" {
 		t.Fatalf("a change with no actor renamed the environment to %q", got.Name)
+	}
+}
+
+// TestRule_RestoreWithoutLicenseNeedsTheCurrentOneStillValid: a restore
+// that names no license uses the environment's own, and fails clearly
+// when that license is gone or is a trial.
+func TestRule_RestoreWithoutLicenseNeedsTheCurrentOneStillValid(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		change  func(l *memenv.Licenses)
+		mention string
+	}{
+		{"license no longer active", func(l *memenv.Licenses) { l.Remove(fullLicense.ID) }, "no longer an active license"},
+		{"license now a trial", func(l *memenv.Licenses) {
+			l.Remove(fullLicense.ID)
+			l.Add(environment.License{ID: fullLicense.ID, Organization: fullLicense.Organization, Trial: true})
+		}, "is a trial license"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			id := h.pending("p").ID
+			tc.change(h.lic)
+			_, err := h.UpdateStatus(t.Context(), orgAdmin, id, environment.Active, "")
+			if !errors.Is(err, environment.ErrLicense) || !strings.Contains(err.Error(), tc.mention) || !strings.Contains(err.Error(), "license.id") {
+				t.Errorf("error %v, want ErrLicense saying %q and how to fix it", err, tc.mention)
+			}
+		})
 	}
 }

@@ -301,27 +301,28 @@ func describeLock(env string, st lock.Status, want string) string {
 	return fmt.Sprintf("%s is %s by promotion %s of %q (%s)", env, st.State, st.Lease.ID, st.Lease.Owner, st.Lease.Description)
 }
 
-// LockState is the lock state of a pair, in the AIC lock/state shape.
+// LockState is the lock state of a pair; httpapi answers AIC's lock/state
+// with it.
 type LockState struct {
 	// Result is the pair's state: unlocked, locking, locked or unlocking.
 	// Locking and unlocking also describe a pair a crash left half held:
 	// Description then names the lease's end and the way out (Unlock with
 	// PromotionID). Result is error only when a lock record is unreadable
 	// or the two environments are held by different leases.
-	Result      lock.State `json:"result"`
-	PromotionID string     `json:"promotionId,omitempty"`
-	Description string     `json:"description,omitempty"`
-	Lower       EnvLock    `json:"lowerEnv"`
-	Upper       EnvLock    `json:"upperEnv"`
+	Result      lock.State
+	PromotionID string
+	Description string
+	Lower       EnvLock
+	Upper       EnvLock
 	// Lease is the lease holding the pair, when Result is locked.
-	Lease lock.Lease `json:"-"`
+	Lease lock.Lease
 }
 
 // EnvLock is one environment's side of a LockState.
 type EnvLock struct {
-	ID          string     `json:"-"`
-	PromotionID string     `json:"promotionId,omitempty"`
-	State       lock.State `json:"state"`
+	ID          string
+	PromotionID string
+	State       lock.State
 }
 
 // LockState reports whether lower and upper are locked for a promotion, and

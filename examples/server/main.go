@@ -35,6 +35,7 @@ func main() {
 	flag.StringVar(&o.dir, "dir", "", "new directory for the Git repository (default: a new temporary directory)")
 	flag.StringVar(&o.token, "token", "", "bearer token to accept (default: a random one, printed)")
 	flag.DurationVar(&o.grace, "grace", 30*time.Second, "how long a stop waits for running promotions")
+	flag.StringVar(&o.domain, "domain", "localhost", "also serve each environment at the root of <name>.<domain>, as a tenant is (empty: path prefixes only)")
 	flag.Parse()
 	if o.token == "" {
 		o.token = rand.Text()
@@ -53,6 +54,7 @@ func main() {
 
 type options struct {
 	addr, dir, token string
+	domain           string // Config.Hosts: SubdomainHosts(domain)
 	grace            time.Duration
 }
 
@@ -75,6 +77,10 @@ func run(ctx context.Context, ln net.Listener, o options, out io.Writer) error {
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
 	base := "http://" + ln.Addr().String()
 	printUsage(out, base, o.token, dir)
+	if o.domain != "" {
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		fmt.Fprintf(out, "Each environment is also served at the root of its host: http://staging.%s:%s/environment/… (curl --resolve staging.%[1]s:%[2]s:127.0.0.1, or frodo with that host as its tenant URL)\n", o.domain, port)
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -158,7 +164,12 @@ func demo(ctx context.Context, o options) (*httpapi.Server, string, error) {
 		return nil, "", err
 	}
 
+	var hosts httpapi.HostResolver
+	if o.domain != "" {
+		hosts = httpapi.SubdomainHosts(o.domain)
+	}
 	api, err := httpapi.New(httpapi.Config{
+		Hosts: hosts,
 		Authenticator: httpapi.NewStaticTokens(map[string]httpapi.Principal{
 			o.token: {Principal: admin, Scopes: []string{httpapi.ScopePromotion, httpapi.ScopeESVAll}},
 		}),

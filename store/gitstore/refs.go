@@ -24,7 +24,6 @@ func refName(branch string) plumbing.ReferenceName {
 	return plumbing.NewBranchReferenceName(branch)
 }
 
-
 // diskStorage is go-git's filesystem storage with its ref writes replaced by
 // Git's own lock-file protocol (the one git update-ref uses):
 //
