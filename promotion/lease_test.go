@@ -11,6 +11,7 @@ import (
 	"github.com/envpromote/envpromote/integrity"
 	"github.com/envpromote/envpromote/lock"
 	"github.com/envpromote/envpromote/lock/gitlock"
+	"github.com/envpromote/envpromote/lock/memlock"
 	"github.com/envpromote/envpromote/promotion"
 	"github.com/envpromote/envpromote/store"
 	"github.com/envpromote/envpromote/store/gitstore"
@@ -177,5 +178,63 @@ func TestRule_RunningPromotionKeepsItsLease(t *testing.T) {
 	f.lock(dev, staging)
 	if _, err := p.Promote(ctx, promotion.Request{Lower: dev, Upper: staging}); err != nil {
 		t.Fatalf("Promote running twice its lease's TTL: %v, want the lease renewed", err)
+	}
+}
+
+// pausingStore stops after every Swap until the test lets it go, so the
+// test can read the pair's state between the steps of a Lock or an Unlock.
+type pausingStore struct {
+	lock.Store
+	at   chan struct{}
+	next chan struct{}
+}
+
+func (s *pausingStore) Swap(ctx context.Context, env string, old lock.Version, rec lock.Record) (lock.Version, error) {
+	v, err := s.Store.Swap(ctx, env, old, rec)
+	s.at <- struct{}{}
+	<-s.next
+	return v, err
+}
+
+// Issue 14: lock/state said error while one environment was already
+// unlocked and the other still unlocking; a client polling with the
+// vendor's semantics takes error as final.
+func TestRule_LockStateIsNeverErrorDuringLockAndUnlock(t *testing.T) {
+	s := &pausingStore{Store: memlock.NewStore(), at: make(chan struct{}), next: make(chan struct{})}
+	f := seeded(t)
+	f.cfg.Locker = lock.New(s, lock.ManagerOptions{Now: f.clock.Now})
+	p, err := promotion.New(f.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	step := func(op func() error) {
+		done := make(chan error)
+		go func() { done <- op() }()
+		for {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			case <-s.at:
+				st, err := p.LockState(ctx, dev, staging)
+				if err != nil || st.Result == lock.StateError {
+					t.Fatalf("LockState between steps = %+v, %v; want no error", st, err)
+				}
+				seen = append(seen, string(st.Result))
+				s.next <- struct{}{}
+			}
+		}
+	}
+	var lease lock.Lease
+	step(func() (err error) { lease, err = p.Lock(ctx, dev, staging, "alice"); return err })
+	step(func() error { return p.Unlock(ctx, dev, staging, lease.ID) })
+	// The set {dev, staging, group:tenant} is taken in that order and
+	// released in the reverse one.
+	want := "locking locking locked unlocking unlocking unlocked"
+	if got := strings.Join(seen, " "); got != want {
+		t.Fatalf("pair states after each step = %s, want %s", got, want)
 	}
 }

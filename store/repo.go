@@ -99,10 +99,11 @@ type Update struct {
 
 // Transactor is a Repo that moves several branches at once: a fenced
 // commit moves a config branch only while a lock branch still holds the
-// lease that checked it. Concurrent writers and readers see all of the
-// moves or none. Only a process killed inside Apply can leave a prefix of
-// them done (each a valid commit), so callers order updates such that any
-// prefix is safe.
+// lease that checked it. No other writer can move any of the branches
+// between the check and the moves. A reader may see the moves one at a
+// time, and a process killed inside Apply can leave a prefix of them done
+// (each a valid commit), so callers order updates such that any prefix is
+// safe.
 type Transactor interface {
 	Repo
 	// Apply makes each update as Commit would, or none of them: if any

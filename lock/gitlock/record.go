@@ -20,10 +20,8 @@ const metaLease = "lease"
 // refs/locks/<env>, apart from the environments' config branches.
 const branchPrefix = "locks/"
 
-// record is what each commit on a lock branch holds: the latest lease
-// granted on Env,
-// kept after release so the next lease can take a higher token and State
-// can tell a set being released from one being taken.
+// record is what the commit of a lock branch holds: lock.Record, with the
+// environment it is for.
 type record struct {
 	Env      string     `json:"environment"`
 	Lease    lock.Lease `json:"lease"`
@@ -62,6 +60,13 @@ func decodeRecord(env string, data []byte) (record, error) {
 		if err := lock.ValidateEnvironment(e); err != nil {
 			return record{}, fmt.Errorf("%w: %v", lock.ErrCorrupt, err)
 		}
+	}
+	if r.Lease.Expires.IsZero() {
+		// Written before every lease ended, meaning "until unlocked":
+		// it now ends DefaultTTL after it was taken, like any lease
+		// whose holder did not say.
+		r.Lease.TTL = lock.DefaultTTL
+		r.Lease.Expires = r.Lease.Acquired.Add(lock.DefaultTTL)
 	}
 	return r, nil
 }

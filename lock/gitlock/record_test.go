@@ -142,3 +142,17 @@ func mustEncode(tb testing.TB, r record) []byte {
 	}
 	return data
 }
+
+// Records written before every lease ended have no expiry ("until
+// unlocked"); they now end DefaultTTL after they were taken.
+func TestRule_RecordWithoutExpiryEndsAfterDefaultTTL(t *testing.T) {
+	data := []byte(`{"environment":"dev","lease":{"id":"x","environments":["dev"],"owner":"o","token":1,"acquired":"2025-01-02T03:04:05Z"}}`)
+	r, err := decodeRecord("dev", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acquired := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	if r.Lease.TTL != lock.DefaultTTL || !r.Lease.Expires.Equal(acquired.Add(lock.DefaultTTL)) {
+		t.Fatalf("lease without expiry decodes as TTL %v, expires %v; want DefaultTTL after %v", r.Lease.TTL, r.Lease.Expires, acquired)
+	}
+}
