@@ -20,8 +20,9 @@ import (
 
 // TestRaceChild is a process of TestRule_MachinesRacingProcessesOneWinnerPerRound:
 // it opens a machine's on-disk cache of the remote and, for each line
-// "<round> <parent>" on stdin, reads the head (which must be parent),
-// commits on parent and prints "won <revision>", "conflict" or "error …".
+// "<round> <parent>" on stdin, reads the head (which must be parent, or
+// the commit of a faster racer on parent), commits on parent and prints
+// "won <revision>", "conflict" or "error …".
 func TestRaceChild(t *testing.T) {
 	cache := os.Getenv("GITSTORE_RACE_CACHE")
 	if cache == "" {
@@ -40,8 +41,9 @@ func TestRaceChild(t *testing.T) {
 		case err != nil:
 			fmt.Printf("error head: %v\n", strings.ReplaceAll(err.Error(), "\n", " "))
 			continue
-		case string(h.Revision) != parent:
-			fmt.Printf("error head is %s after round %s's winner %s\n", h.Revision, round, parent)
+		case string(h.Revision) != parent && string(h.Parent) != parent:
+			// A racer of this round may have won already, no one else.
+			fmt.Printf("error head is %s, neither the last round's winner %s nor a child of it (round %s)\n", h.Revision, parent, round)
 			continue
 		}
 		s := storetest.Snapshot(t, map[string]string{"round": round, "who": os.Getenv("GITSTORE_RACE_ID")})
@@ -66,7 +68,7 @@ type racer struct {
 
 // 3 machines, each with its own on-disk cache shared by 2 processes, race
 // on one smart HTTP remote round after round: exactly one process wins
-// each round, every process reads the previous winner first, and the
+// each round, every process reads the previous winner (or this round's) first, and the
 // remote's history holds every winner, in order. ENVPROMOTE_LONG=1 runs
 // 50 rounds, else 5.
 func TestRule_MachinesRacingProcessesOneWinnerPerRound(t *testing.T) {
