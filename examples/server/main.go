@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,7 +33,9 @@ import (
 func main() {
 	var o options
 	flag.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
-	flag.StringVar(&o.dir, "dir", "", "new directory for the Git repository (default: a new temporary directory)")
+	flag.StringVar(&o.dir, "dir", "", "new directory for the Git repository, or for the cache of -remote (default: a new temporary directory)")
+	flag.StringVar(&o.remote, "remote", "", "URL of a Git repository shared by several instances (git://, http(s)://, ssh://); the first instance seeds it, the others join")
+	flag.DurationVar(&o.lockTTL, "lock-ttl", 15*time.Minute, "how long a promotion lock lasts unless released: the most a crashed instance's lock blocks the others")
 	flag.StringVar(&o.token, "token", "", "bearer token to accept (default: a random one, printed)")
 	flag.DurationVar(&o.grace, "grace", 30*time.Second, "how long a stop waits for running promotions")
 	flag.StringVar(&o.domain, "domain", "localhost", "also serve each environment at the root of <name>.<domain>, as a tenant is (empty: path prefixes only)")
@@ -53,10 +56,14 @@ func main() {
 }
 
 type options struct {
-	addr, dir, token string
-	domain           string // Config.Hosts: SubdomainHosts(domain)
-	grace            time.Duration
+	addr, dir, token, remote string
+	domain                   string // Config.Hosts: SubdomainHosts(domain)
+	grace, lockTTL           time.Duration
 }
+
+// keyEnv names the variable holding the key that encrypts secret ESVs,
+// which instances sharing a remote must share: 64 hex digits.
+const keyEnv = "ENVPROMOTE_ESV_KEY"
 
 // The demo organization.
 const (
@@ -108,7 +115,7 @@ func demo(ctx context.Context, o options) (*httpapi.Server, string, error) {
 			return nil, "", err
 		}
 	}
-	repo, err := gitstore.Init(dir, gitstore.Options{})
+	repo, err := gitstore.Init(dir, gitstore.Options{Remote: o.remote})
 	if err != nil {
 		return nil, "", err
 	}
@@ -116,10 +123,10 @@ func demo(ctx context.Context, o options) (*httpapi.Server, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	// The key encrypting secret values stays out of the repository; a real
-	// deployment keeps it in a secret manager.
-	key := make([]byte, 32)
-	rand.Read(key)
+	key, err := esvKey(o.remote)
+	if err != nil {
+		return nil, "", err
+	}
 	esvStore, err := gitesv.New(repo, gitesv.Options{Key: key})
 	if err != nil {
 		return nil, "", err
@@ -134,34 +141,28 @@ func demo(ctx context.Context, o options) (*httpapi.Server, string, error) {
 		Role: environment.OrganizationAdmin, Scope: environment.Scope{Type: environment.ScopeOrganization, ID: org},
 	}}}
 
-	group := environment.Group{Name: "demo", Organization: environment.Ref{ID: org}}
-	paths := map[string]string{}
-	for _, m := range []environment.Member{{ID: "dev", Tier: environment.TierDevelopment}, {ID: "staging", Tier: environment.TierStaging}, {ID: "prod", Tier: environment.TierProduction}} {
-		e, err := registry.Create(ctx, admin, environment.Environment{Name: m.ID, Type: environment.Production, Region: environment.RegionEU})
-		if err != nil {
-			return nil, "", err
-		}
-		paths[m.ID] = e.ID
-		group.Members = append(group.Members, environment.Member{ID: e.ID, Tier: m.Tier})
+	// An instance joining a remote that another one seeded uses its group.
+	group, err := registry.Group(ctx, admin, org, "demo")
+	seed := errors.Is(err, environment.ErrNotFound)
+	if seed {
+		group, err = createGroup(ctx, registry, admin)
 	}
-	if _, err := registry.SaveGroup(ctx, admin, group); err != nil {
-		return nil, "", err
-	}
-	promoter, err := promotion.New(promotion.Config{Group: group, Repo: repo, Locker: locker, ESVs: promotion.ESVService(esvs),
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
 	if err != nil {
 		return nil, "", err
 	}
-	for _, env := range group.Members {
-		if err := tour.Load(ctx, promoter, esvs, env.ID); err != nil {
+	paths := map[string]string{}
+	for _, m := range group.Members {
+		paths[tierPaths[m.Tier]] = m.ID
+	}
+	promoter, err := promotion.New(promotion.Config{Group: group, Repo: repo, Locker: locker, ESVs: promotion.ESVService(esvs),
+		LockTTL: o.lockTTL, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
+	if err != nil {
+		return nil, "", err
+	}
+	if seed {
+		if err := seedTenant(ctx, promoter, esvs, group, paths); err != nil {
 			return nil, "", err
 		}
-	}
-	// Development gains an email template that needs an ESV staging lacks.
-	if _, err := promoter.Edit(ctx, paths["dev"], func(b *store.Builder) error {
-		return b.Put(newConfig, []byte(`{"_id":"emailTemplate/demo","enabled":true,"from":"&{esv.demo.support.email}","subject":{"en":"Welcome"}}`+"\n"))
-	}, store.CommitInfo{Author: "demo-admin", Message: "Add the demo email template"}); err != nil {
-		return nil, "", err
 	}
 
 	var hosts httpapi.HostResolver
@@ -180,6 +181,53 @@ func demo(ctx context.Context, o options) (*httpapi.Server, string, error) {
 		Logger:       slog.New(slog.NewTextHandler(os.Stderr, nil)),
 	})
 	return api, dir, err
+}
+
+// tierPaths names the demo's environments in URLs.
+var tierPaths = map[environment.Tier]string{environment.TierDevelopment: "dev", environment.TierStaging: "staging", environment.TierProduction: "prod"}
+
+// createGroup creates the demo's environments and their promotion group.
+func createGroup(ctx context.Context, registry *environment.Registry, admin environment.Principal) (environment.Group, error) {
+	group := environment.Group{Name: "demo", Organization: environment.Ref{ID: org}}
+	for _, tier := range []environment.Tier{environment.TierDevelopment, environment.TierStaging, environment.TierProduction} {
+		e, err := registry.Create(ctx, admin, environment.Environment{Name: tierPaths[tier], Type: environment.Production, Region: environment.RegionEU})
+		if err != nil {
+			return environment.Group{}, err
+		}
+		group.Members = append(group.Members, environment.Member{ID: e.ID, Tier: tier})
+	}
+	return registry.SaveGroup(ctx, admin, group)
+}
+
+// seedTenant loads the synthetic tenant into every environment, then gives
+// development an email template that needs an ESV staging lacks.
+func seedTenant(ctx context.Context, promoter *promotion.Promoter, esvs *esv.Service, group environment.Group, paths map[string]string) error {
+	for _, env := range group.Members {
+		if err := tour.Load(ctx, promoter, esvs, env.ID); err != nil {
+			return err
+		}
+	}
+	_, err := promoter.Edit(ctx, paths["dev"], func(b *store.Builder) error {
+		return b.Put(newConfig, []byte(`{"_id":"emailTemplate/demo","enabled":true,"from":"&{esv.demo.support.email}","subject":{"en":"Welcome"}}`+"\n"))
+	}, store.CommitInfo{Author: "demo-admin", Message: "Add the demo email template"})
+	return err
+}
+
+// esvKey returns the key encrypting secret ESVs. It stays out of the
+// repository; a real deployment keeps it in a secret manager. Alone, an
+// instance makes up its own; instances sharing a remote read it from
+// $ENVPROMOTE_ESV_KEY, since each must decrypt what the others encrypt.
+func esvKey(remote string) ([]byte, error) {
+	if remote == "" {
+		key := make([]byte, 32)
+		rand.Read(key)
+		return key, nil
+	}
+	key, err := hex.DecodeString(os.Getenv(keyEnv))
+	if err != nil || len(key) != 32 {
+		return nil, fmt.Errorf("with -remote, %s must hold the key all instances share: 64 hex digits (e.g. from openssl rand -hex 32)", keyEnv)
+	}
+	return key, nil
 }
 
 // printUsage prints the token and the curl commands of a promotion.

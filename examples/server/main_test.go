@@ -145,12 +145,14 @@ func TestMain_StopsGracefullyOnSIGTERM(t *testing.T) {
 	}
 }
 
-// TestHelperProcess is the child of TestMain_StopsGracefullyOnSIGTERM.
+// TestHelperProcess is the child of the tests that run the program:
+// $ENVPROMOTE_SERVER_ARGS adds flags.
 func TestHelperProcess(t *testing.T) {
 	if os.Getenv("ENVPROMOTE_SERVER_HELPER") != "1" {
 		t.Skip("helper process")
 	}
-	os.Args = []string{"server", "-addr", "127.0.0.1:0", "-token", "helper-token", "-dir", os.Getenv("ENVPROMOTE_SERVER_DIR")}
+	os.Args = append([]string{"server", "-addr", "127.0.0.1:0", "-token", "helper-token", "-dir", os.Getenv("ENVPROMOTE_SERVER_DIR")},
+		strings.Fields(os.Getenv("ENVPROMOTE_SERVER_ARGS"))...)
 	main()
 }
 

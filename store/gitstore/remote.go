@@ -20,7 +20,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/sideband"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
-	"github.com/go-git/go-git/v5/storage"
 
 	"github.com/envpromote/envpromote/store"
 )
@@ -310,9 +309,12 @@ func (r *Repo) newObjects(h, base plumbing.Hash, seen map[plumbing.Hash]bool, ou
 // push sends pack and applies updates on the remote, all or none: with
 // more than one, as one atomic push. Git's receive-pack applies each update
 // under the ref's lock only if the ref still holds old, so this is a
-// compare-and-set on the server. Whatever the error, the remote's heads
-// decide the outcome: all at new means the push landed (a lost reply), any
-// other than old or new means another writer won (store.ErrConflict).
+// compare-and-set on the server. A refusal (the advertisement or the
+// server's report says a ref moved) is store.ErrConflict, even when the
+// ref now holds new: another writer made the same commit, and of racing
+// writers exactly one succeeds. After any other error (a lost reply, say)
+// the remote's heads decide: all at new means the push landed, a ref at
+// neither old nor new means another writer won.
 func (r *Repo) push(ctx context.Context, pack []byte, updates ...refUpdate) error {
 	err := r.send(ctx, pack, updates)
 	if err != nil {
@@ -324,11 +326,12 @@ func (r *Repo) push(ctx context.Context, pack []byte, updates ...refUpdate) erro
 		if lerr != nil {
 			return fmt.Errorf("push to %s: %w (and listing its refs: %v)", r.remote.url, err, lerr)
 		}
-		landed, moved := true, false
+		refused := errors.Is(err, errRefused)
+		landed, moved := !refused, false
 		for _, u := range updates {
 			cur := refs[u.name]
 			landed = landed && cur == u.new
-			if cur != u.old && cur != u.new {
+			if cur != u.old && (cur != u.new || refused) {
 				moved = true
 				err = fmt.Errorf("%w: remote %s is at %s: %v", store.ErrConflict, u.name, revision(cur), err)
 			}
@@ -377,20 +380,20 @@ func (r *Repo) send(ctx context.Context, pack []byte, updates []refUpdate) error
 	}
 	for _, u := range updates {
 		if cur := ar.References[u.name.String()]; cur != u.old {
-			return fmt.Errorf("%s is at %s, not %s: %w", u.name, revision(cur), revision(u.old), storage.ErrReferenceHasChanged)
+			return fmt.Errorf("%w: %s is at %s, not %s", errRefused, u.name, revision(cur), revision(u.old))
 		}
 		req.Commands = append(req.Commands, &packp.Command{Name: u.name, Old: u.old, New: u.new})
 	}
 	req.Packfile = io.NopCloser(bytes.NewReader(pack))
 	rs, err := s.ReceivePack(ctx, req)
-	if err != nil {
-		return err
+	if rs != nil && rs.Error() != nil { // go-git may return it as err too
+		return fmt.Errorf("%w: %w", errRefused, rs.Error())
 	}
-	if rs != nil {
-		return rs.Error()
-	}
-	return nil
+	return err
 }
+
+// errRefused: the remote said it did not apply a push.
+var errRefused = errors.New("the remote refused the update")
 
 // hasLocked reports whether the cache holds object h.
 func (r *Repo) hasLocked(h plumbing.Hash) bool {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -195,4 +196,34 @@ func TestRule_NoLockHeldOverTheNetwork(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("the Commit, once the remote answers: %v", err)
 	}
+}
+
+// Racing writers may make the very same commit (same parent, content,
+// metadata and second): still exactly one of them succeeds, as on disk.
+func TestRule_IdenticalCommitsRacingOneWinner(t *testing.T) {
+	servers(t, func(t *testing.T, srv *gittest.Server) {
+		url := srv.NewRepo(t)
+		ctx := context.Background()
+		base := commit(t, machine(t, url, gitstore.Options{}), "dev", "", storetest.Snapshot(t, map[string]string{"x": "0"}), store.CommitInfo{})
+		machines := []*gitstore.Repo{machine(t, url, gitstore.Options{}), machine(t, url, gitstore.Options{}), gitstore.NewMemory(gitstore.Options{Remote: url})}
+		var won, lost atomic.Int32
+		var wg sync.WaitGroup
+		for _, m := range machines {
+			wg.Go(func() {
+				_, err := m.Commit(ctx, "dev", base.Revision, storetest.Snapshot(t, map[string]string{"x": "same"}), store.CommitInfo{Time: t0, Message: "same"})
+				switch {
+				case err == nil:
+					won.Add(1)
+				case errors.Is(err, store.ErrConflict):
+					lost.Add(1)
+				default:
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if won.Load() != 1 || lost.Load() != int32(len(machines)-1) {
+			t.Fatalf("%d won, %d conflicted; want 1 and %d", won.Load(), lost.Load(), len(machines)-1)
+		}
+	})
 }
