@@ -37,11 +37,13 @@
 //     exactly one compare-and-set commit on the upper's branch whose parent
 //     is the head the checks saw. While the operation runs, the lease is
 //     renewed in the background (lock.KeepAlive), so a promotion longer
-//     than the TTL keeps it. The commit's metadata records type=promotion,
-//     promotionId (the lease id), reportId, source (the lower's revision),
-//     lower, and a one-line JSON report header (promoter, description,
-//     ticket, ignored encrypted secrets), since metadata values are single
-//     lines.
+//     than the TTL keeps it. Its subject names the environments ("Promote
+//     Development to Staging", with Config.Names) and its metadata, which
+//     gitstore keeps as Git trailers, records type=promotion, promotionId
+//     (the lease id), reportId, source (the lower's revision), lower and
+//     upper (their ids), and a one-line JSON report header (promoter,
+//     description, ticket, ignored encrypted secrets), since metadata
+//     values are single lines.
 //  5. The report is derived from that commit — its metadata and its diff
 //     against its parent, grouped by the Layout — so a promotion's commit and
 //     its report exist together or not at all. A crash at any point leaves
@@ -49,8 +51,11 @@
 //     their reports are stored as JSON files on the branch "reports/<upper>"
 //     (one file per report, by compare-and-set), the only thing they write.
 //
-// A failed operation leaves the pair locked by its lease (the caller locked
-// it and decides what next) and Progress in ERROR with the reason. If a
+// PromoteAndUnlock and RollbackAndUnlock do all of it in one call — lock,
+// check, promote, unlock — and unlock on failure too, unless
+// Request.KeepLockOnFailure. With Promote and Rollback, a failed operation
+// leaves the pair locked by its lease (the caller locked it and decides what
+// next) and Progress in ERROR with the reason. If a
 // commit's reply is lost, the Promoter reads the head back and reports
 // success when its commit landed.
 //

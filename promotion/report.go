@@ -252,7 +252,8 @@ func (p *Promoter) fromCommit(ctx context.Context, upper string, c store.Commit)
 	return r, nil
 }
 
-// cache keeps a copy of r, so the caller may change r.
+// cache keeps a copy of r, so the caller may change r (see reportCache for
+// the bound).
 func (p *Promoter) cache(r *Report) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -110,3 +110,21 @@ func TestEditRefusesANilEdit(t *testing.T) {
 		t.Fatal("a refused edit committed")
 	}
 }
+
+// TestCommitSubjectsNameEnvironments: a person reading `git log` sees
+// environment names; the ids are in the metadata (Git trailers).
+func TestCommitSubjectsNameEnvironments(t *testing.T) {
+	f := seeded(t, func(c *promotion.Config) {
+		c.Names = map[string]string{dev: "Development", staging: "Staging"}
+	})
+	if _, err := f.p.PromoteAndUnlock(ctx, promotion.Request{Upper: staging}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.repo.Head(ctx, staging)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Message != "Promote Development to Staging" || c.Metadata[promotion.MetaLower] != dev || c.Metadata[promotion.MetaUpper] != staging {
+		t.Fatalf("commit %q with metadata %v; want names in the subject, ids in lower/upper", c.Message, c.Metadata)
+	}
+}
