@@ -10,9 +10,12 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/envpromote/envpromote/environment"
+	"github.com/envpromote/envpromote/esv"
 	"github.com/envpromote/envpromote/integrity"
 	"github.com/envpromote/envpromote/lock"
 	"github.com/envpromote/envpromote/promotion"
+	"github.com/envpromote/envpromote/store"
 )
 
 // Exit codes, documented in doc.go and in the root command's help.
@@ -52,7 +55,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "envpromote: %s\n", oneLine(err.Error()))
+	fmt.Fprintf(stderr, "envpromote: %s\n", oneLine(a.withNames(ctx, err.Error())))
 	return exitCode(err)
 }
 
@@ -77,10 +80,22 @@ func exitCode(err error) int {
 		return exitBlocked
 	case errors.Is(err, lock.ErrLocked):
 		return exitLocked
-	case cobraUsage(err):
+	case cobraUsage(err), invalidInput(err):
 		return exitUsage
 	}
 	return exitError
+}
+
+// invalidInput reports whether err is input outside what is allowed (an
+// unknown type, a non-adjacent pair, a malformed ESV name): exit 2.
+func invalidInput(err error) bool {
+	for _, e := range []error{environment.ErrInvalid, environment.ErrInvalidGroup, environment.ErrInvalidPair,
+		environment.ErrInvalidFilter, esv.ErrInvalid, esv.ErrInvalidName, store.ErrInvalidPath} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // cobraUsage recognizes the errors cobra returns for an unknown command,
@@ -93,4 +108,20 @@ func cobraUsage(err error) bool {
 // of several failures) cannot spread over the terminal.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " ")
+}
+
+// withNames replaces the environment ids in msg by their names: the library
+// names environments by id, a person by name.
+func (a *app) withNames(ctx context.Context, msg string) string {
+	if a.sys == nil {
+		return msg
+	}
+	names, err := a.sys.names(context.WithoutCancel(ctx))
+	if err != nil {
+		return msg
+	}
+	for id, name := range names {
+		msg = strings.ReplaceAll(msg, id, name)
+	}
+	return msg
 }

@@ -165,8 +165,8 @@ func lockedError(err error, lower, upper string, names map[string]string) error 
 	if env == "" {
 		env = le.Env // the group
 	}
-	return fmt.Errorf("%s → %s: %s is locked by %s (promotion %s, since %s); wait for it, or if it is stuck: envpromote lock release %s: %w",
-		lower, upper, env, le.Holder.Owner, le.Holder.ID, le.Holder.Acquired.UTC().Format(time.RFC3339), upper, lock.ErrLocked)
+	return fmt.Errorf("%s → %s: %s %w by %s (promotion %s, since %s); wait for it, or if it is stuck: envpromote lock release %s",
+		lower, upper, env, lock.ErrLocked, le.Holder.Owner, le.Holder.ID, le.Holder.Acquired.UTC().Format(time.RFC3339), upper)
 }
 
 // printFindings prints blocking findings to stderr: where, what, and the fix.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -57,34 +59,48 @@ func TestScripts(t *testing.T) {
 			"waithttp": cmdWaitHTTP,
 			"treeeq":   cmdTreeEq,
 			"capture":  cmdCapture,
+			"exits":    cmdExits,
 		},
 	})
 }
 
-// cmdHTTP is a small curl: http METHOD URL [BODY] sends the request with
-// the bearer token $ENVPROMOTE_TOKEN and JSON headers, and prints the status
-// code and the body. It fails on a status of 400 or more.
+// cmdHTTP is a small curl: http [-until REGEXP] METHOD URL [BODY] sends
+// the request with the bearer token $ENVPROMOTE_TOKEN and JSON headers, and
+// prints the status code and the body. It fails on a status of 400 or more.
+// With -until it repeats the request (for an asynchronous operation) until
+// the body matches.
 func cmdHTTP(ts *testscript.TestScript, neg bool, args []string) {
+	var until *regexp.Regexp
+	if len(args) > 1 && args[0] == "-until" {
+		until, args = regexp.MustCompile(args[1]), args[2:]
+	}
 	if len(args) < 2 || len(args) > 3 {
-		ts.Fatalf("usage: http METHOD URL [BODY]")
+		ts.Fatalf("usage: http [-until REGEXP] METHOD URL [BODY]")
 	}
-	var body io.Reader
-	if len(args) == 3 {
-		body = strings.NewReader(args[2])
-	}
-	req, err := http.NewRequest(args[0], args[1], body)
-	ts.Check(err)
-	req.Header.Set("Authorization", "Bearer "+ts.Getenv("ENVPROMOTE_TOKEN"))
-	req.Header.Set("Accept-API-Version", "protocol=1.0,resource=1.0")
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	ts.Check(err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	ts.Check(err)
-	fmt.Fprintf(ts.Stdout(), "%d\n%s\n", resp.StatusCode, b)
-	if failed := resp.StatusCode >= 400; failed != neg {
-		ts.Fatalf("status %d", resp.StatusCode)
+	for try := 0; ; try++ {
+		var body io.Reader
+		if len(args) == 3 {
+			body = strings.NewReader(args[2])
+		}
+		req, err := http.NewRequest(args[0], args[1], body)
+		ts.Check(err)
+		req.Header.Set("Authorization", "Bearer "+ts.Getenv("ENVPROMOTE_TOKEN"))
+		req.Header.Set("Accept-API-Version", "protocol=1.0,resource=1.0")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		ts.Check(err)
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		ts.Check(err)
+		if until != nil && !until.Match(b) && try < 600 {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		fmt.Fprintf(ts.Stdout(), "%d\n%s\n", resp.StatusCode, b)
+		if failed := resp.StatusCode >= 400; failed != neg {
+			ts.Fatalf("status %d", resp.StatusCode)
+		}
+		return
 	}
 }
 
@@ -157,4 +173,25 @@ func cmdCapture(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("capture: no match for %s", args[1])
 	}
 	ts.Setenv(args[0], m[1])
+}
+
+// cmdExits runs a command like exec and checks its exit code: exits N
+// COMMAND ARGS…
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 || neg {
+		ts.Fatalf("usage: exits CODE COMMAND [ARGS…]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("%v", err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("exit code %d, want %d", got, want)
+	}
 }
