@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/aymanbagabas/go-udiff"
@@ -170,7 +172,7 @@ func (a *app) exportCmd() *cobra.Command {
 		Use:   "export DIR --env ENV [--revision REV]",
 		Short: "Write an environment's configuration as an fr-config-manager tree",
 		Long: `export writes ENV's configuration (its head, or --revision) to DIR, which
-must not exist or be empty, byte for byte as it was imported or promoted:
+must not exist or be empty (its parents are created), byte for byte as it was imported or promoted:
 import then export gives back the same files. DIR appears complete or not
 at all. File modes are not kept (files are 0644), nor empty directories.`,
 		Example: "  envpromote export ./prod-config --env prod",
@@ -196,6 +198,9 @@ at all. File modes are not kept (files are 0644), nor empty directories.`,
 			}
 			snap, err := s.Repo().Snapshot(ctx(cmd), r)
 			if err != nil {
+				return err
+			}
+			if err := os.MkdirAll(filepath.Dir(filepath.Clean(args[0])), 0o755); err != nil {
 				return err
 			}
 			if err := snap.WriteDir(args[0]); err != nil {
