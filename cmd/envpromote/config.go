@@ -136,7 +136,6 @@ func (a *app) loadESVs(ctx context.Context, s *system, e environment.Environment
 	if len(d.vars)+len(d.secrets)+len(d.skipped) == 0 {
 		return nil
 	}
-	ctx = s.withActor(ctx)
 	for _, v := range d.vars {
 		if _, err := s.ESV().SetVariable(ctx, e.ID, v.name, v.spec); err != nil {
 			return err

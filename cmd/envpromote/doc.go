@@ -68,10 +68,11 @@
 //     pending until "esv restart", as in AIC.
 //   - export keeps file contents byte for byte; file modes (all 0644) and
 //     empty directories are not kept, as in Git without the executable bit.
-//   - promote unlocks at the end, also on failure, unless --keep-lock, which
-//     keeps the lock in both cases (terraform's -lock=false is the opposite
-//     and has no place here: the lock is what makes promotion safe).
-//     Progress goes to stderr, so stdout stays the report (or JSON).
+//   - promote is the front door's PromoteAndUnlock: it unlocks at the end,
+//     also on failure, unless --keep-lock keeps a failed run's lock for
+//     inspection (a kept lock after success would only block the next run,
+//     which locks by itself). Progress goes to stderr, so stdout stays the
+//     report (or JSON).
 //   - lock release frees a lease held by someone else only with --id naming
 //     it, as terraform force-unlock asks for the lock id.
 //   - serve authenticates with a bearer token from --token-file or

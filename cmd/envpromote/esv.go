@@ -38,7 +38,7 @@ stdin), never from the command line, and are never shown again.`,
 			if err != nil {
 				return err
 			}
-			out, err := s.ESV().SetVariable(s.withActor(ctx(cmd)), e.ID, cmd.Flags().Arg(1), esv.VariableSpec{
+			out, err := s.ESV().SetVariable(ctx(cmd), e.ID, cmd.Flags().Arg(1), esv.VariableSpec{
 				Description: desc, ExpressionType: esv.ExpressionType(typ), Value: string(val)})
 			if err != nil {
 				return err
@@ -82,7 +82,7 @@ stdin), never from the command line, and are never shown again.`,
 	del := &cobra.Command{
 		Use: "delete ENV NAME", Short: "Delete a variable", Args: args(2, 2, "ENV and NAME"),
 		RunE: a.onEnv(func(cmd *cobra.Command, s *system, e environment.Environment) error {
-			if err := s.ESV().DeleteVariable(s.withActor(ctx(cmd)), e.ID, cmd.Flags().Arg(1)); err != nil {
+			if err := s.ESV().DeleteVariable(ctx(cmd), e.ID, cmd.Flags().Arg(1)); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "Deleted %s from %s\n", cmd.Flags().Arg(1), e.Name)
@@ -104,7 +104,7 @@ stdin), never from the command line, and are never shown again.`,
 			if err != nil {
 				return err
 			}
-			out, err := s.ESV().CreateSecret(s.withActor(ctx(cmd)), e.ID, cmd.Flags().Arg(1), esv.SecretSpec{
+			out, err := s.ESV().CreateSecret(ctx(cmd), e.ID, cmd.Flags().Arg(1), esv.SecretSpec{
 				Description: sdesc, Encoding: esv.Encoding(encoding), UseInPlaceholders: !noPlaceholders, Value: val})
 			if err != nil {
 				return err
@@ -127,7 +127,7 @@ stdin), never from the command line, and are never shown again.`,
 			if err != nil {
 				return err
 			}
-			out, err := s.ESV().CreateSecretVersion(s.withActor(ctx(cmd)), e.ID, cmd.Flags().Arg(1), val)
+			out, err := s.ESV().CreateSecretVersion(ctx(cmd), e.ID, cmd.Flags().Arg(1), val)
 			if err != nil {
 				return err
 			}
@@ -159,7 +159,7 @@ stdin), never from the command line, and are never shown again.`,
 	sdel := &cobra.Command{
 		Use: "delete ENV NAME", Short: "Delete a secret and all its versions", Args: args(2, 2, "ENV and NAME"),
 		RunE: a.onEnv(func(cmd *cobra.Command, s *system, e environment.Environment) error {
-			if err := s.ESV().DeleteSecret(s.withActor(ctx(cmd)), e.ID, cmd.Flags().Arg(1)); err != nil {
+			if err := s.ESV().DeleteSecret(ctx(cmd), e.ID, cmd.Flags().Arg(1)); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "Deleted %s from %s\n", cmd.Flags().Arg(1), e.Name)
@@ -171,7 +171,7 @@ stdin), never from the command line, and are never shown again.`,
 	restart := &cobra.Command{
 		Use: "restart ENV", Short: "Restart an environment so it loads its pending ESV changes", Args: args(1, 1, "one ENV"),
 		RunE: a.onEnv(func(cmd *cobra.Command, s *system, e environment.Environment) error {
-			st, err := s.ESV().Restart(s.withActor(ctx(cmd)), e.ID)
+			st, err := s.ESV().Restart(ctx(cmd), e.ID)
 			if err != nil {
 				return err
 			}

@@ -10,12 +10,9 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/envpromote/envpromote/environment"
-	"github.com/envpromote/envpromote/esv"
+	"github.com/envpromote/envpromote"
 	"github.com/envpromote/envpromote/integrity"
-	"github.com/envpromote/envpromote/lock"
 	"github.com/envpromote/envpromote/promotion"
-	"github.com/envpromote/envpromote/store"
 )
 
 // Exit codes, documented in doc.go and in the root command's help.
@@ -78,24 +75,14 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.As(err, &ie), errors.Is(err, promotion.ErrIntegrity):
 		return exitBlocked
-	case errors.Is(err, lock.ErrLocked):
+	case errors.Is(err, envpromote.Locked):
 		return exitLocked
-	case cobraUsage(err), invalidInput(err):
+	case cobraUsage(err), errors.Is(err, envpromote.Invalid):
+		// Input outside what is allowed: an unknown type, a pair that is
+		// not adjacent, a malformed ESV name.
 		return exitUsage
 	}
 	return exitError
-}
-
-// invalidInput reports whether err is input outside what is allowed (an
-// unknown type, a non-adjacent pair, a malformed ESV name): exit 2.
-func invalidInput(err error) bool {
-	for _, e := range []error{environment.ErrInvalid, environment.ErrInvalidGroup, environment.ErrInvalidPair,
-		environment.ErrInvalidFilter, esv.ErrInvalid, esv.ErrInvalidName, store.ErrInvalidPath} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
 }
 
 // cobraUsage recognizes the errors cobra returns for an unknown command,

@@ -14,9 +14,9 @@ import (
 	"github.com/envpromote/envpromote/store"
 )
 
-// envpromote runs the command in process in dir and returns its stdout,
+// runCmd runs the command in process in dir and returns its stdout,
 // failing the test unless it exits with want.
-func envpromote(t *testing.T, dir string, want int, args ...string) string {
+func runCmd(t *testing.T, dir string, want int, args ...string) string {
 	t.Helper()
 	var out, errb bytes.Buffer
 	t.Setenv("ENVPROMOTE_KEY", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
@@ -34,8 +34,8 @@ func envpromote(t *testing.T, dir string, want int, args ...string) string {
 // that each export gives back exactly the files imported.
 func TestImportThenExportRoundTripsExactly(t *testing.T) {
 	dir := t.TempDir()
-	envpromote(t, dir, 0, "init", "--org", "acme", "--license", "lic-1")
-	envpromote(t, dir, 0, "env", "create", "dev", "--type", "PRODUCTION", "--region", "EU")
+	runCmd(t, dir, 0, "init", "--org", "acme", "--license", "lic-1")
+	runCmd(t, dir, 0, "env", "create", "dev", "--type", "PRODUCTION", "--region", "EU")
 	tenant := tenantgen.Generate(tenantgen.Options{Seed: 7, Files: 800})
 	edited, _ := tenant.Edit(8, 40)
 	for i, tn := range []*tenantgen.Tenant{tenant, edited} {
@@ -54,9 +54,9 @@ func TestImportThenExportRoundTripsExactly(t *testing.T) {
 				}
 			}
 		}
-		envpromote(t, dir, 0, "import", in, "--env", "dev")
+		runCmd(t, dir, 0, "import", in, "--env", "dev")
 		out := filepath.Join(dir, "out", string(rune('a'+i)))
-		envpromote(t, dir, 0, "export", out, "--env", "dev")
+		runCmd(t, dir, 0, "export", out, "--env", "dev")
 		want, err := store.LoadDir(in)
 		if err != nil {
 			t.Fatal(err)

@@ -26,7 +26,7 @@ func (f *jobFlags) add(cmd *cobra.Command, promote bool) {
 		cmd.Flags().BoolVar(&f.ignoreEncrypted, "ignore-encrypted-secrets", false, "promote although the config holds values encrypted by another environment's keys")
 		cmd.Flags().StringVar(&f.ticket, "ticket", "", "a change ticket reference, kept in the report")
 	}
-	cmd.Flags().BoolVar(&f.keepLock, "keep-lock", false, "leave the pair locked afterwards, also on failure (for inspection)")
+	cmd.Flags().BoolVar(&f.keepLock, "keep-lock", false, "if it fails, leave the pair locked for inspection")
 	cmd.Flags().StringVar(&f.description, "description", "", "why, kept in the report")
 }
 
@@ -34,9 +34,9 @@ const jobPolicy = `
 It is one job: lock the pair (with the group, so only one promotion runs per
 group), run the integrity checks, write one commit on the upper environment,
 unlock. Unlock policy: the pair is unlocked at the end whether the job
-succeeded or failed, unless --keep-lock, which leaves it locked for
-inspection ("envpromote lock release" frees it). Progress goes to stderr: a
-bar on a terminal, one line per step otherwise.
+succeeded or failed, unless it failed and --keep-lock asked to leave it
+locked for inspection ("envpromote lock release" frees it). Progress goes to
+stderr: a bar on a terminal, one line per step otherwise.
 
 A block by the integrity checks prints each finding (file:line, JSON path,
 what is wrong, how to fix it) and exits 3; a pair locked by someone else
@@ -94,11 +94,7 @@ func (a *app) job(cmd *cobra.Command, lower, upper string, typ promotion.Type, f
 	if err != nil {
 		return err
 	}
-	steps := 4
-	if f.keepLock {
-		steps = 3
-	}
-	prog := newProgress(a.stderr, steps, names)
+	prog := newProgress(a.stderr, 4, names) // lock, check, write, unlock
 	s.observe(prog.observe) // before the Promoter is made
 	defer prog.finish()
 	var p *promotion.Promoter
@@ -114,29 +110,21 @@ func (a *app) job(cmd *cobra.Command, lower, upper string, typ promotion.Type, f
 	} else if p, lo, up, err = s.pair(c, lower, upper); err != nil {
 		return err
 	}
-	lease, err := p.Lock(c, lo.ID, up.ID, s.actor)
-	if err != nil {
-		return lockedError(err, lo.Name, up.Name, names)
-	}
 	req := promotion.Request{Lower: lo.ID, Upper: up.ID, DryRun: f.dryRun, IgnoreEncryptedSecrets: f.ignoreEncrypted,
-		Promoter: s.actor, Description: f.description, TicketReference: f.ticket}
+		Promoter: s.actor, Description: f.description, TicketReference: f.ticket, KeepLockOnFailure: f.keepLock}
 	var rep *promotion.Report
 	if typ == promotion.TypeRollback {
-		rep, err = p.Rollback(c, req)
+		rep, err = p.RollbackAndUnlock(c, req)
 	} else {
-		rep, err = p.Promote(c, req)
+		rep, err = p.PromoteAndUnlock(c, req)
 	}
-	if !f.keepLock {
-		// Unlock also on failure: a cancelled run (Ctrl-C) must not leave
-		// the pair locked, so unlock outside its context.
-		uc, cancel := context.WithTimeout(context.WithoutCancel(c), time.Minute)
-		uerr := p.Unlock(uc, lo.ID, up.ID, lease.ID)
-		cancel()
-		if uerr != nil {
-			err = errors.Join(err, fmt.Errorf("unlocking %s → %s failed (%v): free it with envpromote lock release %s", lo.Name, up.Name, uerr, up.Name))
-		}
+	if err != nil && prog.done > 0 && !f.keepLock && !errors.Is(err, promotion.ErrUnlockFailed) {
+		prog.step(fmt.Sprintf("unlocked %s → %s", lo.Name, up.Name)) // a failed run is unlocked without an event
 	}
 	prog.finish()
+	if errors.Is(err, lock.ErrLocked) && prog.done == 0 {
+		return lockedError(err, lo.Name, up.Name, names)
+	}
 	var ie *integrity.Error
 	if errors.As(err, &ie) {
 		a.printFindings(ie.Findings)
@@ -144,16 +132,32 @@ func (a *app) job(cmd *cobra.Command, lower, upper string, typ promotion.Type, f
 		if typ == promotion.TypeRollback {
 			what = "rollback of " + up.Name
 		}
-		return fmt.Errorf("%s blocked by %d integrity finding(s); %s is unchanged: %w", what, len(ie.Findings), up.Name, ie)
+		held := ""
+		if f.keepLock {
+			held = fmt.Sprintf(" and stays locked for inspection (envpromote lock release %s)", up.Name)
+		}
+		return blockedError{fmt.Errorf("%s blocked by %d integrity finding(s); %s is unchanged%s", what, len(ie.Findings), up.Name, held), ie}
+	}
+	var ue *promotion.UnlockError
+	if errors.As(err, &ue) {
+		a.printReport(c, s, ue.Report)
+		return fmt.Errorf("%s → %s: done, but unlocking failed (%v): free it with envpromote lock release %s --id %s", lo.Name, up.Name, ue.Err, up.Name, ue.Lease.ID)
 	}
 	if err != nil {
 		return err
 	}
-	if f.keepLock {
-		fmt.Fprintf(a.stderr, "%s → %s stays locked (promotion %s): envpromote lock release %s\n", lo.Name, up.Name, lease.ID, up.Name)
-	}
 	return a.printReport(c, s, rep)
 }
+
+// blockedError is a block by the integrity checks, worded for the command
+// line (the findings are printed before it): exit code 3.
+type blockedError struct {
+	err error
+	ie  *integrity.Error
+}
+
+func (e blockedError) Error() string { return e.err.Error() }
+func (e blockedError) Unwrap() error { return e.ie }
 
 // lockedError rewords a lock refusal with names and the way out.
 func lockedError(err error, lower, upper string, names map[string]string) error {

@@ -10,6 +10,8 @@ import (
 	"os/user"
 	"strings"
 
+	"github.com/envpromote/envpromote"
+	"github.com/envpromote/envpromote/esv"
 	"github.com/spf13/cobra"
 )
 
@@ -104,6 +106,10 @@ func (a *app) resolveFlags(cmd *cobra.Command) error {
 	if strings.TrimSpace(a.as) == "" {
 		return usagef("--as: no actor: the OS user is unknown; name who acts with --as NAME")
 	}
+	// Every write this run makes is the actor's: commits, locks, ESVs.
+	// (esv.WithActor too: the front door's first version does not carry its
+	// actor into the ESV service's lastChangedBy yet.)
+	cmd.SetContext(esv.WithActor(envpromote.WithActor(cmd.Context(), a.as), a.as))
 	return nil
 }
 

@@ -8,40 +8,8 @@ import (
 	"strings"
 
 	"github.com/envpromote/envpromote/environment"
-	"github.com/envpromote/envpromote/esv"
 	"github.com/envpromote/envpromote/promotion"
 )
-
-// open opens (or, for init, creates) the setup behind --repo/--remote.
-func (a *app) open(ctx context.Context) (*system, error) {
-	if a.sys != nil {
-		return a.sys, nil
-	}
-	key, err := a.key()
-	if err != nil {
-		return nil, err
-	}
-	s, err := openSystem(ctx, a.repo, a.remote, key, a.as)
-	if err != nil {
-		return nil, err
-	}
-	a.sys = s
-	return s, nil
-}
-
-func (a *app) close() {
-	if a.sys != nil {
-		a.sys.Close()
-	}
-}
-
-// principal is the actor as an Organization Admin of org: the command acts
-// for whoever holds the repository and its key, as git does.
-func principal(actor, org string) environment.Principal {
-	return environment.Principal{ID: actor, Roles: []environment.RoleAssignment{{
-		Role: environment.OrganizationAdmin, Scope: environment.Scope{Type: environment.ScopeOrganization, ID: org},
-	}}}
-}
 
 // env resolves an environment named by name (or id) to the environment.
 func (s *system) env(ctx context.Context, name string) (environment.Environment, error) {
@@ -139,11 +107,6 @@ func (s *system) member(ctx context.Context, name string, upper bool) (*promotio
 		}
 	}
 	return p, e, err
-}
-
-// withActor marks ctx with the actor for ESV writes.
-func (s *system) withActor(ctx context.Context) context.Context {
-	return esv.WithActor(ctx, s.actor)
 }
 
 var errNoOrg = errors.New("the repository has no organization yet: run envpromote init --org ORG --license ID first")
