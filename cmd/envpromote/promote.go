@@ -95,7 +95,7 @@ func (a *app) job(cmd *cobra.Command, lower, upper string, typ promotion.Type, f
 		return err
 	}
 	prog := newProgress(a.stderr, 4, names) // lock, check, write, unlock
-	s.observe(prog.observe) // before the Promoter is made
+	s.observe(prog.observe)                 // before the Promoter is made
 	defer prog.finish()
 	var p *promotion.Promoter
 	var lo, up environment.Environment

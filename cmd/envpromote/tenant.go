@@ -156,8 +156,8 @@ func (s *system) observe(fn func(promotion.Event)) { s.observer = fn }
 type eventHandler struct{ s *system }
 
 func (h eventHandler) Enabled(context.Context, slog.Level) bool { return h.s.observer != nil }
-func (h eventHandler) WithAttrs([]slog.Attr) slog.Handler      { return h }
-func (h eventHandler) WithGroup(string) slog.Handler           { return h }
+func (h eventHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h eventHandler) WithGroup(string) slog.Handler            { return h }
 
 func (h eventHandler) Handle(_ context.Context, r slog.Record) error {
 	ev := promotion.Event{Time: r.Time, Message: r.Message}
