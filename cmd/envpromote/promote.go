@@ -95,7 +95,7 @@ func (a *app) job(cmd *cobra.Command, lower, upper string, typ promotion.Type, f
 		return err
 	}
 	prog := newProgress(a.stderr, 4, names) // lock, check, write, unlock
-	s.observe(prog.observe)                 // before the Promoter is made
+	s.observe(prog.observe)
 	defer prog.finish()
 	var p *promotion.Promoter
 	var lo, up environment.Environment
@@ -329,7 +329,15 @@ date (2026-11-30, midnight UTC), or a duration ago (90m, 2h, 3d).`,
 		Example: "  envpromote revert dev --before 2h\n  envpromote revert dev --before 2026-11-30T17:00:00Z",
 		Args:    args(1, 1, "one DEV environment"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := parseTime(before, time.Now())
+			clock, err := a.clock()
+			if err != nil {
+				return err
+			}
+			now := time.Now()
+			if clock != nil {
+				now = clock()
+			}
+			t, err := parseTime(before, now)
 			if err != nil {
 				return err
 			}

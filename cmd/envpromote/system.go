@@ -103,7 +103,7 @@ func (s *system) member(ctx context.Context, name string, upper bool) (*promotio
 	})
 	if err != nil && upper {
 		if _, derr := s.groupOf(ctx, e.Name, func(g environment.Group) bool { return index(g, e.ID) == 0 }); derr == nil {
-			return nil, e, fmt.Errorf("%s is the development environment of its group: nothing is promoted into it (name the upper environment of a pair)", e.Name)
+			return nil, e, usagef("%s is the development environment of its group: nothing is promoted into it (name the upper environment of a pair)", e.Name)
 		}
 	}
 	return p, e, err
