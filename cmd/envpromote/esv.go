@@ -71,9 +71,6 @@ stdin), never from the command line, and are never shown again.`,
 				return err
 			}
 			if a.json {
-				if out == nil {
-					out = []esv.Variable{}
-				}
 				return writeJSON(a.stdout, out)
 			}
 			return a.varTable(out, false)
@@ -144,9 +141,6 @@ stdin), never from the command line, and are never shown again.`,
 				return err
 			}
 			if a.json {
-				if out == nil {
-					out = []esv.Secret{}
-				}
 				return writeJSON(a.stdout, out)
 			}
 			rows := make([][]string, len(out))

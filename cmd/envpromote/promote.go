@@ -266,9 +266,6 @@ func (a *app) reportsCmd() *cobra.Command {
 				return err
 			}
 			if a.json {
-				if reps == nil {
-					reps = []promotion.ReportMeta{}
-				}
 				return writeJSON(a.stdout, reps)
 			}
 			rows := make([][]string, len(reps))
@@ -446,9 +443,6 @@ func (a *app) statusCmd() *cobra.Command {
 				}
 			}
 			if a.json {
-				if rows == nil {
-					rows = []row{}
-				}
 				return writeJSON(a.stdout, rows)
 			}
 			out := make([][]string, len(rows))

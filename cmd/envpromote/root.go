@@ -84,7 +84,63 @@ func (a *app) rootCmd() *cobra.Command {
 	}
 	root.SetHelpCommandGroupID("ops")
 	root.SetCompletionCommandGroupID("ops")
+	a.completeEnvs(root)
 	return root
+}
+
+// completeEnvs makes shell completion offer environment names wherever a
+// command takes one: the ENV, LOWER, UPPER and DEV arguments of its Use line
+// (and an env command's NAME), and --env.
+func (a *app) completeEnvs(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		a.completeEnvs(sub)
+	}
+	if !c.Runnable() {
+		return
+	}
+	var isEnv []bool
+	variadic := false
+	for _, w := range strings.Fields(c.Use)[1:] {
+		if strings.HasPrefix(strings.TrimLeft(w, "["), "-") {
+			break
+		}
+		w = strings.Trim(w, "[]")
+		variadic = strings.HasSuffix(w, "…")
+		w = strings.TrimSuffix(w, "…")
+		isEnv = append(isEnv, w == "ENV" || w == "LOWER" || w == "UPPER" || w == "DEV" ||
+			w == "NAME" && c.Parent().Name() == "env" && c.Name() != "create")
+	}
+	c.ValidArgsFunction = func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		i := len(args)
+		if variadic && i >= len(isEnv) {
+			i = len(isEnv) - 1
+		}
+		if i < len(isEnv) && isEnv[i] {
+			return a.envNames(cmd)
+		}
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	if c.Flags().Lookup("env") != nil {
+		c.RegisterFlagCompletionFunc("env", func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+			return a.envNames(cmd)
+		})
+	}
+}
+
+// envNames lists the environments for completion; nothing when the
+// repository cannot be opened (no key yet, say).
+func (a *app) envNames(cmd *cobra.Command) ([]string, cobra.ShellCompDirective) {
+	var names []string
+	if a.resolveFlags(cmd) == nil {
+		if s, err := a.openOrg(cmd); err == nil {
+			if envs, err := s.Registry().List(ctx(cmd), s.p, ""); err == nil {
+				for _, e := range envs {
+					names = append(names, e.Name)
+				}
+			}
+		}
+	}
+	return names, cobra.ShellCompDirectiveNoFileComp
 }
 
 // resolveFlags applies the documented defaults of the global flags.

@@ -237,9 +237,6 @@ func (a *app) onEnv(fn func(*cobra.Command, *system, environment.Environment) er
 
 func (a *app) envTable(envs ...environment.Environment) error {
 	if a.json {
-		if envs == nil {
-			envs = []environment.Environment{}
-		}
 		return writeJSON(a.stdout, envs)
 	}
 	rows := make([][]string, len(envs))
