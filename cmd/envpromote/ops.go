@@ -135,7 +135,7 @@ safe to run while others work; run it from cron or a CI schedule.`,
 			if err != nil {
 				return err
 			}
-			purged, err := s.Registry().Purge(ctx(cmd), s.p)
+			purged, err := s.t.Purge(ctx(cmd))
 			if err != nil {
 				return err
 			}

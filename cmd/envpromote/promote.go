@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -128,6 +129,9 @@ func (a *app) job(cmd *cobra.Command, lower, upper string, typ promotion.Type, f
 	var ie *integrity.Error
 	if errors.As(err, &ie) {
 		a.printFindings(ie.Findings)
+		if missing := missingESVs(ie.Findings); len(missing) > 0 && !a.json {
+			fmt.Fprintf(a.stderr, "%s lacks %d ESV(s): %s\n", up.Name, len(missing), strings.Join(missing, ", "))
+		}
 		what := "promotion " + lo.Name + " → " + up.Name
 		if typ == promotion.TypeRollback {
 			what = "rollback of " + up.Name
@@ -192,6 +196,18 @@ func (a *app) printFindings(fs []integrity.Finding) {
 			fmt.Fprintf(a.stderr, "    fix: %s\n", f.Hint)
 		}
 	}
+}
+
+// missingESVs lists the ESVs the missing-ESV findings name, sorted.
+func missingESVs(fs []integrity.Finding) []string {
+	var out []string
+	for _, f := range fs {
+		if f.Check == integrity.CheckMissingESVs && f.ESV != "" && !slices.Contains(out, f.ESV) {
+			out = append(out, f.ESV)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // printReport prints a promotion report: a header and one row per change.
