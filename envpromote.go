@@ -156,12 +156,16 @@ func newTenant(opts Options, repo store.Repo, locker lock.Locker, envs environme
 	if err != nil {
 		return nil, err
 	}
+	registry, err := environment.New(envs, licenses, environment.Options{Clock: opts.Clock, Auditor: opts.Auditor})
+	if err != nil {
+		return nil, err
+	}
 	t := &Tenant{
+		registry:  registry,
 		opts:      opts,
 		repo:      repo,
 		locker:    locker,
 		licenses:  licenses,
-		registry:  environment.New(envs, licenses, environment.Options{Clock: opts.Clock, Auditor: opts.Auditor}),
 		esvs:      esv.New(secrets, esv.Options{Guard: promotion.ESVGuard(locker), Now: opts.Clock}),
 		promoters: map[string]*promoterEntry{},
 		done:      make(chan struct{}),

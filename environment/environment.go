@@ -44,6 +44,9 @@ type BillOfMaterials struct {
 
 // Product is one entry of a bill of materials.
 type Product struct {
+	// ID is assigned by the Registry when the product is added, and never
+	// changes (PingOne's billOfMaterials.products[].id).
+	ID              string      `json:"id,omitempty"`
 	Type            ProductType `json:"type"`
 	Description     string      `json:"description,omitempty"`
 	Console         Console     `json:"console,omitzero"`

@@ -47,16 +47,20 @@ type Registry struct {
 }
 
 // New returns a Registry over store that asks licenses which licenses an
-// organization holds. It panics if store or licenses is nil.
-func New(store Store, licenses Licenses, opts Options) *Registry {
-	if store == nil || licenses == nil {
-		panic("environment.New: nil Store or Licenses")
+// organization holds. A nil store or licenses is an error wrapping
+// ErrInvalid.
+func New(store Store, licenses Licenses, opts Options) (*Registry, error) {
+	switch {
+	case store == nil:
+		return nil, fmt.Errorf("%w: environment.New needs a Store (memenv.New or gitenv.New)", ErrInvalid)
+	case licenses == nil:
+		return nil, fmt.Errorf("%w: environment.New needs Licenses (NewStoreLicenses or memenv.NewLicenses)", ErrInvalid)
 	}
 	r := &Registry{store: store, licenses: licenses, clock: opts.Clock, auditor: opts.Auditor}
 	if r.clock == nil {
 		r.clock = time.Now
 	}
-	return r
+	return r, nil
 }
 
 // Create stores a new environment and returns it with its id, ACTIVE
@@ -97,6 +101,9 @@ func (r *Registry) create(ctx context.Context, p Principal, e Environment) (Envi
 	}
 	if len(e.BillOfMaterials.Products) == 0 {
 		e.BillOfMaterials = DefaultBillOfMaterials()
+	}
+	for i := range e.BillOfMaterials.Products {
+		e.BillOfMaterials.Products[i].ID = newID() // assigned by the server, like the environment's
 	}
 	active, err := r.activeLicenses(ctx, org)
 	if err != nil {
@@ -155,14 +162,15 @@ func (r *Registry) List(ctx context.Context, p Principal, filter string) ([]Envi
 	return out, nil
 }
 
-// Update replaces the name, description, icon, and (when given) license
-// and bill of materials of the ACTIVE environment e.ID. Type, Region,
-// Status and Organization.ID must be empty or unchanged: the region is
-// immutable, and ChangeType and UpdateStatus change the others. Read-only
-// fields are ignored.
+// Update replaces the name, description, icon, and (when given) bill of
+// materials of the ACTIVE environment e.ID. Type, Region, Status,
+// License.ID and Organization.ID must be empty or unchanged: the region and
+// license are immutable (PingOne's data model; UpdateStatus sets the license
+// on restore), and ChangeType and UpdateStatus change the others. Products
+// keep their ids (see SetBillOfMaterials). Read-only fields are ignored.
 //
-// Errors wrap ErrNotFound, ErrForbidden, ErrInvalid, ErrNameTaken,
-// ErrLicense, or ErrInvalidState when the environment is DELETE_PENDING.
+// Errors wrap ErrNotFound, ErrForbidden, ErrInvalid, ErrNameTaken, or
+// ErrInvalidState when the environment is DELETE_PENDING.
 func (r *Registry) Update(ctx context.Context, p Principal, e Environment) (Environment, error) {
 	e = e.clone()
 	out, err := r.update(ctx, p, e)
@@ -180,12 +188,6 @@ func (r *Registry) update(ctx context.Context, p Principal, e Environment) (Envi
 	if err := errors.Join(validateName(e.Name), validateBOM(e.BillOfMaterials)); err != nil {
 		return cur, err
 	}
-	var active []License
-	if e.License.ID != "" && e.License.ID != cur.License.ID {
-		if active, err = r.activeLicenses(ctx, cur.Organization.ID); err != nil {
-			return cur, err
-		}
-	}
 	var next Environment
 	err = r.inOrg(ctx, p, cur.Organization.ID, func(st *orgState, now time.Time) (change, error) {
 		cur, err := st.operational(p, e.ID)
@@ -197,6 +199,7 @@ func (r *Registry) update(ctx context.Context, p Principal, e Environment) (Envi
 			{"type", string(e.Type), string(cur.Type)},
 			{"status", string(e.Status), string(cur.Status)},
 			{"organization.id", e.Organization.ID, cur.Organization.ID},
+			{"license.id", e.License.ID, cur.License.ID},
 		} {
 			if f.got != "" && f.got != f.want {
 				return change{}, fmt.Errorf("%w: %s cannot change from %s to %s here (%s)", ErrInvalid, f.field, f.want, f.got, immutableHint[f.field])
@@ -208,10 +211,7 @@ func (r *Registry) update(ctx context.Context, p Principal, e Environment) (Envi
 		next = cur.clone()
 		next.Name, next.Description, next.Icon, next.UpdatedAt = e.Name, e.Description, e.Icon, now
 		if len(e.BillOfMaterials.Products) > 0 {
-			next.BillOfMaterials = e.BillOfMaterials
-		}
-		if e.License.ID != "" && e.License.ID != cur.License.ID {
-			if next.License.ID, err = pickLicense(active, cur.Organization.ID, e.License.ID, cur.Type); err != nil {
+			if next.BillOfMaterials, err = keepProductIDs(cur.BillOfMaterials, e.BillOfMaterials); err != nil {
 				return change{}, err
 			}
 		}
@@ -250,7 +250,10 @@ func (r *Registry) SetBillOfMaterials(ctx context.Context, p Principal, id strin
 			return change{}, err
 		}
 		next = cur.clone()
-		next.BillOfMaterials, next.UpdatedAt = bom, now
+		if next.BillOfMaterials, err = keepProductIDs(cur.BillOfMaterials, bom); err != nil {
+			return change{}, err
+		}
+		next.UpdatedAt = now
 		return st.putEnv(ActionUpdated, "update", &cur, next), nil
 	})
 	if err != nil {
@@ -264,6 +267,33 @@ var immutableHint = map[string]string{
 	"type":            "use ChangeType",
 	"status":          "use UpdateStatus",
 	"organization.id": "an environment never moves between organizations",
+	"license.id":      "the license is set at creation, and by UpdateStatus when a soft-deleted environment is restored",
+}
+
+// keepProductIDs returns next with each product's id: the current id of the
+// product of that type, or a new one for a product the environment did not
+// have. Ids are assigned by the Registry and immutable, so an id given that
+// is not the product's current id is an error wrapping ErrInvalid.
+func keepProductIDs(cur, next BillOfMaterials) (BillOfMaterials, error) {
+	ids := make(map[ProductType]string, len(cur.Products))
+	for _, p := range cur.Products {
+		ids[p.Type] = p.ID
+	}
+	out := BillOfMaterials{Products: slices.Clone(next.Products)}
+	for i, p := range out.Products {
+		id, had := ids[p.Type]
+		if p.ID != "" && p.ID != id {
+			if had {
+				return BillOfMaterials{}, fmt.Errorf("%w: billOfMaterials.products[%d].id cannot change from %s to %s: product ids are immutable; leave it empty or unchanged", ErrInvalid, i, id, p.ID)
+			}
+			return BillOfMaterials{}, fmt.Errorf("%w: billOfMaterials.products[%d].id %s names no product of this environment: ids of new products are assigned by the Registry; leave it empty", ErrInvalid, i, p.ID)
+		}
+		if !had {
+			id = newID()
+		}
+		out.Products[i].ID = id
+	}
+	return out, nil
 }
 
 // ChangeType sets the type of the ACTIVE environment id. SANDBOX→PRODUCTION

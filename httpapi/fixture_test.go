@@ -89,7 +89,9 @@ func newFixture(t testing.TB, opts fixtureOptions) *fixture {
 		environment.License{ID: licenseID, Organization: orgID},
 		environment.License{ID: trialID, Organization: orgID, Trial: true},
 	)
-	f.registry = environment.New(envStore, f.licenses, environment.Options{Clock: f.clock.Now})
+	if f.registry, err = environment.New(envStore, f.licenses, environment.Options{Clock: f.clock.Now}); err != nil {
+		t.Fatal(err)
+	}
 	esvStore, err := gitesv.New(repo, gitesv.Options{Key: bytes.Repeat([]byte{7}, 32)})
 	if err != nil {
 		t.Fatal(err)
@@ -173,7 +175,7 @@ func (f *fixture) addGroup(tenant *tenantgen.Tenant) {
 // for their types; tenant.Missing stays undefined.
 func defineESVs(t testing.TB, svc *esv.Service, env string, tenant *tenantgen.Tenant) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := esv.WithActor(context.Background(), "seed")
 	for name, typ := range tenant.Vars {
 		if _, err := svc.SetVariable(ctx, env, name, esv.VariableSpec{ExpressionType: esv.ExpressionType(typ), Value: sampleValues[typ]}); err != nil {
 			t.Fatalf("variable %s: %v", name, err)

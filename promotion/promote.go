@@ -301,7 +301,7 @@ func (p *Promoter) check(ctx context.Context, pl *plan, ignoreSecrets bool) (*in
 		return nil, err
 	}
 	if ierr := res.Err(); ierr != nil {
-		return res, fmt.Errorf("%w: %w", ErrIntegrity, ierr)
+		return res, blockedError{ierr}
 	}
 	if err != nil { // a check could not run: nothing proves the target safe
 		return res, fmt.Errorf("integrity checks could not run: %w", err)
@@ -334,3 +334,11 @@ func (p *Promoter) end(upper string) {
 func reportName(r *Report) string {
 	return fmt.Sprintf("Report_%s_dryrun=%t_%s", r.CreatedDate.UTC().Format("2006-01-02T15-04+00Z"), r.DryRun, r.ReportID)
 }
+
+// blockedError is the error of blocking findings: it reads as the
+// *integrity.Error (once, with every finding and its fix) and matches both
+// ErrIntegrity and the *integrity.Error.
+type blockedError struct{ ierr error }
+
+func (e blockedError) Error() string   { return e.ierr.Error() }
+func (e blockedError) Unwrap() []error { return []error{ErrIntegrity, e.ierr} }

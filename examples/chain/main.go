@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/envpromote/envpromote/actor"
 	"github.com/envpromote/envpromote/environment"
 	"github.com/envpromote/envpromote/esv"
 	"github.com/envpromote/envpromote/esv/memesv"
@@ -25,6 +26,7 @@ func main() {
 }
 
 func run(ctx context.Context, w io.Writer) error {
+	ctx = actor.With(ctx, "ada") // who makes every change
 	group, envs, err := tour.Org(ctx, w, "Development", "UAT", "UAT2", "Staging", "Production")
 	if err != nil {
 		return err

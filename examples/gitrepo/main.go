@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/envpromote/envpromote/actor"
 	"github.com/envpromote/envpromote/esv/gitesv"
 	"github.com/envpromote/envpromote/examples/internal/tour"
 	"github.com/envpromote/envpromote/lock/gitlock"
@@ -24,6 +25,7 @@ func main() {
 }
 
 func run(ctx context.Context, w io.Writer, dir string) error {
+	ctx = actor.With(ctx, "ada") // who makes every change
 	if dir == "" {
 		var err error
 		if dir, err = os.MkdirTemp("", "envpromote-gitrepo-"); err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/envpromote/envpromote/actor"
 	"github.com/envpromote/envpromote/esv/memesv"
 	"github.com/envpromote/envpromote/examples/internal/tour"
 	"github.com/envpromote/envpromote/lock/memlock"
@@ -20,6 +21,7 @@ func main() {
 }
 
 func run(ctx context.Context, w io.Writer) error {
+	ctx = actor.With(ctx, "ada") // who makes every change
 	_, err := tour.Run(ctx, w, tour.Backends{
 		Repo:     memstore.New(memstore.Options{}),
 		Locker:   memlock.New(memlock.Options{}),

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/envpromote/envpromote/actor"
 	"github.com/envpromote/envpromote/environment"
 	"github.com/envpromote/envpromote/environment/gitenv"
 	"github.com/envpromote/envpromote/environment/memenv"
@@ -93,6 +94,7 @@ func run(ctx context.Context, ln net.Listener, o options, out io.Writer) error {
 // demo builds the organization in a new Git repository and returns the
 // API serving it and the repository's directory.
 func demo(ctx context.Context, o options) (*httpapi.Server, string, error) {
+	ctx = actor.With(ctx, "demo-admin") // who seeds the demo
 	dir := o.dir
 	if dir == "" {
 		var err error
@@ -118,7 +120,10 @@ func demo(ctx context.Context, o options) (*httpapi.Server, string, error) {
 	}
 	locker := gitlock.New(repo, gitlock.Options{})
 	esvs := esv.New(esvStore, esv.Options{Guard: promotion.ESVGuard(locker), RestartDelay: 2 * time.Second})
-	registry := environment.New(envStore, memenv.NewLicenses(environment.License{ID: license, Organization: org}), environment.Options{})
+	registry, err := environment.New(envStore, memenv.NewLicenses(environment.License{ID: license, Organization: org}), environment.Options{})
+	if err != nil {
+		return nil, "", err
+	}
 	admin := environment.Principal{ID: "demo-admin", Roles: []environment.RoleAssignment{{
 		Role: environment.OrganizationAdmin, Scope: environment.Scope{Type: environment.ScopeOrganization, ID: org},
 	}}}

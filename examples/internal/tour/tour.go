@@ -36,9 +36,12 @@ type Env struct {
 // The names run lowest first; the first is the development environment, the
 // last production, the one before staging, the others UAT.
 func Org(ctx context.Context, w io.Writer, names ...string) (environment.Group, []Env, error) {
-	reg := environment.New(memenv.New(),
+	reg, err := environment.New(memenv.New(),
 		memenv.NewLicenses(environment.License{ID: "lic-1", Organization: "acme"}),
 		environment.Options{})
+	if err != nil {
+		return environment.Group{}, nil, err
+	}
 	admin := environment.Principal{ID: "ada", Roles: []environment.RoleAssignment{{
 		Role:  environment.OrganizationAdmin,
 		Scope: environment.Scope{Type: environment.ScopeOrganization, ID: "acme"},
