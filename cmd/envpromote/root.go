@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/envpromote/envpromote"
-	"github.com/envpromote/envpromote/esv"
 	"github.com/spf13/cobra"
 )
 
@@ -163,9 +162,7 @@ func (a *app) resolveFlags(cmd *cobra.Command) error {
 		return usagef("--as: no actor: the OS user is unknown; name who acts with --as NAME")
 	}
 	// Every write this run makes is the actor's: commits, locks, ESVs.
-	// (esv.WithActor too: the front door's first version does not carry its
-	// actor into the ESV service's lastChangedBy yet.)
-	cmd.SetContext(esv.WithActor(envpromote.WithActor(cmd.Context(), a.as), a.as))
+	cmd.SetContext(envpromote.WithActor(cmd.Context(), a.as))
 	return nil
 }
 
