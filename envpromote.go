@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -97,6 +98,7 @@ type Tenant struct {
 
 type promoterEntry struct {
 	group environment.Group
+	names map[string]string
 	p     *promotion.Promoter
 }
 
@@ -229,19 +231,17 @@ func (t *Tenant) Promoter(ctx context.Context, group string) (*promotion.Promote
 	if err != nil {
 		return nil, fmt.Errorf("promotion group %q: %w", group, err)
 	}
+	names := make(map[string]string, len(g.Members))
 	for _, m := range g.Members {
-		e, err := t.registry.Get(ctx, t.system(), m.ID)
+		e, err := t.member(ctx, m.ID)
 		if err != nil {
-			return nil, fmt.Errorf("promotion group %q: member %s: %w", group, m.ID, err)
+			return nil, fmt.Errorf("promotion group %q: %w", group, err)
 		}
-		if e.Type != environment.Production || e.Status != environment.Active || e.Organization.ID != t.opts.Organization {
-			return nil, fmt.Errorf("promotion group %q: %w: member %s (%s) is a %s %s environment of organization %s; members must be ACTIVE PRODUCTION environments of %s",
-				group, environment.ErrInvalidGroup, e.Name, e.ID, e.Status, e.Type, e.Organization.ID, t.opts.Organization)
-		}
+		names[e.ID] = e.Name
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if pe := t.promoters[group]; pe != nil && slices.Equal(pe.group.Members, g.Members) {
+	if pe := t.promoters[group]; pe != nil && slices.Equal(pe.group.Members, g.Members) && maps.Equal(pe.names, names) {
 		return pe.p, nil
 	}
 	p, err := promotion.New(promotion.Config{
@@ -254,12 +254,44 @@ func (t *Tenant) Promoter(ctx context.Context, group string) (*promotion.Promote
 		Clock:   t.opts.Clock,
 		Logger:  t.opts.Logger,
 		LockTTL: t.opts.LockTTL,
+		Names:   names,
+		Admit:   func(ctx context.Context, env string) error { return t.admit(ctx, group, env) },
 	})
 	if err != nil {
 		return nil, err
 	}
-	t.promoters[group] = &promoterEntry{group: g, p: p}
+	t.promoters[group] = &promoterEntry{group: g, names: names, p: p}
 	return p, nil
+}
+
+// admit refuses a change to env unless it is still an ACTIVE PRODUCTION
+// environment of the organization and a member of group in the Registry, so
+// a Promoter kept across Registry changes cannot write into an environment
+// that left the group, was soft-deleted or turned into a SANDBOX.
+func (t *Tenant) admit(ctx context.Context, group, env string) error {
+	g, err := t.registry.Group(ctx, t.system(), t.opts.Organization, group)
+	if err != nil {
+		return fmt.Errorf("promotion group %q: %w", group, err)
+	}
+	if !slices.ContainsFunc(g.Members, func(m environment.Member) bool { return m.ID == env }) {
+		return fmt.Errorf("%w: environment %s is no longer a member of promotion group %q", environment.ErrInvalidGroup, env, group)
+	}
+	_, err = t.member(ctx, env)
+	return err
+}
+
+// member returns environment id if it may be in a promotion group: ACTIVE,
+// PRODUCTION-type, of the Tenant's organization.
+func (t *Tenant) member(ctx context.Context, id string) (environment.Environment, error) {
+	e, err := t.registry.Get(ctx, t.system(), id)
+	if err != nil {
+		return e, fmt.Errorf("member %s: %w", id, err)
+	}
+	if e.Type != environment.Production || e.Status != environment.Active || e.Organization.ID != t.opts.Organization {
+		return e, fmt.Errorf("%w: member %s (%s) is a %s %s environment of organization %s; only ACTIVE PRODUCTION environments of %s are promoted into",
+			environment.ErrInvalidGroup, e.Name, e.ID, e.Status, e.Type, e.Organization.ID, t.opts.Organization)
+	}
+	return e, nil
 }
 
 // Promote promotes along group in one call — lock, check, promote, unlock —

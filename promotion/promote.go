@@ -155,6 +155,9 @@ func (p *Promoter) run(ctx context.Context, typ Type, req Request) (*Report, err
 	if req.Promoter, err = actor.Resolve(ctx, req.Promoter, fmt.Sprintf("%s %s → %s", typ, lower, upper)); err != nil {
 		return nil, err
 	}
+	if err := p.admitted(ctx, upper); err != nil {
+		return nil, fmt.Errorf("%s %s → %s: %w", typ, lower, upper, err)
+	}
 	what := fmt.Sprintf("%s %s → %s", typ, lower, upper)
 	if !p.begin(upper) {
 		return nil, fmt.Errorf("%s: %w", what, ErrInProgress)
@@ -239,6 +242,7 @@ func (p *Promoter) execute(ctx context.Context, typ Type, lower, upper string, l
 		MetaPromotionID: lease.ID,
 		MetaReportID:    reportID,
 		MetaReport:      string(hjson),
+		MetaUpper:       upper,
 	}
 	if pl.source != "" {
 		meta[MetaSource] = string(pl.source)
@@ -247,9 +251,9 @@ func (p *Promoter) execute(ctx context.Context, typ Type, lower, upper string, l
 		meta[MetaLower] = lower
 	}
 	author := store.Author(req.Promoter)
-	msg := fmt.Sprintf("Promote %s to %s", lower, upper)
+	msg := fmt.Sprintf("Promote %s to %s", p.name(lower), p.name(upper))
 	if typ == TypeRollback {
-		msg = fmt.Sprintf("Roll back the last promotion of %s", upper)
+		msg = fmt.Sprintf("Roll back the last promotion of %s", p.name(upper))
 	}
 	if d := strings.TrimSpace(req.Description); d != "" {
 		msg += "\n\n" + d

@@ -3,6 +3,7 @@ package promotion_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -108,5 +109,47 @@ func TestEditRefusesANilEdit(t *testing.T) {
 	}
 	if f.head(dev) != head {
 		t.Fatal("a refused edit committed")
+	}
+}
+
+// TestReportCacheIsBounded: the reports a Promoter derives are cached up to
+// a bound, and an evicted one is still found (derived again).
+func TestReportCacheIsBounded(t *testing.T) {
+	defer promotion.SetMaxCachedReports(3)()
+	f := seeded(t)
+	var ids []string
+	for i := range 6 {
+		f.put(dev, map[string]string{"email-templates/x/x.json": fmt.Sprintf(`{"n":%d}`, i)})
+		rep, err := f.p.PromoteAndUnlock(ctx, promotion.Request{Upper: staging})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, rep.ReportID)
+		if n := promotion.CachedReports(f.p); n > 3 {
+			t.Fatalf("after %d promotions the cache holds %d reports, bound 3", i+1, n)
+		}
+	}
+	for _, id := range ids {
+		if r, err := f.p.Report(ctx, id); err != nil || r.ReportID != id {
+			t.Fatalf("Report(%s) = %v, %v", id, r, err)
+		}
+	}
+}
+
+// TestCommitSubjectsNameEnvironments: a person reading `git log` sees
+// environment names; the ids are in the metadata (Git trailers).
+func TestCommitSubjectsNameEnvironments(t *testing.T) {
+	f := seeded(t, func(c *promotion.Config) {
+		c.Names = map[string]string{dev: "Development", staging: "Staging"}
+	})
+	if _, err := f.p.PromoteAndUnlock(ctx, promotion.Request{Upper: staging}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.repo.Head(ctx, staging)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Message != "Promote Development to Staging" || c.Metadata[promotion.MetaLower] != dev || c.Metadata[promotion.MetaUpper] != staging {
+		t.Fatalf("commit %q with metadata %v; want names in the subject, ids in lower/upper", c.Message, c.Metadata)
 	}
 }
