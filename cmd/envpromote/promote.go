@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/envpromote/envpromote/environment"
+	"github.com/envpromote/envpromote/esv"
 	"github.com/envpromote/envpromote/integrity"
 	"github.com/envpromote/envpromote/lock"
 	"github.com/envpromote/envpromote/promotion"
@@ -435,6 +436,7 @@ func (a *app) statusCmd() *cobra.Command {
 				Lock        string    `json:"lock"`
 				LockedBy    string    `json:"lockedBy,omitempty"`
 				Restart     string    `json:"restart"`
+				Pending     int       `json:"pendingESVs"`
 			}
 			var rows []row
 			for _, g := range groups {
@@ -450,11 +452,9 @@ func (a *app) statusCmd() *cobra.Command {
 						return err
 					}
 					r.Lock, r.LockedBy = string(st.State), st.Lease.Owner
-					rs, err := s.ESV().RestartStatus(c, m.ID)
-					if err != nil {
+					if r.Restart, r.Pending, err = esvState(c, s, m.ID); err != nil {
 						return err
 					}
-					r.Restart = string(rs)
 					rows = append(rows, r)
 				}
 			}
@@ -467,11 +467,30 @@ func (a *app) statusCmd() *cobra.Command {
 				if r.LockedBy != "" {
 					lockCol += " by " + r.LockedBy
 				}
-				out[i] = []string{r.Group, r.Environment, r.Tier, short(r.Head), r.Subject, lockCol, r.Restart}
+				esvCol := r.Restart
+				if r.Pending > 0 {
+					esvCol = fmt.Sprintf("%d pending restart", r.Pending)
+				}
+				out[i] = []string{r.Group, r.Environment, r.Tier, short(r.Head), r.Subject, lockCol, esvCol}
 			}
 			return table(a.stdout, []string{"GROUP", "ENV", "TIER", "HEAD", "LAST CHANGE", "LOCK", "ESVS"}, out)
 		},
 	}
+}
+
+// esvState is env's restart status and how many ESV changes wait for a
+// restart.
+func esvState(ctx context.Context, s *system, env string) (string, int, error) {
+	rs, err := s.ESV().RestartStatus(ctx, env)
+	if err != nil {
+		return "", 0, err
+	}
+	vars, err := s.ESV().Variables(ctx, env, esv.ListOptions{OnlyPending: true})
+	if err != nil {
+		return "", 0, err
+	}
+	secrets, err := s.ESV().Secrets(ctx, env, esv.ListOptions{OnlyPending: true})
+	return string(rs), len(vars) + len(secrets), err
 }
 
 func firstLine(s string) string {
