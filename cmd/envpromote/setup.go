@@ -158,17 +158,24 @@ joined by and.`,
 		Use:   "delete NAME",
 		Short: "Delete an environment (PRODUCTION: soft delete for 30 days)",
 		Args:  args(1, 1, "one NAME"),
+		Long: `delete removes a SANDBOX environment at once. An ACTIVE PRODUCTION
+environment is soft-deleted: DELETE_PENDING for 30 days, during which
+"env restore" brings it back; delete it again after that to remove it for
+good (maintain does it too).`,
 		RunE: a.onEnv(func(cmd *cobra.Command, s *system, e environment.Environment) error {
+			if e.Type == environment.Production && e.Status == environment.Active {
+				after, err := s.Registry().UpdateStatus(ctx(cmd), s.p, e.ID, environment.DeletePending, "")
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "Deleted %s: DELETE_PENDING until %s (envpromote env restore %s)\n",
+					e.Name, after.HardDeleteAllowedAt.UTC().Format(time.RFC3339), e.Name)
+				return nil
+			}
 			if err := s.Registry().Delete(ctx(cmd), s.p, e.ID); err != nil {
 				return err
 			}
-			after, err := s.Registry().Get(ctx(cmd), s.p, e.ID)
-			if err != nil {
-				fmt.Fprintf(a.stdout, "Deleted %s\n", e.Name)
-				return nil
-			}
-			fmt.Fprintf(a.stdout, "Deleted %s: DELETE_PENDING until %s (envpromote env restore %s)\n",
-				e.Name, after.HardDeleteAllowedAt.UTC().Format(time.RFC3339), e.Name)
+			fmt.Fprintf(a.stdout, "Deleted %s\n", e.Name)
 			return nil
 		}),
 	}
@@ -178,7 +185,11 @@ joined by and.`,
 		Short: "Restore a DELETE_PENDING environment",
 		Args:  args(1, 1, "one NAME"),
 		RunE: a.onEnv(func(cmd *cobra.Command, s *system, e environment.Environment) error {
-			e, err := s.Registry().UpdateStatus(ctx(cmd), s.p, e.ID, environment.Active, restoreLicense)
+			lic := restoreLicense
+			if lic == "" {
+				lic = e.License.ID
+			}
+			e, err := s.Registry().UpdateStatus(ctx(cmd), s.p, e.ID, environment.Active, lic)
 			if err != nil {
 				return err
 			}
