@@ -35,7 +35,8 @@
 // the OS account's name). --json prints JSON instead of tables on every
 // command that reads. The ESV encryption key (32 bytes: raw in a file, or 64
 // hex digits or base64 as text) comes from --key-file or $ENVPROMOTE_KEY,
-// never from the command line.
+// never from the command line. $ENVPROMOTE_TIME (RFC 3339) fixes the time
+// of every change, like GIT_COMMITTER_DATE, for scripts that replay history.
 //
 // # Exit codes
 //

@@ -37,6 +37,12 @@ The encryption key of ESV secrets comes from --key-file or $ENVPROMOTE_KEY
 (32 bytes, as raw bytes in the file, or as base64 or hex text); never from
 the command line, where it would end up in shell history and ps.
 
+Environment:
+  ENVPROMOTE_REPO   the default of --repo
+  ENVPROMOTE_KEY    the encryption key, when --key-file is not given
+  ENVPROMOTE_TOKEN  the bearer token serve accepts, when --token-file is not given
+  ENVPROMOTE_TIME   a fixed time (RFC 3339) for every change, like GIT_COMMITTER_DATE
+
 Exit codes:
   0  ok
   1  error
