@@ -50,7 +50,7 @@ func outsideLayout(snap *store.Snapshot) []string {
 func loadTree(dir string, allowUnknown bool) (*store.Snapshot, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", dir, errors.Unwrap(err))
+		return nil, unwrapPath(err)
 	}
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("%s: not a directory", dir)
@@ -150,6 +150,14 @@ func readESVDefs(snap *store.Snapshot, values map[string]string) (esvDefs, error
 				return nil
 			}
 			spec := esv.VariableSpec{Description: f.Description, ExpressionType: esv.ExpressionType(f.ExpressionType), Value: val}
+			if spec.ExpressionType == "" {
+				spec.ExpressionType = esv.TypeString
+			}
+			// Checked now, so that a bad value stops the import before
+			// anything is written.
+			if err := spec.ExpressionType.Check([]byte(val)); err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
 			d.vars = append(d.vars, esvVar{name: f.ID, spec: spec})
 			return nil
 		}
@@ -182,6 +190,14 @@ func readESVDefs(snap *store.Snapshot, values map[string]string) (esvDefs, error
 		}
 		use := f.UseInPlaceholders == nil || *f.UseInPlaceholders
 		spec := esv.SecretSpec{Description: f.Description, Encoding: esv.Encoding(f.Encoding), UseInPlaceholders: use, Value: vals[0]}
+		if spec.Encoding == "" {
+			spec.Encoding = esv.EncodingGeneric
+		}
+		for _, v := range vals {
+			if err := spec.Encoding.Check(v.Reveal()); err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+		}
 		d.secrets = append(d.secrets, esvSecret{name: f.ID, spec: spec, versions: vals[1:]})
 		return nil
 	})
