@@ -10,9 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/envpromote/envpromote/actor"
 	"github.com/envpromote/envpromote/environment"
 	"github.com/envpromote/envpromote/environment/gitenv"
 	"github.com/envpromote/envpromote/environment/memenv"
@@ -55,6 +57,9 @@ type Options struct {
 	// Organization is the PingOne organization id the Tenant serves; ""
 	// means DefaultOrganization.
 	Organization string
+	// Region is where CreateGroup creates environments; "" means
+	// environment.RegionNA.
+	Region environment.Region
 	// Clock is the one clock of the Tenant (commits, leases, ESV changes,
 	// soft-delete times); nil means time.Now.
 	Clock func() time.Time
@@ -148,6 +153,9 @@ func newTenant(opts Options, repo store.Repo, locker lock.Locker, envs environme
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
+	if opts.Region == "" {
+		opts.Region = environment.RegionNA
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -227,6 +235,14 @@ func (t *Tenant) system() environment.Principal { return t.Admin("envpromote") }
 //
 // Errors wrap environment.ErrNotFound for an unknown group.
 func (t *Tenant) Promoter(ctx context.Context, group string) (*promotion.Promoter, error) {
+	pe, err := t.promoter(ctx, group)
+	if err != nil {
+		return nil, err
+	}
+	return pe.p, nil
+}
+
+func (t *Tenant) promoter(ctx context.Context, group string) (*promoterEntry, error) {
 	g, err := t.registry.Group(ctx, t.system(), t.opts.Organization, group)
 	if err != nil {
 		return nil, fmt.Errorf("promotion group %q: %w", group, err)
@@ -242,7 +258,7 @@ func (t *Tenant) Promoter(ctx context.Context, group string) (*promotion.Promote
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if pe := t.promoters[group]; pe != nil && slices.Equal(pe.group.Members, g.Members) && maps.Equal(pe.names, names) {
-		return pe.p, nil
+		return pe, nil
 	}
 	p, err := promotion.New(promotion.Config{
 		Group:   g,
@@ -260,8 +276,9 @@ func (t *Tenant) Promoter(ctx context.Context, group string) (*promotion.Promote
 	if err != nil {
 		return nil, err
 	}
-	t.promoters[group] = &promoterEntry{group: g, names: names, p: p}
-	return p, nil
+	pe := &promoterEntry{group: g, names: names, p: p}
+	t.promoters[group] = pe
+	return pe, nil
 }
 
 // admit refuses a change to env unless it is still an ACTIVE PRODUCTION
@@ -297,13 +314,71 @@ func (t *Tenant) member(ctx context.Context, id string) (environment.Environment
 // Promote promotes along group in one call — lock, check, promote, unlock —
 // with the policy of promotion.Promoter.PromoteAndUnlock: the pair is
 // unlocked afterwards, also on failure unless req.KeepLockOnFailure. The
-// actor is req.Promoter, else the context's (WithActor).
+// actor is req.Promoter, else the context's (WithActor). req.Lower and
+// req.Upper may name environments by id or by name.
 func (t *Tenant) Promote(ctx context.Context, group string, req promotion.Request) (*promotion.Report, error) {
-	p, err := t.Promoter(ctx, group)
+	pe, err := t.promoter(ctx, group)
 	if err != nil {
 		return nil, err
 	}
-	return p.PromoteAndUnlock(ctx, req)
+	return pe.p.PromoteAndUnlock(ctx, pe.ids(req))
+}
+
+// Rollback rolls back the last promotion into req.Upper in one call, like
+// Promote.
+func (t *Tenant) Rollback(ctx context.Context, group string, req promotion.Request) (*promotion.Report, error) {
+	pe, err := t.promoter(ctx, group)
+	if err != nil {
+		return nil, err
+	}
+	return pe.p.RollbackAndUnlock(ctx, pe.ids(req))
+}
+
+// ids returns req with environments named by name replaced by their ids.
+func (pe *promoterEntry) ids(req promotion.Request) promotion.Request {
+	for id, name := range pe.names {
+		if strings.EqualFold(req.Lower, name) {
+			req.Lower = id
+		}
+		if strings.EqualFold(req.Upper, name) {
+			req.Upper = id
+		}
+	}
+	return req
+}
+
+// CreateGroup creates ACTIVE PRODUCTION environments named envs, lowest
+// first, in Options.Region, and the promotion group name over them: the first
+// is the development environment, the last production, the one before it
+// staging, any others UAT. At least three are needed. The organization needs
+// a license (Licenses().Put). The context's actor (WithActor) makes the
+// changes as an organization admin.
+func (t *Tenant) CreateGroup(ctx context.Context, name string, envs ...string) (environment.Group, error) {
+	who, err := actor.Resolve(ctx, "", "create group "+name)
+	if err != nil {
+		return environment.Group{}, err
+	}
+	if len(envs) < 3 {
+		return environment.Group{}, fmt.Errorf("%w: group %q needs at least 3 environments (development, staging, production), got %d", ErrInvalid, name, len(envs))
+	}
+	g := environment.Group{Name: name, Organization: environment.Ref{ID: t.opts.Organization}}
+	for i, n := range envs {
+		tier := environment.TierUAT
+		switch i {
+		case 0:
+			tier = environment.TierDevelopment
+		case len(envs) - 2:
+			tier = environment.TierStaging
+		case len(envs) - 1:
+			tier = environment.TierProduction
+		}
+		e, err := t.registry.Create(ctx, t.Admin(who), environment.Environment{Name: n, Type: environment.Production, Region: t.opts.Region})
+		if err != nil {
+			return environment.Group{}, err
+		}
+		g.Members = append(g.Members, environment.Member{ID: e.ID, Tier: tier})
+	}
+	return t.registry.SaveGroup(ctx, t.Admin(who), g)
 }
 
 // Purge hard-deletes now every soft-deleted environment of the organization

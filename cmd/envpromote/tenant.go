@@ -131,7 +131,7 @@ func (s *system) initOrg(ctx context.Context, org string, lic environment.Licens
 			return err
 		}
 	}
-	return s.t.Licenses().Put(ctx, s.actor, lic)
+	return s.t.Licenses().Put(ctx, lic)
 }
 
 func (s *system) Registry() *environment.Registry { return s.t.Registry() }
