@@ -17,9 +17,9 @@ import (
 // group's name and the environments' ids by name.
 func setup(t *testing.T, tn *envpromote.Tenant) map[string]string {
 	t.Helper()
-	ctx := context.Background()
+	ctx := envpromote.WithActor(context.Background(), "ada")
 	admin := tn.Admin("ada")
-	if err := tn.Licenses().Put(ctx, "ada", environment.License{ID: "lic-1", Organization: tn.Organization()}); err != nil {
+	if err := tn.Licenses().Put(ctx, environment.License{ID: "lic-1", Organization: tn.Organization()}); err != nil {
 		t.Fatal(err)
 	}
 	ids := map[string]string{}
@@ -143,8 +143,8 @@ func TestJanitorPurgesExpiredSoftDeletedEnvironments(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tn.Close()
-	ctx, admin := context.Background(), tn.Admin("ada")
-	if err := tn.Licenses().Put(ctx, "ada", environment.License{ID: "lic-1", Organization: tn.Organization()}); err != nil {
+	ctx, admin := envpromote.WithActor(context.Background(), "ada"), tn.Admin("ada")
+	if err := tn.Licenses().Put(ctx, environment.License{ID: "lic-1", Organization: tn.Organization()}); err != nil {
 		t.Fatal(err)
 	}
 	e, err := tn.Registry().Create(ctx, admin, environment.Environment{Name: "old", Type: environment.Production, Region: environment.RegionEU})
@@ -176,8 +176,8 @@ func TestJanitorOffKeepsThemUntilPurge(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tn.Close()
-	ctx, admin := context.Background(), tn.Admin("ada")
-	if err := tn.Licenses().Put(ctx, "ada", environment.License{ID: "lic-1", Organization: tn.Organization()}); err != nil {
+	ctx, admin := envpromote.WithActor(context.Background(), "ada"), tn.Admin("ada")
+	if err := tn.Licenses().Put(ctx, environment.License{ID: "lic-1", Organization: tn.Organization()}); err != nil {
 		t.Fatal(err)
 	}
 	e, _ := tn.Registry().Create(ctx, admin, environment.Environment{Name: "old", Type: environment.Production, Region: environment.RegionEU})

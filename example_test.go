@@ -27,7 +27,7 @@ func Example() {
 		panic(err)
 	}
 	defer t.Close()
-	t.Licenses().Put(ctx, "ada", environment.License{ID: "lic-1", Organization: t.Organization()})
+	t.Licenses().Put(ctx, environment.License{ID: "lic-1", Organization: t.Organization()})
 	g, err := t.CreateGroup(ctx, "main", "dev", "staging", "prod")
 	if err != nil {
 		panic(err)
@@ -64,7 +64,7 @@ func ExampleOpen() {
 	if err != nil {
 		panic(err)
 	}
-	t.Licenses().Put(ctx, "ada", environment.License{ID: "lic-1", Organization: t.Organization()})
+	t.Licenses().Put(ctx, environment.License{ID: "lic-1", Organization: t.Organization()})
 	g, _ := t.CreateGroup(ctx, "main", "Development", "Staging", "Production")
 	p, _ := t.Promoter(ctx, "main")
 	p.Edit(ctx, g.Members[0].ID, func(b *store.Builder) error {
@@ -107,7 +107,7 @@ func exampleTenant(ctx context.Context) (*envpromote.Tenant, *promotion.Promoter
 	if err != nil {
 		panic(err)
 	}
-	t.Licenses().Put(ctx, "ada", environment.License{ID: "lic-1", Organization: t.Organization()})
+	t.Licenses().Put(ctx, environment.License{ID: "lic-1", Organization: t.Organization()})
 	g, err := t.CreateGroup(ctx, "main", "dev", "staging", "prod")
 	if err != nil {
 		panic(err)

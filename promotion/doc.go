@@ -102,7 +102,7 @@
 // # Layout
 //
 // DefaultLayout follows the directory layout of fr-config-manager
-// (DESIGN.md, "Tenant export layout"), so a repository pulled with
+// (ARCHITECTURE.md, "Tenant export layout"), so a repository pulled with
 // fr-config-pull promotes as is; see its documentation for every path. Users
 // with another layout implement Layout.
 package promotion

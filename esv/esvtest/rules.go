@@ -14,7 +14,7 @@ import (
 	"github.com/envpromote/envpromote/esv"
 )
 
-// rules are the ESV rules of DESIGN.md, each a subtest named after it.
+// rules are the ESV rules (ARCHITECTURE.md, "ESVs"), each a subtest named after it.
 var rules = []struct {
 	name string
 	run  func(t *testing.T, f *fixture)
