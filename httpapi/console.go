@@ -522,7 +522,13 @@ type reportEntry struct {
 }
 
 type fileDiff struct {
-	Path, Diff string
+	Path  string
+	Lines []diffLine
+}
+
+// diffLine is one line of a unified diff; Class says how to show it.
+type diffLine struct {
+	Class, Text string
 }
 
 type reportItem struct {
@@ -541,7 +547,7 @@ func reportItems(ch promotion.Changes, files []promotion.FileChange) []reportIte
 			prod = "IDMConfig"
 		}
 		k := key{prod, f.Item.ConfigItem, f.Item.Realm, f.Item.Name}
-		diffs[k] = append(diffs[k], fileDiff{Path: f.Path, Diff: unifiedDiff(f)})
+		diffs[k] = append(diffs[k], fileDiff{Path: f.Path, Lines: unifiedDiff(f)})
 	}
 	var out []reportItem
 	add := func(prod string, list []promotion.ItemChanges) {
@@ -564,16 +570,33 @@ func reportItems(ch promotion.Changes, files []promotion.FileChange) []reportIte
 	return out
 }
 
-// unifiedDiff renders f as a unified diff, bounded in size.
-func unifiedDiff(f promotion.FileChange) string {
+// unifiedDiff renders f as the lines of a unified diff, bounded in size.
+func unifiedDiff(f promotion.FileChange) []diffLine {
 	if len(f.Before)+len(f.After) > 4*consoleMaxDiff {
-		return fmt.Sprintf("(%d → %d bytes: too large to show here)", len(f.Before), len(f.After))
+		return []diffLine{{Text: fmt.Sprintf("(%d → %d bytes: too large to show here)", len(f.Before), len(f.After))}}
 	}
 	d := udiff.Unified("a/"+f.Path, "b/"+f.Path, string(f.Before), string(f.After))
-	if len(d) > consoleMaxDiff {
-		d = d[:consoleMaxDiff] + "\n… (cut)"
+	var out []diffLine
+	for n := 0; d != "" && n < consoleMaxDiff; {
+		line, rest, _ := strings.Cut(d, "\n")
+		d, n = rest, n+len(line)+1
+		class := ""
+		switch {
+		case strings.HasPrefix(line, "+++"), strings.HasPrefix(line, "---"):
+			class = "file"
+		case strings.HasPrefix(line, "@@"):
+			class = "hunk"
+		case strings.HasPrefix(line, "+"):
+			class = "add"
+		case strings.HasPrefix(line, "-"):
+			class = "del"
+		}
+		out = append(out, diffLine{Class: class, Text: line + "\n"})
 	}
-	return d
+	if d != "" {
+		out = append(out, diffLine{Text: "… (cut: the diff is too long to show here)\n"})
+	}
+	return out
 }
 
 // progressView is the latest outcome of a pair as pages show it.

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/envpromote/envpromote/environment"
@@ -444,5 +446,79 @@ func (cf *consoleFixture) screenshot(t *testing.T, ctx context.Context, name str
 	png := get(t, ctx, "screenshot", chromedp.FullScreenshot(100))
 	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestConsole_WorksWithoutJavaScript(t *testing.T) {
+	ctx := newBrowser(t)
+	run(t, ctx, "turn JavaScript off", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return err
+	}))
+	cf := newConsoleFixture(t)
+	pair := cf.url + "/console/envs/staging/promote"
+	cf.signIn(t, ctx, adminToken)
+	run(t, ctx, "lock", chromedp.Navigate(pair), chromedp.WaitVisible(chromedp.CSS("#lock")), submit("#lock"))
+	run(t, ctx, "dry run", chromedp.Click(chromedp.CSS("#dryRun")), submit("#promote"))
+	// Without the script, the page shows the outcome once reloaded.
+	run(t, ctx, "reload until done", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		for {
+			if err := chromedp.Do(ctx, chromedp.Navigate(pair)); err != nil {
+				return err
+			}
+			if s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#progress-status"))); err == nil && s != "RUNNING" {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}))
+	if st := text(t, ctx, "#progress-status"); st != "COMPLETE" {
+		t.Fatalf("dry run status %q, want COMPLETE", st)
+	}
+	wantText(t, ctx, "Report of this run")
+	run(t, ctx, "unlock", submit("#unlock"))
+	if st := cf.lockState(t); st != lock.StateUnlocked {
+		t.Fatalf("after Unlock the API says %s", st)
+	}
+}
+
+// TestConsole_Accessible checks, on every page, what a screen reader and
+// a keyboard need: every form control has a label, every image and button
+// a name, the focus ring is visible, and the page has one h1.
+func TestConsole_Accessible(t *testing.T) {
+	ctx := newBrowser(t)
+	cf := newConsoleFixture(t)
+	cf.signIn(t, ctx, adminToken)
+	const audit = `(() => {
+	  const bad = [];
+	  for (const el of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
+	    if (!el.labels || el.labels.length === 0) bad.push("unlabelled " + el.outerHTML);
+	  }
+	  for (const b of document.querySelectorAll("button")) {
+	    if (!b.textContent.trim()) bad.push("button without a name " + b.outerHTML);
+	  }
+	  if (document.querySelectorAll("h1").length !== 1) bad.push("not exactly one h1");
+	  if (!document.documentElement.lang) bad.push("no lang");
+	  const first = document.querySelector("main a, main button, main input:not([type=hidden])");
+	  if (first) {
+	    first.focus();
+	    const s = getComputedStyle(first);
+	    if (document.activeElement !== first) bad.push("cannot focus " + first.outerHTML);
+	    else if (s.outlineStyle === "none" || s.outlineWidth === "0px") bad.push("no visible focus on " + first.outerHTML);
+	  }
+	  return bad.join("\n");
+	})()`
+	for _, page := range []string{"/console/", "/console/groups/main", "/console/envs/staging/promote", "/console/envs/staging/esv",
+		"/console/envs/staging/reports", "/console/envs/staging/rollback", "/console/envs/dev/esv"} {
+		run(t, ctx, "open "+page, chromedp.Navigate(cf.url+page), chromedp.WaitVisible(chromedp.CSS("main")))
+		// Keyboard focus, as a Tab press gives it, so :focus-visible applies.
+		run(t, ctx, "press Tab", chromedp.KeyEvent("\t"))
+		if bad := get(t, ctx, "audit "+page, chromedp.Evaluate[string](audit)); bad != "" {
+			t.Errorf("%s:\n%s", page, bad)
+		}
 	}
 }
