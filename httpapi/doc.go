@@ -142,4 +142,36 @@
 // status ACTIVE) may leave out the license, as the spec's EnvironmentStatus
 // does: the environment's current license is then used, and the restore
 // is a 400 naming it when it is no longer active or is a trial.
+//
+// # The console
+//
+// The Server also serves an admin console at /console/ for the people who
+// run promotions from a browser: html/template pages and one small script,
+// embedded in the binary (no build step, nothing fetched from elsewhere).
+//
+//   - /console/ signs in with a bearer token, checked by the same
+//     Authenticator. The session lives in the server process and is named
+//     by an HttpOnly, SameSite=Strict cookie scoped to /console/; the token
+//     never reaches the browser again and is re-checked on every page, so
+//     revoking it ends the session. Sessions are per process: behind a load
+//     balancer, pin a browser to one instance.
+//   - /console/groups/{group}: the chain of environments with each one's
+//     type, head commit and time, restart state, and each pair's lock and
+//     holder.
+//   - /console/envs/{upper}/promote: the provisional report grouped by
+//     product and config item, each entry expanding to its files' unified
+//     diffs; lock, promote (dry run, description, ticket, "ignore encrypted
+//     secrets" with its warning) and unlock; the latest run's progress, live
+//     while it runs, and its blocking findings with file, line, JSON path
+//     and fix, linking to the upper environment's ESV page.
+//   - /console/envs/{upper}/reports[/{id}] and /console/envs/{upper}/rollback,
+//     which shows the provisional rollback report before rolling back.
+//   - /console/envs/{env}/esv: variables and secrets with their versions
+//     and restart state (secret values are never shown), the ESVs the
+//     pending promotion misses highlighted, and a form to create a variable.
+//
+// Every state-changing form carries the session's CSRF token and is
+// refused (403) without it or when the browser says it comes from another
+// origin. A person may see and do exactly what the API lets the same
+// principal. Everything but live progress works without JavaScript.
 package httpapi

@@ -77,6 +77,7 @@ type Server struct {
 	log       *slog.Logger
 	ops       *operations
 	mux       *http.ServeMux
+	console   consoleSessions
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -294,6 +295,9 @@ func (s *Server) routes() {
 	}
 	if len(s.promoters) > 0 {
 		s.promotionRoutes()
+	}
+	if len(s.promoters) > 0 || s.esv != nil {
+		s.consoleRoutes()
 	}
 	s.mux.HandleFunc("/", s.notRouted)
 }
