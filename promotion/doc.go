@@ -69,6 +69,14 @@
 // member only) to its latest commit before a time, static part only, as a new
 // commit of type revert; refused while the environment is locked.
 //
+// # Actors
+//
+// Every write says who makes it: the owner given to Lock, Request.Promoter,
+// CommitInfo.Author for Edit, or, when those are empty and always for
+// RevertDevelopment, the context's actor (actor.With). The actor authors the
+// commit and is the report's promoter; a write naming no one is refused with
+// actor.ErrMissing.
+//
 // # Progress
 //
 // Progress keeps, in memory, the state of the latest operation per upper
