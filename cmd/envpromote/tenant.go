@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -47,6 +49,11 @@ func (a *app) open(ctx context.Context) (*system, error) {
 	clock, err := a.clock()
 	if err != nil {
 		return nil, err
+	}
+	// Only init creates a repository: a mistyped --repo must not leave an
+	// empty one behind. With --remote, --repo is a cache made on demand.
+	if _, err := os.Stat(a.repo); errors.Is(err, fs.ErrNotExist) && !a.initing && a.remote == "" {
+		return nil, fmt.Errorf("no envpromote repository at %s: create it with envpromote init, or point --repo or $ENVPROMOTE_REPO at it", a.repo)
 	}
 	s := &system{actor: a.as}
 	s.opts = envpromote.Options{Dir: a.repo, Remote: a.remote, Key: key, Clock: clock, Logger: slog.New(eventHandler{s})}
