@@ -116,6 +116,9 @@ func Open(ctx context.Context, opts Options) (*Tenant, error) {
 	if opts.Dir == "" {
 		return nil, fmt.Errorf("%w: Options.Dir is empty; name the directory of the Git repository (it is created if missing), or use NewMemory", ErrInvalid)
 	}
+	if n := len(opts.Key); n != 16 && n != 24 && n != 32 {
+		return nil, fmt.Errorf("%w: Options.Key has %d bytes; ESV secrets are encrypted with AES, whose keys are 16, 24 or 32 bytes (keep it out of the repository)", ErrInvalid, n)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -135,7 +138,7 @@ func Open(ctx context.Context, opts Options) (*Tenant, error) {
 	}
 	secrets, err := gitesv.New(repo, gitesv.Options{Key: opts.Key})
 	if err != nil {
-		return nil, fmt.Errorf("%w: Options.Key: %w", ErrInvalid, err)
+		return nil, err
 	}
 	return newTenant(opts, repo, gitlock.New(repo, gitlock.Options{Now: opts.Clock}), envs, secrets)
 }

@@ -3,6 +3,7 @@ package envpromote_test
 import (
 	"context"
 	"errors"
+	"os"
 	"testing"
 	"time"
 
@@ -188,5 +189,23 @@ func TestJanitorOffKeepsThemUntilPurge(t *testing.T) {
 	gone, err := tn.Purge(ctx)
 	if err != nil || len(gone) != 1 || gone[0].ID != e.ID {
 		t.Fatalf("Purge = %v, %v; want the expired environment", gone, err)
+	}
+}
+
+// TestOpenRefusesBadOptionsBeforeWriting: a missing directory or a key AES
+// cannot use is an Invalid error, and nothing is created.
+func TestOpenRefusesBadOptionsBeforeWriting(t *testing.T) {
+	dir := t.TempDir() + "/repo"
+	for name, opts := range map[string]envpromote.Options{
+		"no dir":    {Key: make([]byte, 32)},
+		"no key":    {Dir: dir},
+		"short key": {Dir: dir, Key: make([]byte, 10)},
+	} {
+		if _, err := envpromote.Open(context.Background(), opts); !errors.Is(err, envpromote.Invalid) {
+			t.Errorf("%s: Open = %v; want kind Invalid", name, err)
+		}
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("refused Opens created %s (%v)", dir, err)
 	}
 }

@@ -82,6 +82,14 @@
 // description, and Unlock with that id (DELETE lock/{id}) clears it at
 // once.
 //
+// # Actors
+//
+// Every write says who makes it: the owner given to Lock, Request.Promoter,
+// CommitInfo.Author for Edit, or, when those are empty and always for
+// RevertDevelopment, the context's actor (actor.With). The actor authors the
+// commit and is the report's promoter; a write naming no one is refused with
+// actor.ErrMissing.
+//
 // # Progress
 //
 // Progress keeps, in memory, the state of the latest operation per upper

@@ -111,8 +111,8 @@ func (p *Promoter) plan(ctx context.Context, typ Type, lower, upper string) (*pl
 // ErrIntegrity (with the *integrity.Error), ErrNoHistory when the lower
 // environment has no configuration, lock.ErrNotHeld when the lease ran out
 // before the commit, store.ErrConflict when the upper environment changed
-// meanwhile, or ErrUnlockFailed (returned with the report: the promotion
-// happened). Progress shows the outcome.
+// meanwhile, or ErrUnlockFailed (a *UnlockError carrying the report: the
+// promotion happened, the pair is still locked). Progress shows the outcome.
 func (p *Promoter) Promote(ctx context.Context, req Request) (*Report, error) {
 	return p.run(ctx, TypePromotion, req)
 }
@@ -178,10 +178,10 @@ func (p *Promoter) run(ctx context.Context, typ Type, req Request) (*Report, err
 	}
 	if req.UnlockAfter && !req.DryRun {
 		if err := p.locker.Unlock(ctx, lease); err != nil {
-			err = fmt.Errorf("%s: %w: %w", what, ErrUnlockFailed, err)
-			done.Message += "; " + err.Error()
+			uerr := &UnlockError{Report: rep, Lease: lease, Err: err}
+			done.Message += "; " + uerr.Error()
 			p.record(ev, done)
-			return rep, err
+			return nil, uerr
 		}
 		done.Message += "; environments unlocked"
 	}

@@ -89,7 +89,11 @@ back byte for byte.`,
 func (s *system) replace(ctx context.Context, e environment.Environment, snap *store.Snapshot, msg string, seen func(old *store.Snapshot)) (store.Commit, error) {
 	info := store.CommitInfo{Author: s.actor, Message: msg}
 	p, _, err := s.member(ctx, e.ID, false)
-	if err == nil {
+	switch {
+	case errors.Is(err, errNoGroup): // below
+	case err != nil:
+		return store.Commit{}, err
+	default:
 		return p.Edit(ctx, e.ID, func(b *store.Builder) error {
 			old := b.Snapshot()
 			seen(old)
@@ -101,7 +105,9 @@ func (s *system) replace(ctx context.Context, e environment.Environment, snap *s
 			return snap.Walk(b.Put)
 		}, info)
 	}
-	// Not in a group yet: nothing can lock it.
+	// Not in a group yet: nothing can lock it. The commit is an edit, as
+	// the Promoter would record it.
+	info.Metadata = map[string]string{promotion.MetaType: string(promotion.TypeEdit)}
 	head, err := s.Repo().Head(ctx, e.ID)
 	old := store.NewBuilder(nil).Snapshot()
 	switch {

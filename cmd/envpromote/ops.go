@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -256,5 +257,6 @@ func (a *app) api(ctx context.Context, s *system, token string) (*httpapi.Server
 			token: {Principal: s.p, Scopes: []string{httpapi.ScopePromotion, httpapi.ScopeESVAll}},
 		}),
 		Registry: s.Registry(), ESV: s.ESV(), Promoters: promoters, Environments: paths,
+		Logger: slog.New(slog.NewTextHandler(a.stderr, nil)),
 	})
 }

@@ -23,6 +23,7 @@ type app struct {
 
 	repo, remote, as, keyFile string
 	json                      bool
+	initing                   bool // init may create the repository
 
 	sys *system // opened by open
 }

@@ -176,7 +176,8 @@ func cmdCapture(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // cmdExits runs a command like exec and checks its exit code: exits N
-// COMMAND ARGS…
+// COMMAND ARGS…. A failure must end with one line "envpromote: …" and never
+// show a stack trace.
 func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 2 || neg {
 		ts.Fatalf("usage: exits CODE COMMAND [ARGS…]")
@@ -193,5 +194,13 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if got != want {
 		ts.Fatalf("exit code %d, want %d", got, want)
+	}
+	stderr := ts.ReadFile("stderr")
+	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+	if strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "panic:") {
+		ts.Fatalf("a stack trace on stderr")
+	}
+	if got != 0 && !strings.HasPrefix(lines[len(lines)-1], "envpromote: ") {
+		ts.Fatalf("stderr does not end with one line \"envpromote: …\"")
 	}
 }

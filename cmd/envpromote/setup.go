@@ -35,6 +35,7 @@ random key there (mode 0600) first: keep it out of the repository.`,
 			if err := a.newKeyFile(); err != nil {
 				return err
 			}
+			a.initing = true
 			s, err := a.open(ctx(cmd))
 			if err != nil {
 				return err

@@ -58,10 +58,12 @@ func (s *system) groupOf(ctx context.Context, what string, match func(g environm
 		}
 	}
 	if len(groups) == 0 {
-		return nil, fmt.Errorf("%s: there is no promotion group yet (envpromote group save GROUP ENV…)", what)
+		return nil, fmt.Errorf("%s: %w: there is none yet (envpromote group save GROUP ENV…)", what, errNoGroup)
 	}
-	return nil, fmt.Errorf("%s: no promotion group has it", what)
+	return nil, fmt.Errorf("%s: %w", what, errNoGroup)
 }
+
+var errNoGroup = errors.New("in no promotion group")
 
 func index(g environment.Group, id string) int {
 	return slices.IndexFunc(g.Members, func(m environment.Member) bool { return m.ID == id })
@@ -101,7 +103,7 @@ func (s *system) member(ctx context.Context, name string, upper bool) (*promotio
 		i := index(g, e.ID)
 		return i > 0 || i == 0 && !upper
 	})
-	if err != nil && upper {
+	if errors.Is(err, errNoGroup) && upper {
 		if _, derr := s.groupOf(ctx, e.Name, func(g environment.Group) bool { return index(g, e.ID) == 0 }); derr == nil {
 			return nil, e, usagef("%s is the development environment of its group: nothing is promoted into it (name the upper environment of a pair)", e.Name)
 		}

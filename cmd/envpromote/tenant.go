@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -48,8 +50,13 @@ func (a *app) open(ctx context.Context) (*system, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Only init creates a repository: a mistyped --repo must not leave an
+	// empty one behind. With --remote, --repo is a cache made on demand.
+	if _, err := os.Stat(a.repo); errors.Is(err, fs.ErrNotExist) && !a.initing && a.remote == "" {
+		return nil, fmt.Errorf("no envpromote repository at %s: create it with envpromote init, or point --repo or $ENVPROMOTE_REPO at it", a.repo)
+	}
 	s := &system{actor: a.as}
-	s.opts = envpromote.Options{Dir: a.repo, Remote: a.remote, Key: key, Clock: clock, Logger: slog.New(eventHandler{s})}
+	s.opts = envpromote.Options{Dir: a.repo, Remote: a.remote, Key: key, Clock: clock, Logger: slog.New(eventHandler{s, slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})})}
 	if s.t, err = envpromote.Open(ctx, s.opts); err != nil {
 		return nil, err
 	}
@@ -151,15 +158,23 @@ func (s *system) observe(fn func(promotion.Event)) { s.observer = fn }
 
 // eventHandler turns the Tenant's log records of promotion events (the
 // Promoter logs each Event with its fields as attributes) back into Events
-// for the progress display: the front door has no per-call observer. Other
-// records are dropped; errors reach the user as the command's error.
-type eventHandler struct{ s *system }
+// for the progress display, since the front door has no per-call observer.
+// Every other record, and every record when nothing observes (serve), goes
+// to next: warnings on stderr, such as a failed purge.
+type eventHandler struct {
+	s    *system
+	next slog.Handler
+}
 
-func (h eventHandler) Enabled(context.Context, slog.Level) bool { return h.s.observer != nil }
-func (h eventHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
-func (h eventHandler) WithGroup(string) slog.Handler            { return h }
+func (h eventHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.s.observer != nil || h.next.Enabled(ctx, l)
+}
+func (h eventHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return eventHandler{h.s, h.next.WithAttrs(as)}
+}
+func (h eventHandler) WithGroup(g string) slog.Handler { return eventHandler{h.s, h.next.WithGroup(g)} }
 
-func (h eventHandler) Handle(_ context.Context, r slog.Record) error {
+func (h eventHandler) Handle(ctx context.Context, r slog.Record) error {
 	ev := promotion.Event{Time: r.Time, Message: r.Message}
 	r.Attrs(func(a slog.Attr) bool {
 		switch a.Key {
@@ -178,6 +193,10 @@ func (h eventHandler) Handle(_ context.Context, r slog.Record) error {
 	})
 	if ev.Op != "" && h.s.observer != nil {
 		h.s.observer(ev)
+		return nil
 	}
-	return nil
+	if !h.next.Enabled(ctx, r.Level) {
+		return nil
+	}
+	return h.next.Handle(ctx, r)
 }

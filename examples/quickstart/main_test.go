@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -50,4 +52,42 @@ func TestQuickstartUsesOnlyThePublicAPI(t *testing.T) {
 	if strings.Contains(string(src), "/internal/") {
 		t.Fatal("main.go imports an internal package")
 	}
+}
+
+// TestQuickstartRunsAsAnotherModule copies the quickstart into a new module
+// that requires envpromote, as an adopting team would, and runs it there: the
+// front door is enough. Skipped with -short (it builds a module).
+func TestQuickstartRunsAsAnotherModule(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a separate module")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.CopyFS(filepath.Join(dir, "tenant"), os.DirFS("tenant")); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []struct{ from, to string }{{"main.go", "main.go"}, {filepath.Join(root, "go.sum"), "go.sum"}} {
+		data, err := os.ReadFile(f.from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f.to), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mod := "module example.com/consumer\n\ngo 1.26\n\nrequire github.com/envpromote/envpromote v0.0.0\n\nreplace github.com/envpromote/envpromote => " + root + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(mod), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "run", ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go run in a consumer module: %v\n%s", err, out)
+	}
+	checkLines(t, string(out), "BLOCKED realms/alpha/journeys/Welcome/Welcome.json", "promoted by ada", "promotion Promote Development to Staging")
 }
