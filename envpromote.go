@@ -248,7 +248,7 @@ func (t *Tenant) Promoter(ctx context.Context, group string) (*promotion.Promote
 func (t *Tenant) promoter(ctx context.Context, group string) (*promoterEntry, error) {
 	g, err := t.registry.Group(ctx, t.system(), t.opts.Organization, group)
 	if err != nil {
-		return nil, fmt.Errorf("promotion group %q: %w", group, err)
+		return nil, err
 	}
 	names := make(map[string]string, len(g.Members))
 	for _, m := range g.Members {
@@ -291,7 +291,7 @@ func (t *Tenant) promoter(ctx context.Context, group string) (*promoterEntry, er
 func (t *Tenant) admit(ctx context.Context, group, env string) error {
 	g, err := t.registry.Group(ctx, t.system(), t.opts.Organization, group)
 	if err != nil {
-		return fmt.Errorf("promotion group %q: %w", group, err)
+		return err
 	}
 	if !slices.ContainsFunc(g.Members, func(m environment.Member) bool { return m.ID == env }) {
 		return fmt.Errorf("%w: environment %s is no longer a member of promotion group %q", environment.ErrInvalidGroup, env, group)
