@@ -110,8 +110,8 @@ type promoterEntry struct {
 // Open opens the Git repository at opts.Dir, creating it when it does not
 // exist, and returns the Tenant kept in it. Environments and licenses live on
 // the branch "environments", ESVs on "esv/<environment id>", each
-// environment's configuration on the branch named by its id, and locks
-// under refs/locks; `git log` shows who changed what.
+// environment's configuration on the branch named by its id, and locks and
+// dry-run reports beside them; `git log` shows who changed what.
 func Open(ctx context.Context, opts Options) (*Tenant, error) {
 	if opts.Dir == "" {
 		return nil, fmt.Errorf("%w: Options.Dir is empty; name the directory of the Git repository (it is created if missing), or use NewMemory", ErrInvalid)
@@ -386,9 +386,14 @@ func (t *Tenant) CreateGroup(ctx context.Context, name string, envs ...string) (
 
 // Purge hard-deletes now every soft-deleted environment of the organization
 // whose hardDeleteAllowedAt has come, as the janitor does every
-// PurgeInterval, and returns them.
+// PurgeInterval, and returns them. The deletions are made by the context's
+// actor, or by "envpromote" (the janitor's name) when it has none.
 func (t *Tenant) Purge(ctx context.Context) ([]environment.Environment, error) {
-	return t.registry.Purge(ctx, t.system())
+	p := t.system()
+	if who := actor.From(ctx); who != "" {
+		p.ID = who
+	}
+	return t.registry.Purge(ctx, p)
 }
 
 // janitor runs Purge every PurgeInterval until Close.
