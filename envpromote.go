@@ -284,6 +284,24 @@ func (t *Tenant) promoter(ctx context.Context, group string) (*promoterEntry, er
 	return pe, nil
 }
 
+// Promoters returns the Promoter of every promotion group of the
+// organization, sorted by group name: what httpapi.Config.Promoters wants.
+func (t *Tenant) Promoters(ctx context.Context) ([]*promotion.Promoter, error) {
+	groups, err := t.registry.Groups(ctx, t.system(), t.opts.Organization)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*promotion.Promoter, 0, len(groups))
+	for _, g := range groups {
+		p, err := t.Promoter(ctx, g.Name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
 // admit refuses a change to env unless it is still an ACTIVE PRODUCTION
 // environment of the organization and a member of group in the Registry, so
 // a Promoter kept across Registry changes cannot write into an environment
