@@ -36,7 +36,11 @@ func (p *Promoter) lockedRun(ctx context.Context, typ Type, req Request) (*Repor
 		return nil, err
 	}
 	req.Promoter = who
-	lease, err := p.Lock(ctx, req.Lower, req.Upper, who)
+	lower, upper, err := p.pair(req.Lower, req.Upper)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", typ, err)
+	}
+	lease, err := p.Lock(ctx, lower, upper, who)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", typ, err)
 	}
@@ -53,8 +57,6 @@ func (p *Promoter) lockedRun(ctx context.Context, typ Type, req Request) (*Repor
 		}
 		return nil, &UnlockError{Report: rep, Lease: lease, Err: uerr}
 	}
-	if err == nil {
-		p.emit(Event{Op: "unlock", Lower: rep.Lower, Upper: rep.Upper, PromotionID: lease.ID, Status: StatusComplete, Message: "unlocked"})
-	}
+	p.emit(Event{Op: "unlock", Lower: lower, Upper: upper, PromotionID: lease.ID, Status: StatusComplete, Message: "unlocked"})
 	return rep, err
 }
