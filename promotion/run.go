@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/envpromote/envpromote/actor"
+	"github.com/envpromote/envpromote/errkind"
 	"github.com/envpromote/envpromote/lock"
 )
 
@@ -42,6 +43,9 @@ func (p *Promoter) lockedRun(ctx context.Context, typ Type, req Request) (*Repor
 	}
 	lease, err := p.Lock(ctx, lower, upper, who)
 	if err != nil {
+		if errkind.Of(err) == "" { // not a refusal: the lock may have been taken before the failure
+			return nil, fmt.Errorf("%s: %w; if the lock was taken nonetheless, LockState shows its promotion id and Unlock releases it", typ, err)
+		}
 		return nil, fmt.Errorf("%s: %w", typ, err)
 	}
 	req.UnlockAfter = false
