@@ -14,9 +14,9 @@
 //
 // Who makes a change travels in the context (WithActor): every write records
 // it and Git commits are authored by it; a write without one is refused.
-// Every error of every package has one of six kinds (NotFound, Conflict,
-// Invalid, Locked, Forbidden, FailedPrecondition), matched with errors.Is or
-// read with KindOf; a blocked promotion's error carries its findings
+// Every sentinel error of the domain packages has one of six kinds (NotFound,
+// Conflict, Invalid, Locked, Forbidden, FailedPrecondition), matched with
+// errors.Is or read with KindOf; a blocked promotion's error carries its findings
 // (*integrity.Error).
 //
 // Underneath, each piece is a small package with an in-memory and a Git

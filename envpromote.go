@@ -110,8 +110,8 @@ type promoterEntry struct {
 // Open opens the Git repository at opts.Dir, creating it when it does not
 // exist, and returns the Tenant kept in it. Environments and licenses live on
 // the branch "environments", ESVs on "esv/<environment id>", each
-// environment's configuration on the branch named by its id, and locks
-// under refs/locks; `git log` shows who changed what.
+// environment's configuration on the branch named by its id, and locks and
+// dry-run reports beside them; `git log` shows who changed what.
 func Open(ctx context.Context, opts Options) (*Tenant, error) {
 	if opts.Dir == "" {
 		return nil, fmt.Errorf("%w: Options.Dir is empty; name the directory of the Git repository (it is created if missing), or use NewMemory", ErrInvalid)
@@ -248,7 +248,7 @@ func (t *Tenant) Promoter(ctx context.Context, group string) (*promotion.Promote
 func (t *Tenant) promoter(ctx context.Context, group string) (*promoterEntry, error) {
 	g, err := t.registry.Group(ctx, t.system(), t.opts.Organization, group)
 	if err != nil {
-		return nil, fmt.Errorf("promotion group %q: %w", group, err)
+		return nil, err
 	}
 	names := make(map[string]string, len(g.Members))
 	for _, m := range g.Members {
@@ -284,6 +284,24 @@ func (t *Tenant) promoter(ctx context.Context, group string) (*promoterEntry, er
 	return pe, nil
 }
 
+// Promoters returns the Promoter of every promotion group of the
+// organization, sorted by group name: what httpapi.Config.Promoters wants.
+func (t *Tenant) Promoters(ctx context.Context) ([]*promotion.Promoter, error) {
+	groups, err := t.registry.Groups(ctx, t.system(), t.opts.Organization)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*promotion.Promoter, 0, len(groups))
+	for _, g := range groups {
+		p, err := t.Promoter(ctx, g.Name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
 // admit refuses a change to env unless it is still an ACTIVE PRODUCTION
 // environment of the organization and a member of group in the Registry, so
 // a Promoter kept across Registry changes cannot write into an environment
@@ -291,7 +309,7 @@ func (t *Tenant) promoter(ctx context.Context, group string) (*promoterEntry, er
 func (t *Tenant) admit(ctx context.Context, group, env string) error {
 	g, err := t.registry.Group(ctx, t.system(), t.opts.Organization, group)
 	if err != nil {
-		return fmt.Errorf("promotion group %q: %w", group, err)
+		return err
 	}
 	if !slices.ContainsFunc(g.Members, func(m environment.Member) bool { return m.ID == env }) {
 		return fmt.Errorf("%w: environment %s is no longer a member of promotion group %q", environment.ErrInvalidGroup, env, group)
@@ -386,9 +404,14 @@ func (t *Tenant) CreateGroup(ctx context.Context, name string, envs ...string) (
 
 // Purge hard-deletes now every soft-deleted environment of the organization
 // whose hardDeleteAllowedAt has come, as the janitor does every
-// PurgeInterval, and returns them.
+// PurgeInterval, and returns them. The deletions are made by the context's
+// actor, or by "envpromote" (the janitor's name) when it has none.
 func (t *Tenant) Purge(ctx context.Context) ([]environment.Environment, error) {
-	return t.registry.Purge(ctx, t.system())
+	p := t.system()
+	if who := actor.From(ctx); who != "" {
+		p.ID = who
+	}
+	return t.registry.Purge(ctx, p)
 }
 
 // janitor runs Purge every PurgeInterval until Close.

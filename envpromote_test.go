@@ -209,3 +209,23 @@ func TestOpenRefusesBadOptionsBeforeWriting(t *testing.T) {
 		t.Errorf("refused Opens created %s (%v)", dir, err)
 	}
 }
+
+func TestPromotersListsEveryGroup(t *testing.T) {
+	tn, err := envpromote.NewMemory(envpromote.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tn.Close()
+	setup(t, tn)
+	ctx := envpromote.WithActor(context.Background(), "ada")
+	if _, err := tn.CreateGroup(ctx, "other", "d2", "s2", "p2"); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := tn.Promoters(ctx)
+	if err != nil || len(ps) != 2 || ps[0].Group().Name != "main" || ps[1].Group().Name != "other" {
+		t.Fatalf("Promoters = %d, %v; want main and other", len(ps), err)
+	}
+	if p, _ := tn.Promoter(ctx, "main"); p != ps[0] {
+		t.Error("Promoter and Promoters disagree: the same group should give the same Promoter")
+	}
+}

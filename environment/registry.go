@@ -515,7 +515,7 @@ func (r *Registry) SaveGroup(ctx context.Context, p Principal, g Group) (Group, 
 func (r *Registry) Group(ctx context.Context, p Principal, org, name string) (Group, error) {
 	g, err := r.group(ctx, p, org, name)
 	if err != nil {
-		return Group{}, fmt.Errorf("get promotion group %q: %w", name, err)
+		return Group{}, fmt.Errorf("promotion group %q: %w", name, err)
 	}
 	return g, nil
 }
@@ -526,6 +526,9 @@ func (r *Registry) group(ctx context.Context, p Principal, org, name string) (Gr
 		return g, err
 	}
 	rec, err := r.store.Get(ctx, groupKey(org, name))
+	if errors.Is(err, ErrNotFound) {
+		return g, fmt.Errorf("%w: organization %s has no promotion group %q; create it with SaveGroup", ErrNotFound, org, name)
+	}
 	if err == nil {
 		err = decode(rec, &g)
 	}
@@ -601,7 +604,7 @@ func pickLicense(active []License, org, id string, t Type) (string, error) {
 	case id == "" && len(active) == 1:
 		l = active[0]
 	case id == "" && len(active) == 0:
-		return "", fmt.Errorf("%w: organization %s has no active license", ErrLicense, org)
+		return "", fmt.Errorf("%w: organization %s has no active license; grant one first (StoreLicenses.Put, or your Licenses implementation)", ErrLicense, org)
 	case id == "":
 		return "", fmt.Errorf("%w: license.id is required because organization %s has %d active licenses", ErrLicense, org, len(active))
 	case i < 0:

@@ -420,7 +420,7 @@ func (p *Promoter) currentLease(ctx context.Context, lower, upper string) (lock.
 		return lock.Lease{}, err
 	}
 	if st.State != lock.StateLocked || !p.covers(st.Lease, lower, upper) {
-		return lock.Lease{}, fmt.Errorf("%w: %s", ErrNotLocked, describeLock(upper, st, ""))
+		return lock.Lease{}, fmt.Errorf("%w: %s; lock the pair first (Lock), or use PromoteAndUnlock, which locks and unlocks", ErrNotLocked, describeLock(upper, st, ""))
 	}
 	return st.Lease, nil
 }
