@@ -11,20 +11,23 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/envpromote/envpromote/errkind"
 )
 
 // Errors returned by Locker implementations, always wrapped with context;
-// match them with errors.Is.
+// match them with errors.Is. Each also matches its kind in errkind
+// (Locked, Conflict, Invalid).
 var (
 	// ErrLocked: an environment of the requested set is held by another,
 	// unexpired lease. The error is a *LockedError naming that lease.
-	ErrLocked = errors.New("locked")
+	ErrLocked = errkind.New(errkind.Locked, "locked")
 	// ErrNotHeld: the lease is not (or no longer) the current holder of
 	// its environments: it was unlocked, it expired, or it was never granted.
-	ErrNotHeld = errors.New("lease not held")
+	ErrNotHeld = errkind.New(errkind.Conflict, "lease not held")
 	// ErrInvalid: a lock request, environment name or lease breaks the rules
 	// of NewLease and ValidateEnvironment.
-	ErrInvalid = errors.New("invalid lock request")
+	ErrInvalid = errkind.New(errkind.Invalid, "invalid lock request")
 )
 
 // Limits on what a lease records, so every backend can store it.
@@ -138,8 +141,12 @@ func (e *LockedError) Error() string {
 	return b.String()
 }
 
-// Is makes errors.Is(err, ErrLocked) true.
-func (e *LockedError) Is(target error) bool { return target == ErrLocked }
+// Is makes errors.Is(err, ErrLocked) and errors.Is(err, errkind.Locked)
+// true.
+func (e *LockedError) Is(target error) bool { return errors.Is(ErrLocked, target) }
+
+// Kind returns errkind.Locked, for errkind.Of.
+func (e *LockedError) Kind() errkind.Kind { return errkind.Locked }
 
 // NewLease validates a lock request and returns the lease granting it at
 // time now, with a fresh ID and sorted, de-duplicated Envs; the backend sets

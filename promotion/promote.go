@@ -1,13 +1,13 @@
 package promotion
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/envpromote/envpromote/actor"
 	"github.com/envpromote/envpromote/integrity"
 	"github.com/envpromote/envpromote/lock"
 	"github.com/envpromote/envpromote/store"
@@ -29,7 +29,13 @@ type Request struct {
 	// UnlockAfter unlocks the pair once a (non-dry-run) operation
 	// succeeded.
 	UnlockAfter bool
-	// Promoter names who asked, for the report and commit author.
+	// KeepLockOnFailure makes PromoteAndUnlock and RollbackAndUnlock keep
+	// the pair locked when the operation fails, for inspection; by default
+	// they unlock it.
+	KeepLockOnFailure bool
+	// Promoter names who asked, for the report and commit author; empty
+	// means the context's actor (actor.With). Naming no one is refused
+	// (actor.ErrMissing).
 	Promoter        string
 	Description     string
 	TicketReference string
@@ -146,6 +152,9 @@ func (p *Promoter) run(ctx context.Context, typ Type, req Request) (*Report, err
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", typ, err)
 	}
+	if req.Promoter, err = actor.Resolve(ctx, req.Promoter, fmt.Sprintf("%s %s → %s", typ, lower, upper)); err != nil {
+		return nil, err
+	}
 	what := fmt.Sprintf("%s %s → %s", typ, lower, upper)
 	if !p.begin(upper) {
 		return nil, fmt.Errorf("%s: %w", what, ErrInProgress)
@@ -237,7 +246,7 @@ func (p *Promoter) execute(ctx context.Context, typ Type, lower, upper string, l
 	if typ == TypePromotion {
 		meta[MetaLower] = lower
 	}
-	author := cmp.Or(store.Author(req.Promoter), "envpromote")
+	author := store.Author(req.Promoter)
 	msg := fmt.Sprintf("Promote %s to %s", lower, upper)
 	if typ == TypeRollback {
 		msg = fmt.Sprintf("Roll back the last promotion of %s", upper)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/envpromote/envpromote/actor"
 	"github.com/envpromote/envpromote/environment"
 	"github.com/envpromote/envpromote/esv"
 	"github.com/envpromote/envpromote/integrity"
@@ -19,7 +20,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-var ctx = context.Background()
+// ctx names the actor every write of these tests is made by.
+var ctx = actor.With(context.Background(), "tester")
 
 // split returns the static and dynamic files of s under DefaultLayout.
 func split(t testing.TB, s *store.Snapshot) (static, dynamic map[string]string) {

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/envpromote/envpromote/actor"
 	"github.com/envpromote/envpromote/environment"
 	"github.com/envpromote/envpromote/integrity"
 	"github.com/envpromote/envpromote/lock"
@@ -220,15 +221,20 @@ func (p *Promoter) member(env string) error {
 
 // Lock locks lower and upper for a promotion or rollback by owner, together
 // with the group, so no other promotion of the group can start. lower may be
-// empty: the member before upper. The lease's ID is the promotion id.
+// empty: the member before upper. owner may be empty: the context's actor
+// (actor.With). The lease's ID is the promotion id.
 //
 // Errors wrap environment.ErrInvalidPair for a pair that is not adjacent,
 // lock.ErrLocked (a *lock.LockedError naming the holder) when another lease
-// holds any of them, or lock.ErrInvalid for a bad owner.
+// holds any of them, actor.ErrMissing when no one is named, or
+// lock.ErrInvalid for a bad owner.
 func (p *Promoter) Lock(ctx context.Context, lower, upper, owner string) (lock.Lease, error) {
 	lower, upper, err := p.pair(lower, upper)
 	if err != nil {
 		return lock.Lease{}, fmt.Errorf("lock: %w", err)
+	}
+	if owner, err = actor.Resolve(ctx, owner, "lock "+lower+" → "+upper); err != nil {
+		return lock.Lease{}, err
 	}
 	lease, err := p.locker.Lock(ctx, []string{lower, upper, p.groupKey}, owner, lock.Options{
 		TTL:         p.ttl,
@@ -378,15 +384,25 @@ func (p *Promoter) snapshot(ctx context.Context, rev store.Revision) (*store.Sna
 
 // Edit changes env's configuration through edit, which gets a Builder on
 // the current head, and records the result as one commit of type edit.
-// An edit that changes nothing commits nothing and returns the head.
+// An edit that changes nothing commits nothing and returns the head. The
+// commit's author is info.Author, else the context's actor (actor.With).
 //
-// Errors wrap environment.ErrNotFound when env is not in the group,
+// Errors wrap actor.ErrMissing when no one is named, ErrInvalidEdit for a
+// nil edit, environment.ErrNotFound when env is not in the group,
 // lock.ErrLocked while env is locked for a promotion, the error edit
 // returns, or store.ErrConflict when env changed meanwhile (edit again).
 func (p *Promoter) Edit(ctx context.Context, env string, edit func(*store.Builder) error, info store.CommitInfo) (store.Commit, error) {
 	if err := p.member(env); err != nil {
 		return store.Commit{}, fmt.Errorf("edit: %w", err)
 	}
+	if edit == nil {
+		return store.Commit{}, fmt.Errorf("edit %s: %w: the edit function is nil; pass one that changes the Builder", env, ErrInvalidEdit)
+	}
+	who, err := actor.Resolve(ctx, info.Author, "edit "+env)
+	if err != nil {
+		return store.Commit{}, err
+	}
+	info.Author = store.Author(who)
 	if err := unlocked(ctx, p.locker, env); err != nil {
 		return store.Commit{}, fmt.Errorf("edit %s: %w", env, err)
 	}
@@ -427,14 +443,20 @@ func withMeta(base, add map[string]string) map[string]string {
 // RevertDevelopment restores the static configuration of env, the group's
 // development environment, to what it was at its latest commit made before
 // the time before, as a new commit of type revert. Dynamic config is kept as
-// it is now, and history is never rewritten.
+// it is now, and history is never rewritten. The commit's author is the
+// context's actor (actor.With).
 //
-// Errors wrap ErrNotDevelopment for any other environment, lock.ErrLocked
+// Errors wrap actor.ErrMissing when the context names no actor,
+// ErrNotDevelopment for any other environment, lock.ErrLocked
 // while env is locked, ErrNoHistory when no commit is that old, or
 // store.ErrConflict when env changed meanwhile.
 func (p *Promoter) RevertDevelopment(ctx context.Context, env string, before time.Time) (store.Commit, error) {
 	if p.group.Members[0].ID != env {
 		return store.Commit{}, fmt.Errorf("revert %s: %w: the development environment of group %q is %s", env, ErrNotDevelopment, p.group.Name, p.group.Members[0].ID)
+	}
+	who, err := actor.Resolve(ctx, "", "revert "+env)
+	if err != nil {
+		return store.Commit{}, err
 	}
 	if err := unlocked(ctx, p.locker, env); err != nil {
 		return store.Commit{}, fmt.Errorf("revert %s: %w", env, err)
@@ -461,7 +483,7 @@ func (p *Promoter) RevertDevelopment(ctx context.Context, env string, before tim
 		return store.Commit{}, fmt.Errorf("revert %s: %w", env, err)
 	}
 	c, err := p.repo.Commit(ctx, env, head.Revision, target, store.CommitInfo{
-		Author:   "envpromote",
+		Author:   store.Author(who),
 		Time:     p.now(),
 		Message:  fmt.Sprintf("Revert static config to %s (%s)", point.Revision, point.Time.UTC().Format(time.RFC3339)),
 		Metadata: map[string]string{MetaType: string(TypeRevert), MetaSource: string(point.Revision)},

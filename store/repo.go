@@ -2,28 +2,30 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/envpromote/envpromote/errkind"
 )
 
 // Errors returned by Repo implementations. They are always wrapped with
-// context; match them with errors.Is.
+// context; match them with errors.Is. Each also matches its kind in
+// errkind (NotFound, Conflict, Invalid).
 var (
 	// ErrNotFound: the branch or revision does not exist.
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = errkind.New(errkind.NotFound, "not found")
 	// ErrConflict: a compare-and-set Commit lost: the branch head is not the
 	// parent the caller named.
-	ErrConflict = errors.New("conflict: branch head moved")
+	ErrConflict = errkind.New(errkind.Conflict, "conflict: branch head moved")
 	// ErrInvalidPath: a file path is not a clean, relative, slash-separated path.
-	ErrInvalidPath = errors.New("invalid path")
+	ErrInvalidPath = errkind.New(errkind.Invalid, "invalid path")
 	// ErrInvalidBranch: a branch name breaks the naming rules of ValidateBranch.
-	ErrInvalidBranch = errors.New("invalid branch name")
+	ErrInvalidBranch = errkind.New(errkind.Invalid, "invalid branch name")
 	// ErrInvalidMetadata: a commit metadata key or value breaks the rules of
 	// CommitInfo.Validate.
-	ErrInvalidMetadata = errors.New("invalid commit metadata")
+	ErrInvalidMetadata = errkind.New(errkind.Invalid, "invalid commit metadata")
 )
 
 // Revision names one commit. It is opaque to callers: the Git backend uses

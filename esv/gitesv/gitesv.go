@@ -13,13 +13,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/envpromote/envpromote/errkind"
 	"github.com/envpromote/envpromote/esv"
 	"github.com/envpromote/envpromote/store"
 )
 
 // ErrDecrypt: a stored secret value does not decrypt under the key given to
 // New (a wrong key, or a file moved or tampered with).
-var ErrDecrypt = errors.New("gitesv: secret value does not decrypt")
+var ErrDecrypt = errkind.New(errkind.FailedPrecondition, "gitesv: secret value does not decrypt")
 
 // DefaultBranchPrefix prefixes environment names to name their branches
 // when Options.BranchPrefix is empty.

@@ -251,7 +251,7 @@ func Run(ctx context.Context, w io.Writer, b Backends) ([]Env, error) {
 		return nil, err
 	}
 	PrintReport(w, rb)
-	if _, err := p.Rollback(ctx, promotion.Request{Upper: staging}); errors.Is(err, promotion.ErrNothingToRollback) {
+	if _, err := p.Rollback(ctx, promotion.Request{Upper: staging, Promoter: "ada"}); errors.Is(err, promotion.ErrNothingToRollback) {
 		fmt.Fprintln(w, "  a second rollback is refused: nothing to roll back")
 	}
 
