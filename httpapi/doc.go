@@ -124,11 +124,17 @@
 // AIC errors have the spec's {code, message} body; /v1/environments errors
 // PingOne's P1Error body (id, code, message, details[] with code, target
 // and message), whose id is the transaction id. Unexpected errors are
-// logged with that id and answered 500 with nothing but it. Status codes:
-// 202 for started work, 409 for lock conflicts and state conflicts ("not
-// in locked state", a promotion already running, ESV writes while locked),
-// 404 for unknown environments and items, 405 with Allow for a wrong
-// method, 503 at capacity or while shutting down.
+// logged with that id and answered 500 with nothing but it. The library's
+// errors are answered by their kind (package errkind), in one place:
+// not found 404, forbidden 403, invalid 400, and locked, conflict and
+// failed precondition 409 ("not in locked state", a promotion already
+// running, ESV writes while locked, nothing to roll back); PingOne's
+// taken name and DELETE_PENDING limit are 400 with its detail codes, as
+// PingOne answers them. No error body names a lease id or fencing token:
+// a lock conflict names the holder and the time it locked. Besides: 202
+// for started work, 405 with Allow for a wrong method, 413 for a body
+// over Config.MaxBodyBytes, 415 for a body declared as anything but JSON,
+// 503 at capacity or while shutting down.
 //
 // Environments carry their hard-delete time under both names, the spec's
 // hardDeletedAllowedAt and the current docs' hardDeleteAllowedAt; both are

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/envpromote/envpromote/environment"
-	"github.com/envpromote/envpromote/esv"
+	"github.com/envpromote/envpromote/errkind"
 	"github.com/envpromote/envpromote/lock"
 	"github.com/envpromote/envpromote/promotion"
 )
@@ -28,57 +28,68 @@ type apiError struct {
 
 func (e *apiError) Error() string { return e.message }
 
-// answer maps an error of the library to its HTTP answer, by kind, for
-// both dialects: not found 404, forbidden 403, invalid input 400, a state
-// that forbids the call (locked, not locked, already running, changed
-// meanwhile) 409. The packages' messages never quote secret values; those
-// of lock conflicts name lease ids and fencing tokens, which let their
-// holder unlock, so they are replaced by ones that name only the holder.
-// Any other error is unexpected (nil here; fail answers 500).
+// answer maps an error of the library to its HTTP answer by its kind
+// (errkind), for both dialects: not found 404, forbidden 403, invalid 400,
+// locked, conflict and failed precondition 409. PingOne's clients also
+// read a detail code, and PingOne answers a taken name or the
+// DELETE_PENDING limit with 400: p1Details refines those. Messages of the
+// library never quote secret values; those of lock conflicts name lease
+// ids and fencing tokens, which let their holder unlock, so lockConflict
+// replaces them. An error of no kind is unexpected: nil here, and fail
+// answers 500.
 func answer(err error) *apiError {
 	if e, ok := errors.AsType[*apiError](err); ok {
 		return e
 	}
-	e := func(status int, code, detail, target string) *apiError {
-		return &apiError{status: status, code: code, detailCode: detail, target: target, message: err.Error()}
+	kind := errkind.Of(err)
+	e := &apiError{message: err.Error()}
+	switch kind {
+	case errkind.NotFound:
+		e.status, e.code = http.StatusNotFound, "NOT_FOUND"
+	case errkind.Forbidden:
+		e.status, e.code = http.StatusForbidden, "ACCESS_FAILED"
+	case errkind.Invalid:
+		e.status, e.code, e.detailCode = http.StatusBadRequest, "INVALID_DATA", "INVALID_VALUE"
+	case errkind.Locked, errkind.Conflict, errkind.FailedPrecondition:
+		e.status, e.code = http.StatusConflict, "REQUEST_FAILED"
+	default:
+		return nil
 	}
-	switch {
-	case errors.Is(err, environment.ErrNotFound), errors.Is(err, esv.ErrNotFound),
-		errors.Is(err, promotion.ErrReportNotFound), errors.Is(err, promotion.ErrNoHistory), errors.Is(err, promotion.ErrNothingToRollback):
-		return e(http.StatusNotFound, "NOT_FOUND", "", "")
-	case errors.Is(err, environment.ErrForbidden):
-		return e(http.StatusForbidden, "ACCESS_FAILED", "", "")
-	case errors.Is(err, environment.ErrInvalidFilter):
-		return e(http.StatusBadRequest, "INVALID_DATA", "INVALID_FILTER", "filter")
-	case errors.Is(err, environment.ErrNameTaken):
-		return e(http.StatusBadRequest, "INVALID_DATA", "UNIQUENESS_VIOLATION", "name")
-	case errors.Is(err, environment.ErrLicense):
-		return e(http.StatusBadRequest, "INVALID_DATA", "INVALID_VALUE", "license.id")
-	case errors.Is(err, environment.ErrLimitExceeded):
-		return e(http.StatusBadRequest, "INVALID_DATA", "LIMIT_EXCEEDED", "status")
-	case errors.Is(err, environment.ErrInvalid), errors.Is(err, environment.ErrInvalidPair), errors.Is(err, lock.ErrInvalid),
-		errors.Is(err, esv.ErrInvalidName), errors.Is(err, esv.ErrInvalid), errors.Is(err, esv.ErrLatestVersion):
-		return e(http.StatusBadRequest, "INVALID_DATA", "INVALID_VALUE", "")
-	case errors.Is(err, lock.ErrLocked), errors.Is(err, lock.ErrNotHeld), errors.Is(err, promotion.ErrNotLocked):
-		return conflict("%s", lockConflict(err))
-	case errors.Is(err, environment.ErrInvalidState), errors.Is(err, environment.ErrInUse), errors.Is(err, environment.ErrConflict),
-		errors.Is(err, promotion.ErrInProgress), errors.Is(err, esv.ErrExists), errors.Is(err, esv.ErrConflict):
-		return e(http.StatusConflict, "REQUEST_FAILED", "", "")
+	if kind == errkind.Locked || errors.Is(err, lock.ErrNotHeld) || errors.Is(err, promotion.ErrNotLocked) {
+		e.message = lockConflict(err)
 	}
-	return nil
+	for _, d := range p1Details {
+		if errors.Is(err, d.err) {
+			e.status, e.code, e.detailCode, e.target = http.StatusBadRequest, "INVALID_DATA", d.code, d.target
+		}
+	}
+	return e
+}
+
+// p1Details are the PingOne detail codes of environment errors.
+var p1Details = []struct {
+	err          error
+	code, target string
+}{
+	{environment.ErrInvalidFilter, "INVALID_FILTER", "filter"},
+	{environment.ErrNameTaken, "UNIQUENESS_VIOLATION", "name"},
+	{environment.ErrLicense, "INVALID_VALUE", "license.id"},
+	{environment.ErrLimitExceeded, "LIMIT_EXCEEDED", "status"},
 }
 
 // lockConflict says why a lock is in the way without naming a lease id
 // or fencing token.
 func lockConflict(err error) string {
-	if le, ok := errors.AsType[*lock.LockedError](err); ok {
+	switch le, ok := errors.AsType[*lock.LockedError](err); {
+	case ok:
 		return fmt.Sprintf("environment %s is locked by %q since %s for another promotion; ESV changes, locks and promotions wait until it is unlocked",
 			le.Env, le.Holder.Owner, le.Holder.Acquired.UTC().Format(time.RFC3339))
-	}
-	if errors.Is(err, lock.ErrNotHeld) {
+	case errors.Is(err, lock.ErrNotHeld):
 		return "the promotion's lock is no longer held (it expired or was released): lock the environments again"
+	case errors.Is(err, promotion.ErrNotLocked):
+		return "Environment is not in locked state for this promotion: lock it first (see lock/state)"
 	}
-	return "Environment is not in locked state for this promotion: lock it first (see lock/state)"
+	return "the environments are locked for a promotion: see lock/state"
 }
 
 func badRequest(format string, args ...any) *apiError {

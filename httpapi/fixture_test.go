@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/envpromote/envpromote/actor"
 	"github.com/envpromote/envpromote/environment"
 	"github.com/envpromote/envpromote/environment/gitenv"
 	"github.com/envpromote/envpromote/environment/memenv"
@@ -187,7 +188,7 @@ func (f *fixture) addGroup(tenant *tenantgen.Tenant) {
 // for their types; tenant.Missing stays undefined.
 func defineESVs(t testing.TB, svc *esv.Service, env string, tenant *tenantgen.Tenant) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := actor.With(context.Background(), "seed")
 	for name, typ := range tenant.Vars {
 		if _, err := svc.SetVariable(ctx, env, name, esv.VariableSpec{ExpressionType: esv.ExpressionType(typ), Value: sampleValues[typ]}); err != nil {
 			t.Fatalf("variable %s: %v", name, err)
