@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/envpromote/envpromote/actor"
 	"github.com/envpromote/envpromote/environment"
+	"github.com/envpromote/envpromote/esv"
 )
 
 // call is what an AIC endpoint handler needs to know about its request.
@@ -109,7 +109,7 @@ func (s *Server) aic(fam family, scope string, op operation, lower bool, h aicHa
 				return err
 			}
 			w.Header().Set("Content-API-Version", "resource="+version)
-			return h(w, r.WithContext(actor.With(r.Context(), p.ID)), call{env: env, principal: p, version: version})
+			return h(w, r.WithContext(esv.WithActor(r.Context(), p.ID)), call{env: env, principal: p, version: version})
 		}()
 		if err != nil {
 			s.fail(w, r, aicDialect, err)
