@@ -3,8 +3,24 @@
 // way PingOne Advanced Identity Cloud self-service promotions do, on top of
 // the PingOne Platform environment model.
 //
-// The library is a set of small packages, each an interface with an
-// in-memory and a Git implementation, composed by the Promoter:
+// This package is the front door. Open (a Git repository on disk, created if
+// missing, optionally shared through a remote) and NewMemory return a Tenant
+// that wires every backend once and safely: the Registry with licenses in the
+// same store, ESV writes always refused while an environment is locked for a
+// promotion, Promoters whose group always comes from the Registry, one clock,
+// one logger, and a janitor that removes expired soft-deleted environments.
+// Tenant.Promote does the whole job in one call: lock, check, promote,
+// unlock.
+//
+// Who makes a change travels in the context (WithActor): every write records
+// it and Git commits are authored by it; a write without one is refused.
+// Every error of every package has one of six kinds (NotFound, Conflict,
+// Invalid, Locked, Forbidden, FailedPrecondition), matched with errors.Is or
+// read with KindOf; a blocked promotion's error carries its findings
+// (*integrity.Error).
+//
+// Underneath, each piece is a small package with an in-memory and a Git
+// backend, usable on its own:
 //
 //   - store: versioned, content-addressed config snapshots, one branch per
 //     environment, moved only by compare-and-set (memstore, gitstore).
@@ -20,16 +36,16 @@
 //   - promotion: the Promoter — lock, check, promote, report, roll back,
 //     revert — over any combination of the backends above.
 //   - httpapi: the same operations over HTTP in the vendor's API shape.
+//   - errkind and actor: the error kinds and the actor, which every package
+//     shares.
 //
 // A promotion takes the static configuration of the lower environment and
 // the dynamic configuration (identities, applications, policies, managed
 // object data) of the upper one, checks the result, and records it as
 // exactly one commit on the upper environment's branch whose parent is the
 // head the checks saw. A crash leaves the old head or the new one, never a
-// mix.
+// mix. ARCHITECTURE.md, at the root of the repository, explains the design.
 //
-// The Example below is the whole job in a few lines. For a guided walk
-// through locking, a blocked promotion, reports and rollback, run
-// examples/quickstart (`go run ./examples/quickstart`), then read the
-// promotion package.
+// Start with the Examples below, then run examples/quickstart
+// (`go run ./examples/quickstart`).
 package envpromote

@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/envpromote/envpromote/actor"
 	"github.com/envpromote/envpromote/environment"
 	"github.com/envpromote/envpromote/environment/gitenv"
 	"github.com/envpromote/envpromote/environment/memenv"
@@ -54,6 +57,9 @@ type Options struct {
 	// Organization is the PingOne organization id the Tenant serves; ""
 	// means DefaultOrganization.
 	Organization string
+	// Region is where CreateGroup creates environments; "" means
+	// environment.RegionNA.
+	Region environment.Region
 	// Clock is the one clock of the Tenant (commits, leases, ESV changes,
 	// soft-delete times); nil means time.Now.
 	Clock func() time.Time
@@ -97,17 +103,21 @@ type Tenant struct {
 
 type promoterEntry struct {
 	group environment.Group
+	names map[string]string
 	p     *promotion.Promoter
 }
 
 // Open opens the Git repository at opts.Dir, creating it when it does not
 // exist, and returns the Tenant kept in it. Environments and licenses live on
 // the branch "environments", ESVs on "esv/<environment id>", each
-// environment's configuration on the branch named by its id, and locks
-// under refs/locks; `git log` shows who changed what.
+// environment's configuration on the branch named by its id, and locks and
+// dry-run reports beside them; `git log` shows who changed what.
 func Open(ctx context.Context, opts Options) (*Tenant, error) {
 	if opts.Dir == "" {
 		return nil, fmt.Errorf("%w: Options.Dir is empty; name the directory of the Git repository (it is created if missing), or use NewMemory", ErrInvalid)
+	}
+	if n := len(opts.Key); n != 16 && n != 24 && n != 32 {
+		return nil, fmt.Errorf("%w: Options.Key has %d bytes; ESV secrets are encrypted with AES, whose keys are 16, 24 or 32 bytes (keep it out of the repository)", ErrInvalid, n)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -128,7 +138,7 @@ func Open(ctx context.Context, opts Options) (*Tenant, error) {
 	}
 	secrets, err := gitesv.New(repo, gitesv.Options{Key: opts.Key})
 	if err != nil {
-		return nil, fmt.Errorf("%w: Options.Key: %w", ErrInvalid, err)
+		return nil, err
 	}
 	return newTenant(opts, repo, gitlock.New(repo, gitlock.Options{Now: opts.Clock}), envs, secrets)
 }
@@ -146,6 +156,9 @@ func newTenant(opts Options, repo store.Repo, locker lock.Locker, envs environme
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
+	if opts.Region == "" {
+		opts.Region = environment.RegionNA
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -156,12 +169,16 @@ func newTenant(opts Options, repo store.Repo, locker lock.Locker, envs environme
 	if err != nil {
 		return nil, err
 	}
+	registry, err := environment.New(envs, licenses, environment.Options{Clock: opts.Clock, Auditor: opts.Auditor})
+	if err != nil {
+		return nil, err
+	}
 	t := &Tenant{
+		registry:  registry,
 		opts:      opts,
 		repo:      repo,
 		locker:    locker,
 		licenses:  licenses,
-		registry:  environment.New(envs, licenses, environment.Options{Clock: opts.Clock, Auditor: opts.Auditor}),
 		esvs:      esv.New(secrets, esv.Options{Guard: promotion.ESVGuard(locker), Now: opts.Clock}),
 		promoters: map[string]*promoterEntry{},
 		done:      make(chan struct{}),
@@ -221,24 +238,30 @@ func (t *Tenant) system() environment.Principal { return t.Admin("envpromote") }
 //
 // Errors wrap environment.ErrNotFound for an unknown group.
 func (t *Tenant) Promoter(ctx context.Context, group string) (*promotion.Promoter, error) {
+	pe, err := t.promoter(ctx, group)
+	if err != nil {
+		return nil, err
+	}
+	return pe.p, nil
+}
+
+func (t *Tenant) promoter(ctx context.Context, group string) (*promoterEntry, error) {
 	g, err := t.registry.Group(ctx, t.system(), t.opts.Organization, group)
 	if err != nil {
-		return nil, fmt.Errorf("promotion group %q: %w", group, err)
+		return nil, err
 	}
+	names := make(map[string]string, len(g.Members))
 	for _, m := range g.Members {
-		e, err := t.registry.Get(ctx, t.system(), m.ID)
+		e, err := t.member(ctx, m.ID)
 		if err != nil {
-			return nil, fmt.Errorf("promotion group %q: member %s: %w", group, m.ID, err)
+			return nil, fmt.Errorf("promotion group %q: %w", group, err)
 		}
-		if e.Type != environment.Production || e.Status != environment.Active || e.Organization.ID != t.opts.Organization {
-			return nil, fmt.Errorf("promotion group %q: %w: member %s (%s) is a %s %s environment of organization %s; members must be ACTIVE PRODUCTION environments of %s",
-				group, environment.ErrInvalidGroup, e.Name, e.ID, e.Status, e.Type, e.Organization.ID, t.opts.Organization)
-		}
+		names[e.ID] = e.Name
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if pe := t.promoters[group]; pe != nil && slices.Equal(pe.group.Members, g.Members) {
-		return pe.p, nil
+	if pe := t.promoters[group]; pe != nil && slices.Equal(pe.group.Members, g.Members) && maps.Equal(pe.names, names) {
+		return pe, nil
 	}
 	p, err := promotion.New(promotion.Config{
 		Group:   g,
@@ -250,31 +273,145 @@ func (t *Tenant) Promoter(ctx context.Context, group string) (*promotion.Promote
 		Clock:   t.opts.Clock,
 		Logger:  t.opts.Logger,
 		LockTTL: t.opts.LockTTL,
+		Names:   names,
+		Admit:   func(ctx context.Context, env string) error { return t.admit(ctx, group, env) },
 	})
 	if err != nil {
 		return nil, err
 	}
-	t.promoters[group] = &promoterEntry{group: g, p: p}
-	return p, nil
+	pe := &promoterEntry{group: g, names: names, p: p}
+	t.promoters[group] = pe
+	return pe, nil
+}
+
+// Promoters returns the Promoter of every promotion group of the
+// organization, sorted by group name: what httpapi.Config.Promoters wants.
+func (t *Tenant) Promoters(ctx context.Context) ([]*promotion.Promoter, error) {
+	groups, err := t.registry.Groups(ctx, t.system(), t.opts.Organization)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*promotion.Promoter, 0, len(groups))
+	for _, g := range groups {
+		p, err := t.Promoter(ctx, g.Name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// admit refuses a change to env unless it is still an ACTIVE PRODUCTION
+// environment of the organization and a member of group in the Registry, so
+// a Promoter kept across Registry changes cannot write into an environment
+// that left the group, was soft-deleted or turned into a SANDBOX.
+func (t *Tenant) admit(ctx context.Context, group, env string) error {
+	g, err := t.registry.Group(ctx, t.system(), t.opts.Organization, group)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(g.Members, func(m environment.Member) bool { return m.ID == env }) {
+		return fmt.Errorf("%w: environment %s is no longer a member of promotion group %q", environment.ErrInvalidGroup, env, group)
+	}
+	_, err = t.member(ctx, env)
+	return err
+}
+
+// member returns environment id if it may be in a promotion group: ACTIVE,
+// PRODUCTION-type, of the Tenant's organization.
+func (t *Tenant) member(ctx context.Context, id string) (environment.Environment, error) {
+	e, err := t.registry.Get(ctx, t.system(), id)
+	if err != nil {
+		return e, fmt.Errorf("member %s: %w", id, err)
+	}
+	if e.Type != environment.Production || e.Status != environment.Active || e.Organization.ID != t.opts.Organization {
+		return e, fmt.Errorf("%w: member %s (%s) is a %s %s environment of organization %s; only ACTIVE PRODUCTION environments of %s are promoted into",
+			environment.ErrInvalidGroup, e.Name, e.ID, e.Status, e.Type, e.Organization.ID, t.opts.Organization)
+	}
+	return e, nil
 }
 
 // Promote promotes along group in one call — lock, check, promote, unlock —
 // with the policy of promotion.Promoter.PromoteAndUnlock: the pair is
 // unlocked afterwards, also on failure unless req.KeepLockOnFailure. The
-// actor is req.Promoter, else the context's (WithActor).
+// actor is req.Promoter, else the context's (WithActor). req.Lower and
+// req.Upper may name environments by id or by name.
 func (t *Tenant) Promote(ctx context.Context, group string, req promotion.Request) (*promotion.Report, error) {
-	p, err := t.Promoter(ctx, group)
+	pe, err := t.promoter(ctx, group)
 	if err != nil {
 		return nil, err
 	}
-	return p.PromoteAndUnlock(ctx, req)
+	return pe.p.PromoteAndUnlock(ctx, pe.ids(req))
+}
+
+// Rollback rolls back the last promotion into req.Upper in one call, like
+// Promote.
+func (t *Tenant) Rollback(ctx context.Context, group string, req promotion.Request) (*promotion.Report, error) {
+	pe, err := t.promoter(ctx, group)
+	if err != nil {
+		return nil, err
+	}
+	return pe.p.RollbackAndUnlock(ctx, pe.ids(req))
+}
+
+// ids returns req with environments named by name replaced by their ids.
+func (pe *promoterEntry) ids(req promotion.Request) promotion.Request {
+	for id, name := range pe.names {
+		if strings.EqualFold(req.Lower, name) {
+			req.Lower = id
+		}
+		if strings.EqualFold(req.Upper, name) {
+			req.Upper = id
+		}
+	}
+	return req
+}
+
+// CreateGroup creates ACTIVE PRODUCTION environments named envs, lowest
+// first, in Options.Region, and the promotion group name over them: the first
+// is the development environment, the last production, the one before it
+// staging, any others UAT. At least three are needed. The organization needs
+// a license (Licenses().Put). The context's actor (WithActor) makes the
+// changes as an organization admin.
+func (t *Tenant) CreateGroup(ctx context.Context, name string, envs ...string) (environment.Group, error) {
+	who, err := actor.Resolve(ctx, "", "create group "+name)
+	if err != nil {
+		return environment.Group{}, err
+	}
+	if len(envs) < 3 {
+		return environment.Group{}, fmt.Errorf("%w: group %q needs at least 3 environments (development, staging, production), got %d", ErrInvalid, name, len(envs))
+	}
+	g := environment.Group{Name: name, Organization: environment.Ref{ID: t.opts.Organization}}
+	for i, n := range envs {
+		tier := environment.TierUAT
+		switch i {
+		case 0:
+			tier = environment.TierDevelopment
+		case len(envs) - 2:
+			tier = environment.TierStaging
+		case len(envs) - 1:
+			tier = environment.TierProduction
+		}
+		e, err := t.registry.Create(ctx, t.Admin(who), environment.Environment{Name: n, Type: environment.Production, Region: t.opts.Region})
+		if err != nil {
+			return environment.Group{}, err
+		}
+		g.Members = append(g.Members, environment.Member{ID: e.ID, Tier: tier})
+	}
+	return t.registry.SaveGroup(ctx, t.Admin(who), g)
 }
 
 // Purge hard-deletes now every soft-deleted environment of the organization
 // whose hardDeleteAllowedAt has come, as the janitor does every
-// PurgeInterval, and returns them.
+// PurgeInterval, and returns them. The deletions are made by the context's
+// actor, or by "envpromote" (the janitor's name) when it has none.
 func (t *Tenant) Purge(ctx context.Context) ([]environment.Environment, error) {
-	return t.registry.Purge(ctx, t.system())
+	p := t.system()
+	if who := actor.From(ctx); who != "" {
+		p.ID = who
+	}
+	return t.registry.Purge(ctx, p)
 }
 
 // janitor runs Purge every PurgeInterval until Close.

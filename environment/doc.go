@@ -33,8 +33,12 @@
 //     hard-delete, restore, purge, or turn PRODUCTION into SANDBOX (which
 //     would otherwise let a SANDBOX delete skip the waiting period).
 //   - List takes a SCIM filter (see [ParseFilter]).
-//   - Every change is reported to the [Auditor] as an [Event], and the clock
-//     is injectable ([Options]).
+//   - Every change is made by the principal's ID (a principal without one
+//     is refused with actor.ErrMissing), reported to the [Auditor] as an
+//     [Event], and the clock is injectable ([Options]).
+//   - license.id is immutable after create (a restore sets it); products of
+//     a bill of materials get an id when added, which never changes.
+//   - [StoreLicenses] keeps licenses in the same Store as the environments.
 //
 // # Concurrency and atomicity
 //

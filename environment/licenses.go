@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
+
+	"github.com/envpromote/envpromote/actor"
 )
 
 const licensePrefix = "licenses/"
@@ -64,22 +65,23 @@ func (l *StoreLicenses) Active(ctx context.Context, organization string) ([]Lice
 	return out, nil
 }
 
-// Put grants lic to its organization, or changes whether it is a trial,
-// recording actor as who did it. Errors wrap ErrInvalid for a missing
-// actor or a malformed license or organization id.
-func (l *StoreLicenses) Put(ctx context.Context, actor string, lic License) error {
-	return l.write(ctx, actor, lic, true)
+// Put grants lic to its organization, or changes whether it is a trial. The
+// context's actor (actor.With) makes the change. Errors wrap
+// actor.ErrMissing, or ErrInvalid for a malformed license or organization id.
+func (l *StoreLicenses) Put(ctx context.Context, lic License) error {
+	return l.write(ctx, lic, true)
 }
 
 // Revoke stops lic granting anything; environments already using it keep
 // it. Revoking an unknown license is an error wrapping ErrNotFound.
-func (l *StoreLicenses) Revoke(ctx context.Context, actor string, lic License) error {
-	return l.write(ctx, actor, lic, false)
+func (l *StoreLicenses) Revoke(ctx context.Context, lic License) error {
+	return l.write(ctx, lic, false)
 }
 
-func (l *StoreLicenses) write(ctx context.Context, actor string, lic License, active bool) error {
-	if strings.TrimSpace(actor) == "" {
-		return fmt.Errorf("%w: a license change needs an actor (who makes it)", ErrInvalid)
+func (l *StoreLicenses) write(ctx context.Context, lic License, active bool) error {
+	who, err := actor.Resolve(ctx, "", "license "+lic.ID)
+	if err != nil {
+		return err
 	}
 	if err := validateID(ErrInvalid, "organization id", lic.Organization); err != nil {
 		return err
@@ -88,9 +90,9 @@ func (l *StoreLicenses) write(ctx context.Context, actor string, lic License, ac
 		return err
 	}
 	key := licensePrefix + lic.Organization + "/" + lic.ID
-	verb := "Grant"
+	verb := "grant"
 	if !active {
-		verb = "Revoke"
+		verb = "revoke"
 	}
 	for {
 		var version Version
@@ -103,7 +105,7 @@ func (l *StoreLicenses) write(ctx context.Context, actor string, lic License, ac
 			return fmt.Errorf("license %s of %s: %w", lic.ID, lic.Organization, err)
 		}
 		err = l.store.Apply(ctx, Batch{
-			Actor:   actor,
+			Actor:   who,
 			Message: fmt.Sprintf("%s license %s of organization %s", verb, lic.ID, lic.Organization),
 			Time:    l.clock().UTC(),
 			Writes:  []Write{{Key: key, Version: version, Data: encode(licenseRecord{ID: lic.ID, Organization: lic.Organization, Trial: lic.Trial, Active: active})}},

@@ -47,16 +47,20 @@ type Registry struct {
 }
 
 // New returns a Registry over store that asks licenses which licenses an
-// organization holds. It panics if store or licenses is nil.
-func New(store Store, licenses Licenses, opts Options) *Registry {
-	if store == nil || licenses == nil {
-		panic("environment.New: nil Store or Licenses")
+// organization holds. A nil store or licenses is an error wrapping
+// ErrInvalid.
+func New(store Store, licenses Licenses, opts Options) (*Registry, error) {
+	switch {
+	case store == nil:
+		return nil, fmt.Errorf("%w: environment.New needs a Store (memenv.New or gitenv.New)", ErrInvalid)
+	case licenses == nil:
+		return nil, fmt.Errorf("%w: environment.New needs Licenses (NewStoreLicenses or memenv.NewLicenses)", ErrInvalid)
 	}
 	r := &Registry{store: store, licenses: licenses, clock: opts.Clock, auditor: opts.Auditor}
 	if r.clock == nil {
 		r.clock = time.Now
 	}
-	return r
+	return r, nil
 }
 
 // Create stores a new environment and returns it with its id, ACTIVE
@@ -110,7 +114,7 @@ func (r *Registry) create(ctx context.Context, p Principal, e Environment) (Envi
 			return change{}, err
 		}
 		e.ID, e.Status, e.CreatedAt, e.UpdatedAt = newID(), Active, now, now
-		e.BillOfMaterials = e.BillOfMaterials.settle(BillOfMaterials{}, now)
+		e.BillOfMaterials, _ = e.BillOfMaterials.settle(BillOfMaterials{}, now) // no error on create
 		e.SoftDeletedAt, e.HardDeleteAllowedAt = time.Time{}, time.Time{}
 		return st.putEnv(ActionCreated, "create", nil, e), nil
 	})
@@ -169,14 +173,15 @@ func (r *Registry) List(ctx context.Context, p Principal, filter string) ([]Envi
 	return out, nil
 }
 
-// Update replaces the name, description, icon, and (when given) license
-// and bill of materials of the ACTIVE environment e.ID. Type, Region,
-// Status and Organization.ID must be empty or unchanged: the region is
-// immutable, and ChangeType and UpdateStatus change the others. Read-only
-// fields are ignored.
+// Update replaces the name, description, icon, and (when given) bill of
+// materials of the ACTIVE environment e.ID. Type, Region, Status,
+// License.ID and Organization.ID must be empty or unchanged: the region and
+// license are immutable (PingOne's data model; UpdateStatus sets the license
+// on restore), and ChangeType and UpdateStatus change the others. Products
+// keep their ids (see SetBillOfMaterials). Read-only fields are ignored.
 //
-// Errors wrap ErrNotFound, ErrForbidden, ErrInvalid, ErrNameTaken,
-// ErrLicense, or ErrInvalidState when the environment is DELETE_PENDING.
+// Errors wrap ErrNotFound, ErrForbidden, ErrInvalid, ErrNameTaken, or
+// ErrInvalidState when the environment is DELETE_PENDING.
 func (r *Registry) Update(ctx context.Context, p Principal, e Environment) (Environment, error) {
 	e = e.clone()
 	out, err := r.update(ctx, p, e)
@@ -194,12 +199,6 @@ func (r *Registry) update(ctx context.Context, p Principal, e Environment) (Envi
 	if err := errors.Join(validateName(e.Name), validateBOM(e.BillOfMaterials)); err != nil {
 		return cur, err
 	}
-	var active []License
-	if e.License.ID != "" && e.License.ID != cur.License.ID {
-		if active, err = r.activeLicenses(ctx, cur.Organization.ID); err != nil {
-			return cur, err
-		}
-	}
 	var next Environment
 	err = r.inOrg(ctx, p, cur.Organization.ID, func(st *orgState, now time.Time) (change, error) {
 		cur, err := st.operational(p, e.ID)
@@ -211,6 +210,7 @@ func (r *Registry) update(ctx context.Context, p Principal, e Environment) (Envi
 			{"type", string(e.Type), string(cur.Type)},
 			{"status", string(e.Status), string(cur.Status)},
 			{"organization.id", e.Organization.ID, cur.Organization.ID},
+			{"license.id", e.License.ID, cur.License.ID},
 		} {
 			if f.got != "" && f.got != f.want {
 				return change{}, fmt.Errorf("%w: %s cannot change from %s to %s here (%s)", ErrInvalid, f.field, f.want, f.got, immutableHint[f.field])
@@ -222,10 +222,7 @@ func (r *Registry) update(ctx context.Context, p Principal, e Environment) (Envi
 		next = cur.clone()
 		next.Name, next.Description, next.Icon, next.UpdatedAt = e.Name, e.Description, e.Icon, now
 		if len(e.BillOfMaterials.Products) > 0 {
-			next.BillOfMaterials = e.BillOfMaterials.settle(cur.BillOfMaterials, now)
-		}
-		if e.License.ID != "" && e.License.ID != cur.License.ID {
-			if next.License.ID, err = pickLicense(active, cur.Organization.ID, e.License.ID, cur.Type); err != nil {
+			if next.BillOfMaterials, err = e.BillOfMaterials.settle(cur.BillOfMaterials, now); err != nil {
 				return change{}, err
 			}
 		}
@@ -263,7 +260,10 @@ func (r *Registry) SetBillOfMaterials(ctx context.Context, p Principal, id strin
 			return change{}, err
 		}
 		next = cur.clone()
-		next.BillOfMaterials, next.UpdatedAt = bom.settle(cur.BillOfMaterials, now), now
+		if next.BillOfMaterials, err = bom.settle(cur.BillOfMaterials, now); err != nil {
+			return change{}, err
+		}
+		next.UpdatedAt = now
 		return st.putEnv(ActionUpdated, "update", &cur, next), nil
 	})
 	if err != nil {
@@ -277,6 +277,7 @@ var immutableHint = map[string]string{
 	"type":            "use ChangeType",
 	"status":          "use UpdateStatus",
 	"organization.id": "an environment never moves between organizations",
+	"license.id":      "the license is set at creation, and by UpdateStatus when a soft-deleted environment is restored",
 }
 
 // ChangeType sets the type of the ACTIVE environment id. SANDBOX→PRODUCTION
@@ -516,7 +517,7 @@ func (r *Registry) SaveGroup(ctx context.Context, p Principal, g Group) (Group, 
 func (r *Registry) Group(ctx context.Context, p Principal, org, name string) (Group, error) {
 	g, err := r.group(ctx, p, org, name)
 	if err != nil {
-		return Group{}, fmt.Errorf("get promotion group %q: %w", name, err)
+		return Group{}, fmt.Errorf("promotion group %q: %w", name, err)
 	}
 	return g, nil
 }
@@ -527,6 +528,9 @@ func (r *Registry) group(ctx context.Context, p Principal, org, name string) (Gr
 		return g, err
 	}
 	rec, err := r.store.Get(ctx, groupKey(org, name))
+	if errors.Is(err, ErrNotFound) {
+		return g, fmt.Errorf("%w: organization %s has no promotion group %q; create it with SaveGroup", ErrNotFound, org, name)
+	}
 	if err == nil {
 		err = decode(rec, &g)
 	}
@@ -602,7 +606,7 @@ func pickLicense(active []License, org, id string, t Type) (string, error) {
 	case id == "" && len(active) == 1:
 		l = active[0]
 	case id == "" && len(active) == 0:
-		return "", fmt.Errorf("%w: organization %s has no active license", ErrLicense, org)
+		return "", fmt.Errorf("%w: organization %s has no active license; grant one first (StoreLicenses.Put, or your Licenses implementation)", ErrLicense, org)
 	case id == "":
 		return "", fmt.Errorf("%w: license.id is required because organization %s has %d active licenses", ErrLicense, org, len(active))
 	case i < 0:

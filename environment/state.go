@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/envpromote/envpromote/actor"
 )
 
 // Record keys. Environment ids are global, so environments are keyed by id
@@ -63,6 +65,9 @@ func (c *change) add(o change) {
 // nothing to do. After storing, it sends the change's events to the
 // Auditor.
 func (r *Registry) inOrg(ctx context.Context, p Principal, org string, step func(st *orgState, now time.Time) (change, error)) error {
+	if strings.TrimSpace(p.ID) == "" {
+		return fmt.Errorf("%w: the principal's ID is empty", actor.ErrMissing)
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err

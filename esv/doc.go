@@ -35,6 +35,10 @@
 //     environment loaded at its last completed restart.
 //   - A Guard is asked before every write, so a promotion lock refuses
 //     writes with an error wrapping the lock's.
+//   - Every write names its actor, taken from the context (WithActor, the
+//     same as actor.With): it becomes lastChangedBy, and backends that keep
+//     history record it with the change (ChangeOf). A write with no actor is
+//     refused with actor.ErrMissing.
 //
 // The JSON forms of Variable, Secret and SecretVersion are the wire format
 // of the AIC /environment/variables and /environment/secrets endpoints.

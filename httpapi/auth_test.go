@@ -195,7 +195,10 @@ func (failingAuth) Authenticate(context.Context, string) (httpapi.Principal, err
 // TestRule_UnexpectedErrorsAre500NamingOnlyTheTransaction: internal
 // detail stays in the log.
 func TestRule_UnexpectedErrorsAre500NamingOnlyTheTransaction(t *testing.T) {
-	registry := environment.New(memenv.New(), memenv.NewLicenses(), environment.Options{})
+	registry, err := environment.New(memenv.New(), memenv.NewLicenses(), environment.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	api, err := httpapi.New(httpapi.Config{Authenticator: failingAuth{}, Registry: registry})
 	if err != nil {
 		t.Fatal(err)

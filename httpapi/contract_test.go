@@ -17,7 +17,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 )
 
-// The vendor specs, copied from DESIGN.md's reference/ with their licenses.
+// The vendor specs (see ARCHITECTURE.md, "HTTP"), with their licenses.
 const (
 	aicSpec = "testdata/aic-openapi.json"
 	p1Spec  = "testdata/pingone-environments-openapi.json"

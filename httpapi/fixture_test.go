@@ -97,7 +97,9 @@ func newFixture(t testing.TB, opts fixtureOptions) *fixture {
 		environment.License{ID: licenseID, Organization: orgID},
 		environment.License{ID: trialID, Organization: orgID, Trial: true},
 	)
-	f.registry = environment.New(envStore, f.licenses, environment.Options{Clock: f.clock.Now})
+	if f.registry, err = environment.New(envStore, f.licenses, environment.Options{Clock: f.clock.Now}); err != nil {
+		t.Fatal(err)
+	}
 	esvStore, err := gitesv.New(repo, gitesv.Options{Key: bytes.Repeat([]byte{7}, 32)})
 	if err != nil {
 		t.Fatal(err)

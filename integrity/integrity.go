@@ -186,9 +186,14 @@ func (f Finding) Where() string {
 	return b.String()
 }
 
-// String returns "where: severity check: message".
+// String returns "where: severity check: message", followed by "; fix:
+// hint" when the finding has a hint.
 func (f Finding) String() string {
-	return fmt.Sprintf("%s: %s %s: %s", f.Where(), f.Severity, f.Check, f.Message)
+	s := fmt.Sprintf("%s: %s %s: %s", f.Where(), f.Severity, f.Check, f.Message)
+	if f.Hint != "" {
+		s += "; fix: " + f.Hint
+	}
+	return s
 }
 
 // compareFindings orders findings by file, position, check and ESV, so

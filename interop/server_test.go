@@ -52,10 +52,13 @@ func startServer(t *testing.T) *server {
 	repo := memstore.New(memstore.Options{})
 	locker := memlock.New(memlock.Options{})
 	esvs := esv.New(memesv.New(), esv.Options{Guard: promotion.ESVGuard(locker), RestartDelay: 50 * time.Millisecond})
-	registry := environment.New(memenv.New(), memenv.NewLicenses(
+	registry, err := environment.New(memenv.New(), memenv.NewLicenses(
 		environment.License{ID: license, Organization: org},
 		environment.License{ID: trial, Organization: org, Trial: true},
 	), environment.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	s := &server{ids: map[string]string{}, registry: registry}
 	group := environment.Group{Name: "main", Organization: environment.Ref{ID: org}}
 	for _, m := range []environment.Member{{ID: "dev", Tier: environment.TierDevelopment}, {ID: "staging", Tier: environment.TierStaging}, {ID: "prod", Tier: environment.TierProduction}} {

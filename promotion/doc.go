@@ -35,8 +35,11 @@
 //     instant between Validate and Commit still commits: give Config.LockTTL
 //     a margin of minutes, not milliseconds); then exactly one
 //     compare-and-set commit on the upper's branch whose parent is the head
-//     the checks saw. Its metadata records type=promotion, promotionId
-//     (the lease id), reportId, source (the lower's revision), lower, and
+//     the checks saw. Its subject names the environments ("Promote
+//     Development to Staging", with Config.Names) and its metadata, which
+//     gitstore keeps as Git trailers, records type=promotion, promotionId
+//     (the lease id), reportId, source (the lower's revision), lower and
+//     upper (their ids), and
 //     a one-line JSON report header (promoter, description, ticket, ignored
 //     encrypted secrets), since metadata values are single lines.
 //  5. The report is derived from that commit — its metadata and its diff
@@ -46,8 +49,11 @@
 //     their reports are stored as JSON files on the branch "reports/<upper>"
 //     (one file per report, by compare-and-set), the only thing they write.
 //
-// A failed operation leaves the pair locked by its lease (the caller locked
-// it and decides what next) and Progress in ERROR with the reason. If a
+// PromoteAndUnlock and RollbackAndUnlock do all of it in one call — lock,
+// check, promote, unlock — and unlock on failure too, unless
+// Request.KeepLockOnFailure. With Promote and Rollback, a failed operation
+// leaves the pair locked by its lease (the caller locked it and decides what
+// next) and Progress in ERROR with the reason. If a
 // commit's reply is lost, the Promoter reads the head back and reports
 // success when its commit landed.
 //
@@ -62,6 +68,14 @@
 // RevertDevelopment restores the group's development environment (its first
 // member only) to its latest commit before a time, static part only, as a new
 // commit of type revert; refused while the environment is locked.
+//
+// # Actors
+//
+// Every write says who makes it: the owner given to Lock, Request.Promoter,
+// CommitInfo.Author for Edit, or, when those are empty and always for
+// RevertDevelopment, the context's actor (actor.With). The actor authors the
+// commit and is the report's promoter; a write naming no one is refused with
+// actor.ErrMissing.
 //
 // # Progress
 //
@@ -83,7 +97,7 @@
 // # Layout
 //
 // DefaultLayout follows the directory layout of fr-config-manager
-// (DESIGN.md, "Tenant export layout"), so a repository pulled with
+// (ARCHITECTURE.md, "Tenant export layout"), so a repository pulled with
 // fr-config-pull promotes as is; see its documentation for every path. Users
 // with another layout implement Layout.
 package promotion

@@ -40,13 +40,14 @@ var (
 	// ErrReportNotFound: no report has the id.
 	ErrReportNotFound = errkind.New(errkind.NotFound, "report not found")
 	// ErrUnlockFailed: the operation completed, but unlocking the
-	// environments afterwards (Request.UnlockAfter) failed; they are still
+	// environments afterwards failed (an *UnlockError); they are still
 	// locked by the lease.
 	ErrUnlockFailed = errkind.New(errkind.Locked, "completed, but unlocking failed")
 )
 
-// UnlockError is the error of PromoteAndUnlock and RollbackAndUnlock when
-// the operation completed but unlocking failed: the change is made, and the
+// UnlockError is the error of an operation that completed but could not
+// unlock afterwards (PromoteAndUnlock, RollbackAndUnlock, or
+// Request.UnlockAfter): the change is made, and the
 // environments are still locked by Lease (Unlock with Lease.ID releases
 // them). It matches ErrUnlockFailed.
 type UnlockError struct {
@@ -56,8 +57,8 @@ type UnlockError struct {
 }
 
 func (e *UnlockError) Error() string {
-	return fmt.Sprintf("%s %s → %s completed (report %s), but unlocking failed: %v; unlock promotion %s to release the environments",
-		e.Report.Type, e.Report.Lower, e.Report.Upper, e.Report.ReportID, e.Err, e.Lease.ID)
+	return fmt.Sprintf("%s into %s completed (report %s), but unlocking failed: %v; unlock promotion %s to release the environments",
+		e.Report.Type, e.Report.Upper, e.Report.ReportID, e.Err, e.Lease.ID)
 }
 
 func (e *UnlockError) Unwrap() []error { return []error{ErrUnlockFailed, e.Err} }

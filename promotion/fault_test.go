@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -23,13 +24,17 @@ type faults struct {
 	k, n   int
 	after  bool
 	cancel context.CancelFunc // when set, the k-th call cancels instead of failing
+	failed string             // the name of the k-th call, once made
 }
 
-// hit counts a call and reports whether it is the one to fail.
-func (f *faults) hit() bool {
+// hit counts a call named name and reports whether it is the one to fail.
+func (f *faults) hit(name string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.n++
+	if f.n == f.k {
+		f.failed = name
+	}
 	return f.n == f.k
 }
 
@@ -41,7 +46,7 @@ func (f *faults) calls() int {
 
 // do runs call, failing it if it is the k-th.
 func do[T any](f *faults, name string, call func() (T, error)) (T, error) {
-	if !f.hit() {
+	if !f.hit(name) {
 		return call()
 	}
 	if f.cancel != nil {
@@ -229,4 +234,60 @@ func faultRun(t *testing.T, op promotion.Type, mode string, k int) bool {
 		}
 	}
 	return injected
+}
+
+// TestFaults_PromoteAndUnlockLeavesNoLockBehind fails the k-th Repo or
+// Locker call of a one-call promotion, for every k. The promotion happened
+// or not (as in TestFaults_OperationsAreAtomic), and the pair ends unlocked
+// unless the fault hit the unlock itself, which the error then says
+// (ErrUnlockFailed, with the report when the promotion happened).
+func TestFaults_PromoteAndUnlockLeavesNoLockBehind(t *testing.T) {
+	for _, mode := range []string{"fail", "lost-reply"} {
+		t.Run(mode, func(t *testing.T) {
+			for k := 1; ; k++ {
+				f := seeded(t)
+				before := f.head(staging)
+				fl := &faults{k: k, after: mode == "lost-reply"}
+				cfg := f.cfg
+				cfg.Repo, cfg.Locker = faultyRepo{f.repo, fl}, faultyLocker{f.locker, fl}
+				p, err := promotion.New(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rep, err := p.PromoteAndUnlock(ctx, promotion.Request{Upper: staging})
+				if fl.calls() < k {
+					if err != nil || k < 5 {
+						t.Fatalf("k=%d: no fault injected, yet %v", k, err)
+					}
+					return
+				}
+				where := fmt.Sprintf("%s k=%d: %v", mode, k, err)
+				happened := f.head(staging) != before
+				var uerr *promotion.UnlockError
+				switch {
+				case err == nil && (!happened || rep == nil):
+					t.Fatalf("%s: no error, but happened=%v report=%v", where, happened, rep)
+				case happened && err != nil && !errors.As(err, &uerr):
+					t.Fatalf("%s: the promotion happened but the error is not an *UnlockError", where)
+				case uerr != nil && uerr.Report == nil:
+					t.Fatalf("%s: UnlockError without the report", where)
+				}
+				st, serr := f.locker.State(ctx, staging)
+				if serr != nil {
+					t.Fatal(serr)
+				}
+				if mode == "lost-reply" && fl.failed == "Lock" {
+					// The lock may have been taken: nothing knows its lease,
+					// so the error must say how to find and release it.
+					if !strings.Contains(err.Error(), "LockState") {
+						t.Fatalf("%s: a lock whose reply was lost must point at LockState", where)
+					}
+					continue
+				}
+				if st.State != lock.StateUnlocked && !errors.Is(err, promotion.ErrUnlockFailed) {
+					t.Fatalf("%s: the pair is left %s without ErrUnlockFailed", where, st.State)
+				}
+			}
+		})
+	}
 }

@@ -129,8 +129,8 @@ func (p *Promoter) lastPromotion(ctx context.Context, upper string) (store.Commi
 // ErrIntegrity (with the *integrity.Error), ErrNoHistory when the lower
 // environment has no configuration, lock.ErrNotHeld when the lease ran out
 // before the commit, store.ErrConflict when the upper environment changed
-// meanwhile, or ErrUnlockFailed (returned with the report: the promotion
-// happened). Progress shows the outcome.
+// meanwhile, or ErrUnlockFailed (a *UnlockError carrying the report: the
+// promotion happened, the pair is still locked). Progress shows the outcome.
 func (p *Promoter) Promote(ctx context.Context, req Request) (*Report, error) {
 	return p.run(ctx, TypePromotion, req)
 }
@@ -154,6 +154,9 @@ func (p *Promoter) run(ctx context.Context, typ Type, req Request) (*Report, err
 	}
 	if req.Promoter, err = actor.Resolve(ctx, req.Promoter, fmt.Sprintf("%s %s → %s", typ, lower, upper)); err != nil {
 		return nil, err
+	}
+	if err := p.admitted(ctx, upper); err != nil {
+		return nil, fmt.Errorf("%s %s → %s: %w", typ, lower, upper, err)
 	}
 	what := fmt.Sprintf("%s %s → %s", typ, lower, upper)
 	if !p.begin(upper) {
@@ -190,10 +193,10 @@ func (p *Promoter) run(ctx context.Context, typ Type, req Request) (*Report, err
 	}
 	if req.UnlockAfter && !req.DryRun {
 		if err := p.locker.Unlock(ctx, lease); err != nil {
-			err = fmt.Errorf("%s: %w: %w", what, ErrUnlockFailed, err)
-			done.Message += "; " + err.Error()
+			uerr := &UnlockError{Report: rep, Lease: lease, Err: err}
+			done.Message += "; " + uerr.Error()
 			p.record(ev, done)
-			return rep, err
+			return nil, uerr
 		}
 		done.Message += "; environments unlocked"
 	}
@@ -239,6 +242,7 @@ func (p *Promoter) execute(ctx context.Context, typ Type, lower, upper string, l
 		MetaPromotionID: lease.ID,
 		MetaReportID:    reportID,
 		MetaReport:      string(hjson),
+		MetaUpper:       upper,
 	}
 	if pl.source != "" {
 		meta[MetaSource] = string(pl.source)
@@ -247,9 +251,9 @@ func (p *Promoter) execute(ctx context.Context, typ Type, lower, upper string, l
 		meta[MetaLower] = lower
 	}
 	author := store.Author(req.Promoter)
-	msg := fmt.Sprintf("Promote %s to %s", lower, upper)
+	msg := fmt.Sprintf("Promote %s to %s", p.name(lower), p.name(upper))
 	if typ == TypeRollback {
-		msg = fmt.Sprintf("Roll back the last promotion of %s", upper)
+		msg = fmt.Sprintf("Roll back the last promotion of %s", p.name(upper))
 	}
 	if d := strings.TrimSpace(req.Description); d != "" {
 		msg += "\n\n" + d
@@ -301,7 +305,7 @@ func (p *Promoter) check(ctx context.Context, pl *plan, ignoreSecrets bool) (*in
 		return nil, err
 	}
 	if ierr := res.Err(); ierr != nil {
-		return res, fmt.Errorf("%w: %w", ErrIntegrity, ierr)
+		return res, blockedError{ierr}
 	}
 	if err != nil { // a check could not run: nothing proves the target safe
 		return res, fmt.Errorf("integrity checks could not run: %w", err)
@@ -334,3 +338,11 @@ func (p *Promoter) end(upper string) {
 func reportName(r *Report) string {
 	return fmt.Sprintf("Report_%s_dryrun=%t_%s", r.CreatedDate.UTC().Format("2006-01-02T15-04+00Z"), r.DryRun, r.ReportID)
 }
+
+// blockedError is the error of blocking findings: it reads as the
+// *integrity.Error (once, with every finding and its fix) and matches both
+// ErrIntegrity and the *integrity.Error.
+type blockedError struct{ ierr error }
+
+func (e blockedError) Error() string   { return e.ierr.Error() }
+func (e blockedError) Unwrap() []error { return []error{ErrIntegrity, e.ierr} }

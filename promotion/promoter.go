@@ -40,7 +40,8 @@ const (
 	MetaPromotionID = "promotionId" // the lease id of the promotion or rollback
 	MetaReportID    = "reportId"    // the report's id
 	MetaSource      = "source"      // the revision the static config came from
-	MetaLower       = "lower"       // the lower environment of a promotion
+	MetaLower       = "lower"       // the lower environment of a promotion (its id)
+	MetaUpper       = "upper"       // the environment changed (its id)
 	MetaReport      = "report"      // the report header, compact JSON
 )
 
@@ -73,6 +74,16 @@ type Config struct {
 	// operation (see Event). It must not block or call back into the
 	// Promoter.
 	Observer func(Event)
+	// Admit, if set, is asked before every change to an environment (a
+	// promotion or rollback into it, an edit, a revert); an error refuses
+	// the change and is returned wrapped. envpromote.Tenant uses it to
+	// re-check, against the Registry, that the environment is still an
+	// ACTIVE PRODUCTION member of the group.
+	Admit func(ctx context.Context, env string) error
+	// Names maps environment ids to the names commit subjects use
+	// ("Promote Development to Staging"); the ids are always in the
+	// commit's metadata trailers. Missing names read as ids.
+	Names map[string]string
 	// LockTTL bounds the leases Lock takes; 0 means they last until
 	// unlocked, as AIC's locks do. A lease that expires mid-promotion cannot
 	// commit.
@@ -108,6 +119,8 @@ type Promoter struct {
 	observer func(Event)
 	ttl      time.Duration
 	groupKey string
+	names    map[string]string
+	admit    func(ctx context.Context, env string) error
 
 	mu       sync.Mutex
 	progress map[string]Progress        // by upper environment
@@ -157,6 +170,8 @@ func New(cfg Config) (*Promoter, error) {
 		observer: cfg.Observer,
 		ttl:      cfg.LockTTL,
 		groupKey: groupKey(cfg.Group.Name),
+		names:    maps.Clone(cfg.Names),
+		admit:    cfg.Admit,
 		progress: map[string]Progress{},
 		running:  map[string]bool{},
 		reports:  map[store.Revision]*Report{},
@@ -187,6 +202,22 @@ func groupKey(name string) string {
 	}
 	sum := sha256.Sum256([]byte(name))
 	return "group:" + hex.EncodeToString(sum[:16])
+}
+
+// admitted asks Config.Admit whether env may change.
+func (p *Promoter) admitted(ctx context.Context, env string) error {
+	if p.admit == nil {
+		return nil
+	}
+	return p.admit(ctx, env)
+}
+
+// name returns env's name for commit subjects, or its id.
+func (p *Promoter) name(env string) string {
+	if n := p.names[env]; n != "" {
+		return n
+	}
+	return env
 }
 
 // Group returns the group the Promoter works on.
@@ -355,7 +386,7 @@ func (p *Promoter) currentLease(ctx context.Context, lower, upper string) (lock.
 		return lock.Lease{}, err
 	}
 	if st.State != lock.StateLocked || !p.covers(st.Lease, lower, upper) {
-		return lock.Lease{}, fmt.Errorf("%w: %s", ErrNotLocked, describeLock(upper, st, ""))
+		return lock.Lease{}, fmt.Errorf("%w: %s; lock the pair first (Lock), or use PromoteAndUnlock, which locks and unlocks", ErrNotLocked, describeLock(upper, st, ""))
 	}
 	return st.Lease, nil
 }
@@ -402,6 +433,9 @@ func (p *Promoter) Edit(ctx context.Context, env string, edit func(*store.Builde
 	if err != nil {
 		return store.Commit{}, err
 	}
+	if err := p.admitted(ctx, env); err != nil {
+		return store.Commit{}, fmt.Errorf("edit %s: %w", env, err)
+	}
 	info.Author = store.Author(who)
 	if err := unlocked(ctx, p.locker, env); err != nil {
 		return store.Commit{}, fmt.Errorf("edit %s: %w", env, err)
@@ -418,7 +452,7 @@ func (p *Promoter) Edit(ctx context.Context, env string, edit func(*store.Builde
 	if head.Revision != "" && next.Equal(snap) {
 		return head, nil
 	}
-	info.Metadata = withMeta(info.Metadata, map[string]string{MetaType: string(TypeEdit)})
+	info.Metadata = withMeta(info.Metadata, map[string]string{MetaType: string(TypeEdit), MetaUpper: env})
 	if info.Time.IsZero() {
 		info.Time = p.now()
 	}
@@ -458,6 +492,9 @@ func (p *Promoter) RevertDevelopment(ctx context.Context, env string, before tim
 	if err != nil {
 		return store.Commit{}, err
 	}
+	if err := p.admitted(ctx, env); err != nil {
+		return store.Commit{}, fmt.Errorf("revert %s: %w", env, err)
+	}
 	if err := unlocked(ctx, p.locker, env); err != nil {
 		return store.Commit{}, fmt.Errorf("revert %s: %w", env, err)
 	}
@@ -485,8 +522,8 @@ func (p *Promoter) RevertDevelopment(ctx context.Context, env string, before tim
 	c, err := p.repo.Commit(ctx, env, head.Revision, target, store.CommitInfo{
 		Author:   store.Author(who),
 		Time:     p.now(),
-		Message:  fmt.Sprintf("Revert static config to %s (%s)", point.Revision, point.Time.UTC().Format(time.RFC3339)),
-		Metadata: map[string]string{MetaType: string(TypeRevert), MetaSource: string(point.Revision)},
+		Message:  fmt.Sprintf("Revert the static config of %s to %s (%s)", p.name(env), point.Revision, point.Time.UTC().Format(time.RFC3339)),
+		Metadata: map[string]string{MetaType: string(TypeRevert), MetaSource: string(point.Revision), MetaUpper: env},
 	})
 	if err != nil {
 		return store.Commit{}, fmt.Errorf("revert %s: %w", env, err)

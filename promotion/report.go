@@ -253,10 +253,23 @@ func (p *Promoter) fromCommit(ctx context.Context, upper string, c store.Commit)
 	return r, nil
 }
 
-// cache keeps a copy of r, so the caller may change r.
+// maxCachedReports bounds the reports a Promoter keeps in memory; an
+// evicted report is derived again from its commit when asked for. A var so
+// tests can lower it.
+var maxCachedReports = 512
+
+// cache keeps a copy of r, so the caller may change r, evicting a random
+// cached report when the cache is full.
 func (p *Promoter) cache(r *Report) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	for rev, old := range p.reports { // a random victim: map order is
+		if len(p.reports) < maxCachedReports {
+			break
+		}
+		delete(p.reports, rev)
+		delete(p.byID, old.ReportID)
+	}
 	p.reports[r.Revision] = r.clone()
 	p.byID[r.ReportID] = r.Revision
 }

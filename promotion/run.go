@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/envpromote/envpromote/actor"
+	"github.com/envpromote/envpromote/errkind"
 	"github.com/envpromote/envpromote/lock"
 )
 
@@ -36,8 +37,15 @@ func (p *Promoter) lockedRun(ctx context.Context, typ Type, req Request) (*Repor
 		return nil, err
 	}
 	req.Promoter = who
-	lease, err := p.Lock(ctx, req.Lower, req.Upper, who)
+	lower, upper, err := p.pair(req.Lower, req.Upper)
 	if err != nil {
+		return nil, fmt.Errorf("%s: %w", typ, err)
+	}
+	lease, err := p.Lock(ctx, lower, upper, who)
+	if err != nil {
+		if errkind.Of(err) == "" { // not a refusal: the lock may have been taken before the failure
+			return nil, fmt.Errorf("%s: %w; if the lock was taken nonetheless, LockState shows its promotion id and Unlock releases it", typ, err)
+		}
 		return nil, fmt.Errorf("%s: %w", typ, err)
 	}
 	req.UnlockAfter = false
@@ -53,8 +61,6 @@ func (p *Promoter) lockedRun(ctx context.Context, typ Type, req Request) (*Repor
 		}
 		return nil, &UnlockError{Report: rep, Lease: lease, Err: uerr}
 	}
-	if err == nil {
-		p.emit(Event{Op: "unlock", Lower: rep.Lower, Upper: rep.Upper, PromotionID: lease.ID, Status: StatusComplete, Message: "unlocked"})
-	}
+	p.emit(Event{Op: "unlock", Lower: lower, Upper: upper, PromotionID: lease.ID, Status: StatusComplete, Message: "unlocked"})
 	return rep, err
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/envpromote/envpromote/actor"
 	"github.com/envpromote/envpromote/errkind"
 	"github.com/envpromote/envpromote/esv"
 	"github.com/envpromote/envpromote/store"
@@ -119,9 +120,18 @@ func (s *Store) Save(ctx context.Context, env string, rev esv.Revision, st esv.S
 	if err != nil {
 		return "", fmt.Errorf("gitesv: save %q: %w", env, err)
 	}
+	ch := esv.ChangeOf(ctx)
+	who, err := actor.Resolve(ctx, ch.Actor, "gitesv: save "+strconv.Quote(env))
+	if err != nil {
+		return "", err
+	}
+	subject := "Update ESVs"
+	if ch.Summary != "" {
+		subject = strings.ToUpper(ch.Summary[:1]) + ch.Summary[1:]
+	}
 	c, err := s.repo.Commit(ctx, b, store.Revision(rev), snap, store.CommitInfo{
-		Author:   "envpromote esv",
-		Message:  "esv: update " + env,
+		Author:   store.Author(who),
+		Message:  fmt.Sprintf("%s in %s", subject, env),
 		Metadata: map[string]string{"type": "esv"},
 	})
 	if errors.Is(err, store.ErrConflict) {

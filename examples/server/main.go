@@ -15,13 +15,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/envpromote/envpromote/actor"
 	"github.com/envpromote/envpromote/environment"
 	"github.com/envpromote/envpromote/environment/gitenv"
 	"github.com/envpromote/envpromote/environment/memenv"
 	"github.com/envpromote/envpromote/esv"
 	"github.com/envpromote/envpromote/esv/gitesv"
-	"github.com/envpromote/envpromote/examples/internal/tour"
 	"github.com/envpromote/envpromote/httpapi"
+	"github.com/envpromote/envpromote/internal/tenantgen"
 	"github.com/envpromote/envpromote/lock/gitlock"
 	"github.com/envpromote/envpromote/promotion"
 	"github.com/envpromote/envpromote/store"
@@ -99,6 +100,7 @@ func run(ctx context.Context, ln net.Listener, o options, out io.Writer) error {
 // demo builds the organization in a new Git repository and returns the
 // API serving it and the repository's directory.
 func demo(ctx context.Context, o options) (*httpapi.Server, string, error) {
+	ctx = actor.With(ctx, "demo-admin") // who seeds the demo
 	dir := o.dir
 	if dir == "" {
 		var err error
@@ -124,7 +126,10 @@ func demo(ctx context.Context, o options) (*httpapi.Server, string, error) {
 	}
 	locker := gitlock.New(repo, gitlock.Options{})
 	esvs := esv.New(esvStore, esv.Options{Guard: promotion.ESVGuard(locker), RestartDelay: 2 * time.Second})
-	registry := environment.New(envStore, memenv.NewLicenses(environment.License{ID: license, Organization: org}), environment.Options{})
+	registry, err := environment.New(envStore, memenv.NewLicenses(environment.License{ID: license, Organization: org}), environment.Options{})
+	if err != nil {
+		return nil, "", err
+	}
 	admin := environment.Principal{ID: "demo-admin", Roles: []environment.RoleAssignment{{
 		Role: environment.OrganizationAdmin, Scope: environment.Scope{Type: environment.ScopeOrganization, ID: org},
 	}}}
@@ -148,7 +153,7 @@ func demo(ctx context.Context, o options) (*httpapi.Server, string, error) {
 		return nil, "", err
 	}
 	for _, env := range group.Members {
-		if err := tour.Load(ctx, promoter, esvs, env.ID); err != nil {
+		if err := load(ctx, promoter, esvs, env.ID); err != nil {
 			return nil, "", err
 		}
 	}
@@ -215,4 +220,65 @@ Environments (PingOne):
 See the history: git -C %[3]s log --all --oneline
 Stop with Ctrl-C.
 `, base, token, dir, newESV)
+}
+
+// demoTenant is the small generated tenant every environment starts with.
+var demoTenant = tenantgen.Generate(tenantgen.Options{Seed: 1, Files: 200, Realms: 1})
+
+// load writes the tenant into env as its first commit and defines, in env,
+// every ESV the tenant uses.
+func load(ctx context.Context, p *promotion.Promoter, esvs *esv.Service, env string) error {
+	_, err := p.Edit(ctx, env, func(b *store.Builder) error {
+		for _, path := range demoTenant.Paths() {
+			if err := b.Put(path, demoTenant.Files[path]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, store.CommitInfo{Message: "Import tenant export"})
+	if err != nil {
+		return err
+	}
+	for name, typ := range demoTenant.Vars {
+		if _, err := esvs.SetVariable(ctx, env, name, esv.VariableSpec{ExpressionType: esv.ExpressionType(typ), Value: sample(esv.ExpressionType(typ))}); err != nil {
+			return err
+		}
+	}
+	for name, enc := range demoTenant.Secrets {
+		spec := esv.SecretSpec{Encoding: esv.Encoding(enc), UseInPlaceholders: true, Value: esv.NewSecretValue(secret(esv.Encoding(enc)))}
+		if _, err := esvs.CreateSecret(ctx, env, name, spec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sample is a value of type t.
+func sample(t esv.ExpressionType) string {
+	switch t {
+	case esv.TypeInt, esv.TypeNumber:
+		return "1"
+	case esv.TypeBool:
+		return "true"
+	case esv.TypeArray:
+		return `["a"]`
+	case esv.TypeObject:
+		return `{"a":1}`
+	case esv.TypeBase64:
+		return "eA=="
+	case esv.TypeKeyValueList:
+		return "a=b"
+	}
+	return "value"
+}
+
+// secret is a (made-up) secret of encoding e.
+func secret(e esv.Encoding) []byte {
+	switch e {
+	case esv.EncodingPEM:
+		return []byte("-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n")
+	case esv.EncodingBase64HMAC, esv.EncodingBase64AES:
+		return []byte("MDEyMzQ1Njc4OWFiY2RlZg==")
+	}
+	return []byte("s3cret")
 }
