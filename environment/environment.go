@@ -54,8 +54,9 @@ type BillOfMaterials struct {
 
 // Product is one entry of a bill of materials.
 type Product struct {
-	// ID is set by the Registry and never changes while a product of the
-	// type stays in the bill of materials; an id given is ignored.
+	// ID is assigned by the Registry when the product is added and never
+	// changes (PingOne's billOfMaterials.products[].id): on a change, an id
+	// given must be empty or the product's current one.
 	ID              string       `json:"id,omitempty"`
 	Type            ProductType  `json:"type"`
 	Description     string       `json:"description,omitempty"`
@@ -285,25 +286,39 @@ func validateProduct(p Product) error {
 
 // settle sets what the Registry owns in next, a bill of materials
 // replacing prev (zero on create) at now: the solution type chosen at
-// creation, the ids of products whose type stays, new ids for the others,
-// and the timestamps.
-func (next BillOfMaterials) settle(prev BillOfMaterials, now time.Time) BillOfMaterials {
+// creation, product ids, and the timestamps. A product keeps the id of
+// prev's product of its type, and a new product gets a new id; ids are
+// immutable, so on a change an id given that is not the product's current
+// one is an error wrapping ErrInvalid (on create, ids given are ignored).
+func (next BillOfMaterials) settle(prev BillOfMaterials, now time.Time) (BillOfMaterials, error) {
+	creating := len(prev.Products) == 0
 	next.Products = slices.Clone(next.Products)
 	next.CreatedAt, next.UpdatedAt = prev.CreatedAt, now
 	if next.CreatedAt.IsZero() {
 		next.CreatedAt = now
-	} else {
+	}
+	if !creating {
 		next.SolutionType = prev.SolutionType
 	}
-	for i, p := range next.Products {
-		next.Products[i].ID = newID()
-		for _, q := range prev.Products {
-			if q.Type == p.Type && q.ID != "" {
-				next.Products[i].ID = q.ID
-			}
-		}
+	ids := make(map[ProductType]string, len(prev.Products))
+	for _, p := range prev.Products {
+		ids[p.Type] = p.ID
 	}
-	return next
+	for i, p := range next.Products {
+		id, had := ids[p.Type]
+		switch {
+		case creating || p.ID == "" || p.ID == id:
+		case had:
+			return BillOfMaterials{}, fmt.Errorf("%w: billOfMaterials.products[%d].id cannot change from %s to %s: product ids are immutable; leave it empty or unchanged", ErrInvalid, i, id, p.ID)
+		default:
+			return BillOfMaterials{}, fmt.Errorf("%w: billOfMaterials.products[%d].id %s names no product of this environment: ids of new products are assigned by the Registry; leave it empty", ErrInvalid, i, p.ID)
+		}
+		if id == "" {
+			id = newID()
+		}
+		next.Products[i].ID = id
+	}
+	return next, nil
 }
 
 // MaxIDLen bounds organization ids and group names.

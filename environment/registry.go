@@ -102,9 +102,6 @@ func (r *Registry) create(ctx context.Context, p Principal, e Environment) (Envi
 	if len(e.BillOfMaterials.Products) == 0 {
 		e.BillOfMaterials = DefaultBillOfMaterials()
 	}
-	for i := range e.BillOfMaterials.Products {
-		e.BillOfMaterials.Products[i].ID = newID() // assigned by the server, like the environment's
-	}
 	active, err := r.activeLicenses(ctx, org)
 	if err != nil {
 		return e, err
@@ -117,7 +114,7 @@ func (r *Registry) create(ctx context.Context, p Principal, e Environment) (Envi
 			return change{}, err
 		}
 		e.ID, e.Status, e.CreatedAt, e.UpdatedAt = newID(), Active, now, now
-		e.BillOfMaterials = e.BillOfMaterials.settle(BillOfMaterials{}, now)
+		e.BillOfMaterials, _ = e.BillOfMaterials.settle(BillOfMaterials{}, now) // no error on create
 		e.SoftDeletedAt, e.HardDeleteAllowedAt = time.Time{}, time.Time{}
 		return st.putEnv(ActionCreated, "create", nil, e), nil
 	})
@@ -225,7 +222,9 @@ func (r *Registry) update(ctx context.Context, p Principal, e Environment) (Envi
 		next = cur.clone()
 		next.Name, next.Description, next.Icon, next.UpdatedAt = e.Name, e.Description, e.Icon, now
 		if len(e.BillOfMaterials.Products) > 0 {
-			next.BillOfMaterials = e.BillOfMaterials.settle(cur.BillOfMaterials, now)
+			if next.BillOfMaterials, err = e.BillOfMaterials.settle(cur.BillOfMaterials, now); err != nil {
+				return change{}, err
+			}
 		}
 		return st.putEnv(ActionUpdated, "update", &cur, next), nil
 	})
@@ -261,7 +260,10 @@ func (r *Registry) SetBillOfMaterials(ctx context.Context, p Principal, id strin
 			return change{}, err
 		}
 		next = cur.clone()
-		next.BillOfMaterials, next.UpdatedAt = bom.settle(cur.BillOfMaterials, now), now
+		if next.BillOfMaterials, err = bom.settle(cur.BillOfMaterials, now); err != nil {
+			return change{}, err
+		}
+		next.UpdatedAt = now
 		return st.putEnv(ActionUpdated, "update", &cur, next), nil
 	})
 	if err != nil {

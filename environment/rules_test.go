@@ -883,45 +883,14 @@ func TestRule_SetBillOfMaterialsChangesOnlyTheBillOfMaterials(t *testing.T) {
 			if tc.want == nil {
 				want.BillOfMaterials, want.UpdatedAt = tc.bom, start.Add(time.Minute)
 				want.BillOfMaterials.CreatedAt, want.BillOfMaterials.UpdatedAt = before.BillOfMaterials.CreatedAt, want.UpdatedAt
-				if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(environment.Product{}, "ID")); diff != "" {
+				if diff := cmp.Diff(want, got, ignoreProductIDs); diff != "" {
 					t.Errorf("returned environment (-want +got):\n%s", diff)
 				}
 			}
-			if diff := cmp.Diff(want, after, cmpopts.IgnoreFields(environment.Product{}, "ID")); diff != "" {
+			if diff := cmp.Diff(want, after, ignoreProductIDs); diff != "" {
 				t.Errorf("stored environment (-want +got):\n%s", diff)
 			}
 		})
-	}
-}
-
-// TestRule_LicenseIsImmutable: PingOne's data model marks license.id
-// immutable, so Update refuses to change it even to another valid license.
-func TestRule_LicenseIsImmutable(t *testing.T) {
-	other := environment.License{ID: "lic-other-full", Organization: org}
-	h := newHarness(t, fullLicense, other)
-	e := h.create(orgAdmin, environment.Environment{Name: "p", Type: environment.Production, Region: environment.RegionEU, License: environment.Ref{ID: fullLicense.ID}})
-	_, err := h.Update(t.Context(), orgAdmin, environment.Environment{ID: e.ID, Name: "renamed", License: environment.Ref{ID: other.ID}})
-	check(t, err, environment.ErrInvalid)
-	if got := h.get(e.ID); got.License.ID != fullLicense.ID || got.Name != "p" {
-		t.Fatalf("after a refused license change: license %s, name %q; want %s, p", got.License.ID, got.Name, fullLicense.ID)
-	}
-	if _, err := h.Update(t.Context(), orgAdmin, environment.Environment{ID: e.ID, Name: "renamed", License: environment.Ref{ID: fullLicense.ID}}); err != nil {
-		t.Fatalf("Update naming the current license: %v", err)
-	}
-}
-
-func TestNewRefusesNilArguments(t *testing.T) {
-	for name, call := range map[string]func() (*environment.Registry, error){
-		"nil store": func() (*environment.Registry, error) {
-			return environment.New(nil, memenv.NewLicenses(), environment.Options{})
-		},
-		"nil licenses": func() (*environment.Registry, error) {
-			return environment.New(memenv.New(), nil, environment.Options{})
-		},
-	} {
-		if r, err := call(); r != nil || !errors.Is(err, environment.ErrInvalid) {
-			t.Errorf("%s: New = %v, %v; want an error wrapping ErrInvalid", name, r, err)
-		}
 	}
 }
 
@@ -940,7 +909,7 @@ func TestRule_BillOfMaterialsKeepsEverySpecField(t *testing.T) {
 		t.Fatalf("stored %+v", got)
 	}
 	h.clock.Advance(time.Minute)
-	next := environment.BillOfMaterials{SolutionType: environment.SolutionCustomer, Products: []environment.Product{{Type: environment.PingOneMFA, ID: "client-chosen"}, {Type: environment.PingOneRisk}}}
+	next := environment.BillOfMaterials{SolutionType: environment.SolutionCustomer, Products: []environment.Product{{Type: environment.PingOneMFA}, {Type: environment.PingOneRisk}}}
 	upd, err := h.SetBillOfMaterials(t.Context(), orgAdmin, e.ID, next)
 	if err != nil {
 		t.Fatal(err)
@@ -967,19 +936,65 @@ func TestRule_BillOfMaterialsKeepsEverySpecField(t *testing.T) {
 	}
 }
 
-// TestRule_ChangesNeedAnActor: every change names who makes it, so a
-// principal without an ID changes nothing.
-func TestRule_ChangesNeedAnActor(t *testing.T) {
+// ignoreProductIDs compares bills of materials without the ids the
+// Registry assigns.
+var ignoreProductIDs = cmpopts.IgnoreFields(environment.Product{}, "ID")
+
+// TestRule_LicenseIsImmutable: PingOne's data model marks license.id
+// immutable, so Update refuses to change it even to another valid license.
+func TestRule_LicenseIsImmutable(t *testing.T) {
+	other := environment.License{ID: "lic-other-full", Organization: org}
+	h := newHarness(t, fullLicense, other)
+	e := h.create(orgAdmin, environment.Environment{Name: "p", Type: environment.Production, Region: environment.RegionEU, License: environment.Ref{ID: fullLicense.ID}})
+	_, err := h.Update(t.Context(), orgAdmin, environment.Environment{ID: e.ID, Name: "renamed", License: environment.Ref{ID: other.ID}})
+	check(t, err, environment.ErrInvalid)
+	if got := h.get(e.ID); got.License.ID != fullLicense.ID || got.Name != "p" {
+		t.Fatalf("after a refused license change: license %s, name %q; want %s, p", got.License.ID, got.Name, fullLicense.ID)
+	}
+	if _, err := h.Update(t.Context(), orgAdmin, environment.Environment{ID: e.ID, Name: "renamed", License: environment.Ref{ID: fullLicense.ID}}); err != nil {
+		t.Fatalf("Update naming the current license: %v", err)
+	}
+}
+
+// TestRule_ProductIDsAssignedAndImmutable: every product of a bill of
+// materials gets an id when it is added (billOfMaterials.products[].id,
+// required and immutable in PingOne), which later changes keep.
+func TestRule_ProductIDsAssignedAndImmutable(t *testing.T) {
 	h := newHarness(t)
-	e := h.sandbox("s")
-	nobody := orgAdmin
-	nobody.ID = ""
-	_, err := h.Create(t.Context(), nobody, environment.Environment{Name: "n", Type: environment.Sandbox, Region: environment.RegionEU})
-	check(t, err, actor.ErrMissing)
-	_, err = h.Update(t.Context(), nobody, environment.Environment{ID: e.ID, Name: "renamed"})
-	check(t, err, actor.ErrMissing)
-	if got := h.get(e.ID); got.Name != "s" {
-		t.Fatalf("a change with no actor renamed the environment to %q", got.Name)
+	e := h.create(orgAdmin, environment.Environment{Name: "p", Type: environment.Production, Region: environment.RegionEU,
+		BillOfMaterials: environment.BillOfMaterials{Products: []environment.Product{{Type: environment.PingOneMFA, ID: "chosen-by-caller"}}}})
+	mfa := e.BillOfMaterials.Products[0].ID
+	if mfa == "" || mfa == "chosen-by-caller" {
+		t.Fatalf("created product id %q; want one the Registry assigned", mfa)
+	}
+	got, err := h.SetBillOfMaterials(t.Context(), orgAdmin, e.ID, environment.BillOfMaterials{Products: []environment.Product{{Type: environment.PingOneRisk}, {Type: environment.PingOneMFA}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps := got.BillOfMaterials.Products; ps[1].ID != mfa || ps[0].ID == "" || ps[0].ID == mfa {
+		t.Fatalf("products after adding one: %+v; want MFA to keep %s and Risk a new id", ps, mfa)
+	}
+	for _, bad := range []environment.Product{{Type: environment.PingOneMFA, ID: "another"}, {Type: environment.PingFederate, ID: "invented"}} {
+		_, err := h.Update(t.Context(), orgAdmin, environment.Environment{ID: e.ID, Name: "p", BillOfMaterials: environment.BillOfMaterials{Products: []environment.Product{bad}}})
+		check(t, err, environment.ErrInvalid)
+	}
+	if ps := h.get(e.ID).BillOfMaterials.Products; len(ps) != 2 || ps[1].ID != mfa {
+		t.Fatalf("refused changes changed the products: %+v", ps)
+	}
+}
+
+func TestNewRefusesNilArguments(t *testing.T) {
+	for name, call := range map[string]func() (*environment.Registry, error){
+		"nil store": func() (*environment.Registry, error) {
+			return environment.New(nil, memenv.NewLicenses(), environment.Options{})
+		},
+		"nil licenses": func() (*environment.Registry, error) {
+			return environment.New(memenv.New(), nil, environment.Options{})
+		},
+	} {
+		if r, err := call(); r != nil || !errors.Is(err, environment.ErrInvalid) {
+			t.Errorf("%s: New = %v, %v; want an error wrapping ErrInvalid", name, r, err)
+		}
 	}
 }
 
@@ -1007,5 +1022,21 @@ func TestRule_RestoreWithoutLicenseNeedsTheCurrentOneStillValid(t *testing.T) {
 				t.Errorf("error %v, want ErrLicense saying %q and how to fix it", err, tc.mention)
 			}
 		})
+	}
+}
+
+// TestRule_ChangesNeedAnActor: every change names who makes it, so a
+// principal without an ID changes nothing.
+func TestRule_ChangesNeedAnActor(t *testing.T) {
+	h := newHarness(t)
+	e := h.sandbox("s")
+	nobody := orgAdmin
+	nobody.ID = ""
+	_, err := h.Create(t.Context(), nobody, environment.Environment{Name: "n", Type: environment.Sandbox, Region: environment.RegionEU})
+	check(t, err, actor.ErrMissing)
+	_, err = h.Update(t.Context(), nobody, environment.Environment{ID: e.ID, Name: "renamed"})
+	check(t, err, actor.ErrMissing)
+	if got := h.get(e.ID); got.Name != "s" {
+		t.Fatalf("a change with no actor renamed the environment to %q", got.Name)
 	}
 }

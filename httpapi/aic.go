@@ -88,7 +88,10 @@ func (s *Server) aic(fam family, scope string, op operation, lower bool, h aicHa
 			}
 			seg := s.environmentSegment(r)
 			env, ok := s.envs[seg]
-			if !ok {
+			switch {
+			case !ok && r.PathValue("env") == "":
+				return notFound("host %s serves no environment at its root", r.Host)
+			case !ok:
 				return notFound("no environment is served at /%s", seg)
 			}
 			targets := []string{env}

@@ -81,6 +81,9 @@ func decodeError(err error, body []byte, v any) *apiError {
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		path, allowed := name, fieldList(reflect.TypeOf(v))
 		if p, a, ok := unknownField(body, reflect.TypeOf(v), ""); ok {
+			if len(p) > 128 { // a key is the client's text: quote a bounded part
+				p = p[:128] + "…"
+			}
 			path, allowed = strconv.Quote(p), a
 		}
 		bad := badRequest("unknown field %s (allowed: %s)", path, allowed)
