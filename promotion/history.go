@@ -22,8 +22,9 @@ import (
 // disagree with them: a commit and its entry exist together or not at
 // all. It is caught up incrementally, reading only the commits made since
 // it was last current (about twice as many, see since), so a lookup costs
-// what it returns, not the length of the history; only the first lookup of
-// a Promoter reads the history once.
+// what it returns, not the length of the history. The first lookup of a
+// Promoter starts from the repository's checkpoint of the index (see
+// checkpoint.go) and reads the commits made since.
 type index struct {
 	env    string
 	points bool // keep every commit's time, for RevertDevelopment
@@ -31,6 +32,8 @@ type index struct {
 	// catchUp lets one caller at a time read new commits. It is held
 	// across that I/O, never by readers of an index that is current.
 	catchUp sync.Mutex
+	loaded  bool // whether the checkpoint was read; guarded by catchUp
+	unread  int  // commits read since the last checkpoint; guarded by catchUp
 
 	mu      sync.RWMutex
 	config  branchLog // the environment's branch
@@ -109,6 +112,10 @@ func (p *Promoter) current(ctx context.Context, env string, dryRuns bool) (*inde
 	}
 	ix.catchUp.Lock()
 	defer ix.catchUp.Unlock()
+	if !ix.loaded {
+		ix.loaded = true
+		p.load(ctx, ix)
+	}
 	for i, b := range branches {
 		ix.mu.RLock()
 		bl := ix.branch(i)
@@ -130,6 +137,11 @@ func (p *Promoter) current(ctx context.Context, env string, dryRuns bool) (*inde
 		ix.mu.Lock()
 		ix.apply(i, log, reset, add)
 		ix.mu.Unlock()
+		ix.unread += len(log)
+	}
+	if ix.unread >= checkpointEvery {
+		p.save(ctx, ix)
+		ix.unread = 0
 	}
 	return ix, nil
 }
