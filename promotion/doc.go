@@ -77,11 +77,12 @@
 // commits made since (Log in growing steps), including those of other
 // processes and of the git CLI; a branch moved to a commit outside what was
 // indexed (history rewritten) is read again whole. After reading 256
-// commits or more, a Promoter saves a checkpoint of the index as the file
-// index.json on the branch "index/<env>", so a new Promoter (a restarted
-// process, another machine) reads only the commits made since; it is a
-// cache that is checked against the branches, and ignored if it cannot be
-// read. Derived reports are cached, the most recently used few hundred.
+// commits or more (a quarter of the index's size for a large one), a
+// Promoter saves a checkpoint of the index as the file index.json on the
+// branch "index/<env>", so a new Promoter (a restarted process, another
+// machine) reads only the commits made since; it is a cache that is
+// checked against the branches, and ignored if it cannot be read. Derived
+// reports are cached, the most recently used few hundred.
 //
 // # Progress
 //
