@@ -23,9 +23,8 @@ const earlierCommits = 10_000
 // BenchmarkHistory measures the lookups that used to read a branch's whole
 // history, on a repository whose dev and staging branches start with
 // earlierCommits edits (ns-10000/op) and on a fresh one (ns-fresh/op: one
-// edit of the same tree), with
-// the same three promotions of staging on top, alternating in one loop, and
-// reports their ratio:
+// edit of the same tree), with the same three promotions of staging on
+// top, alternating in one loop, and reports their ratio:
 //
 //   - Reports: the list of staging's reports;
 //   - Report: the newest report by id, and an id no environment has;
