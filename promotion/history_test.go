@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os/exec"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -316,5 +317,59 @@ func TestRule_NewPromotersStartFromTheCheckpoint(t *testing.T) {
 	fresh, _ = promotion.New(f.cfg)
 	if got, err := fresh.Reports(ctx, staging); err != nil || !cmp.Equal(got, want) {
 		t.Errorf("reports past a damaged checkpoint = %v, %v", got, err)
+	}
+}
+
+// TestRule_LookupsAreSafeDuringPromotions reads reports, reports by id
+// and the rollback lookup from several goroutines while promotions and
+// rollbacks commit; every list is newest first, and at the end the
+// Promoter agrees with a new one.
+func TestRule_LookupsAreSafeDuringPromotions(t *testing.T) {
+	f := seeded(t)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				list, err := f.p.Reports(ctx, staging)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if !slices.IsSortedFunc(list, func(a, b promotion.ReportMeta) int { return b.CreatedDate.Compare(a.CreatedDate) }) {
+					t.Errorf("reports not newest first: %v", list)
+				}
+				if len(list) > 0 {
+					if _, err := f.p.Report(ctx, list[len(list)-1].ReportID); err != nil {
+						t.Error(err)
+					}
+				}
+				if _, err := f.p.ProvisionalRollbackReport(ctx, staging); err != nil && !errors.Is(err, promotion.ErrNothingToRollback) && !errors.Is(err, store.ErrConflict) {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	for i := range 10 {
+		f.put(dev, map[string]string{"realms/alpha/journeys/Login/Login.json": fmt.Sprintf(`{"_id":"Login","v":%d}`, i)})
+		f.lock(dev, staging)
+		if _, err := f.p.Promote(ctx, promotion.Request{Upper: staging}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.p.Rollback(ctx, promotion.Request{Upper: staging, UnlockAfter: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	fresh, _ := promotion.New(f.cfg)
+	want, _ := fresh.Reports(ctx, staging)
+	if got, err := f.p.Reports(ctx, staging); err != nil || len(got) != 20 || !cmp.Equal(got, want) {
+		t.Errorf("reports after the run = %d, %v; a new Promoter lists %d", len(got), err, len(want))
 	}
 }
