@@ -90,6 +90,27 @@
 // commit and is the report's promoter; a write naming no one is refused with
 // actor.ErrMissing.
 //
+// # Reports and history lookups
+//
+// Reports (newest first, paged with ReportsPage), Report by id, Rollback's
+// most recent promotion and RevertDevelopment's backup point cost what
+// they return, not the length of the history. Each Promoter keeps, per
+// environment, an index derived from the environment's branch and its
+// reports branch: report entries in order and by id, the newest promotion
+// or rollback, and, for the development environment, commit times. Being
+// derived, it holds nothing the branches do not, so a commit and its entry
+// exist together or not at all, and repositories written before it need no
+// migration. A lookup reads the branch heads and, when they moved, only the
+// commits made since (Log in growing steps), including those of other
+// processes and of the git CLI; a branch moved to a commit outside what was
+// indexed (history rewritten) is read again whole. After reading 256
+// commits or more (a quarter of the index's size for a large one), a
+// Promoter saves a checkpoint of the index as the file index.json on the
+// branch "index/<env>", so a new Promoter (a restarted process, another
+// machine) reads only the commits made since; it is a cache that is
+// checked against the branches, and ignored if it cannot be read. Derived
+// reports are cached, the most recently used few hundred.
+//
 // # Progress
 //
 // Progress keeps, in memory, the state of the latest operation per upper

@@ -89,3 +89,44 @@ func ExampleDefaultLayout() {
 	// IDMConfig dynamic=false Email > Templates "welcome"
 	// AMConfig  dynamic=true  Identities "u1"
 }
+
+// Reports come newest first, a page at a time: each page continues after
+// the last report of the one before.
+func ExamplePromoter_ReportsPage() {
+	ctx := context.Background()
+	group := environment.Group{Name: "acme", Organization: environment.Ref{ID: "acme"}, Members: []environment.Member{
+		{ID: "dev-1", Tier: environment.TierDevelopment},
+		{ID: "staging-1", Tier: environment.TierStaging},
+		{ID: "prod-1", Tier: environment.TierProduction},
+	}}
+	locker := memlock.New(memlock.Options{})
+	esvs := esv.New(memesv.New(), esv.Options{Guard: promotion.ESVGuard(locker)})
+	p, err := promotion.New(promotion.Config{Group: group, Repo: memstore.New(memstore.Options{}), Locker: locker, ESVs: promotion.ESVService(esvs)})
+	if err != nil {
+		panic(err)
+	}
+	for _, who := range []string{"ada", "grace", "alan"} {
+		p.Edit(ctx, "dev-1", func(b *store.Builder) error {
+			return b.Put("realms/alpha/journeys/Login/Login.json", []byte(`{"_id":"Login","by":"`+who+`"}`))
+		}, store.CommitInfo{Author: who, Message: "Login journey"})
+		p.Lock(ctx, "", "staging-1", who)
+		if _, err := p.Promote(ctx, promotion.Request{Upper: "staging-1", Promoter: who, UnlockAfter: true}); err != nil {
+			panic(err)
+		}
+	}
+	opts := promotion.ReportsOptions{Limit: 2}
+	for page := 1; ; page++ {
+		list, err := p.ReportsPage(ctx, "staging-1", opts)
+		if err != nil || len(list) == 0 {
+			break
+		}
+		for _, m := range list {
+			fmt.Println("page", page, m.Type, "by", m.Promoter)
+		}
+		opts.After = list[len(list)-1].ReportID
+	}
+	// Output:
+	// page 1 promotion by alan
+	// page 1 promotion by grace
+	// page 2 promotion by ada
+}

@@ -21,9 +21,10 @@ import (
 // from the environment's branch and its reports branch, so it can never
 // disagree with them: a commit and its entry exist together or not at
 // all. It is caught up incrementally, reading only the commits made since
-// it was last current (about twice as many, see since), so a lookup costs
-// what it returns, not the length of the history; only the first lookup of
-// a Promoter reads the history once.
+// it was last current (a small multiple of them, see since), so a lookup costs
+// what it returns, not the length of the history. The first lookup of a
+// Promoter starts from the repository's checkpoint of the index (see
+// checkpoint.go) and reads the commits made since.
 type index struct {
 	env    string
 	points bool // keep every commit's time, for RevertDevelopment
@@ -31,6 +32,8 @@ type index struct {
 	// catchUp lets one caller at a time read new commits. It is held
 	// across that I/O, never by readers of an index that is current.
 	catchUp sync.Mutex
+	loaded  bool // whether the checkpoint was read; guarded by catchUp
+	unread  int  // commits read since the last checkpoint; guarded by catchUp
 
 	mu      sync.RWMutex
 	config  branchLog // the environment's branch
@@ -109,6 +112,10 @@ func (p *Promoter) current(ctx context.Context, env string, dryRuns bool) (*inde
 	}
 	ix.catchUp.Lock()
 	defer ix.catchUp.Unlock()
+	if !ix.loaded {
+		ix.loaded = true
+		p.load(ctx, ix)
+	}
 	for i, b := range branches {
 		ix.mu.RLock()
 		bl := ix.branch(i)
@@ -130,6 +137,14 @@ func (p *Promoter) current(ctx context.Context, env string, dryRuns bool) (*inde
 		ix.mu.Lock()
 		ix.apply(i, log, reset, add)
 		ix.mu.Unlock()
+		ix.unread += len(log)
+	}
+	ix.mu.RLock()
+	size := len(ix.reports) + len(ix.config.revs)
+	ix.mu.RUnlock()
+	if ix.unread >= max(checkpointEvery, size/4) {
+		p.save(ctx, ix)
+		ix.unread = 0
 	}
 	return ix, nil
 }
@@ -251,11 +266,12 @@ func configEntries(log []store.Commit) []*entry {
 }
 
 // dryRunEntries returns the entries of the dry-run reports stored by the
-// commits in log (of a reports branch). Their list entry is in the
-// commit's metadata; commits written before it was (no type) have their
-// report file read.
+// commits in log (of a reports branch, newest first). Their list entry is
+// in the commit's metadata; commits written before it was (no type) have
+// their report file read, from the newest commit, which holds them all.
 func (p *Promoter) dryRunEntries(ctx context.Context, log []store.Commit) ([]*entry, error) {
 	var out []*entry
+	var snap *store.Snapshot
 	for _, c := range log {
 		id := c.Metadata[MetaReportID]
 		if id == "" {
@@ -267,7 +283,13 @@ func (p *Promoter) dryRunEntries(ctx context.Context, log []store.Commit) ([]*en
 			_ = json.Unmarshal([]byte(c.Metadata[MetaReport]), &h)
 			e.meta = ReportMeta{ReportID: id, PromotionID: c.Metadata[MetaPromotionID], CreatedDate: c.Time.UTC(), DryRun: true, Type: t, Promoter: h.Promoter}
 		} else {
-			r, err := p.dryRun(ctx, c)
+			if snap == nil {
+				var err error
+				if snap, err = p.repo.Snapshot(ctx, log[0].Revision); err != nil {
+					return nil, err
+				}
+			}
+			r, err := readDryRun(snap, id)
 			if errors.Is(err, ErrReportNotFound) {
 				continue
 			}
@@ -281,13 +303,16 @@ func (p *Promoter) dryRunEntries(ctx context.Context, log []store.Commit) ([]*en
 	return out, nil
 }
 
-// dryRun reads the dry-run report stored by c.
-func (p *Promoter) dryRun(ctx context.Context, c store.Commit) (*Report, error) {
-	id := c.Metadata[MetaReportID]
-	snap, err := p.repo.Snapshot(ctx, c.Revision)
+// dryRun reads the dry-run report id from the reports branch at rev.
+func (p *Promoter) dryRun(ctx context.Context, rev store.Revision, id string) (*Report, error) {
+	snap, err := p.repo.Snapshot(ctx, rev)
 	if err != nil {
 		return nil, fmt.Errorf("dry-run report %s: %w", id, err)
 	}
+	return readDryRun(snap, id)
+}
+
+func readDryRun(snap *store.Snapshot, id string) (*Report, error) {
 	data, err := snap.ReadFile(id + ".json")
 	if err != nil {
 		return nil, fmt.Errorf("dry-run report %s: %w", id, ErrReportNotFound)
@@ -323,15 +348,17 @@ func (ix *index) page(after string, limit int) ([]ReportMeta, error) {
 	return out, nil
 }
 
-// lookup returns the entry of report id, if the index holds it.
-func (ix *index) lookup(id string) (entry, bool) {
+// lookup returns the entry of report id, if the index holds it, and the
+// head of the reports branch it read, which holds every dry run's file:
+// reading them all from one revision lets the store's caches serve them.
+func (ix *index) lookup(id string) (entry, store.Revision, bool) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	e := ix.byID[id]
 	if e == nil {
-		return entry{}, false
+		return entry{}, "", false
 	}
-	return *e, true
+	return *e, ix.dryRuns.head, true
 }
 
 // lastPromotion returns upper's most recent promotion commit, or

@@ -1,12 +1,14 @@
 package promotion_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os/exec"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -225,5 +227,149 @@ func TestRule_RevertFindsTheNewestCommitBeforeTheTime(t *testing.T) {
 				t.Fatalf("round %d, before %s: reverted to %s (%v), want %s", round, before, c.Metadata[promotion.MetaSource], err, log[want].Revision)
 			}
 		}
+	}
+}
+
+// countingRepo counts the commits Log returns.
+type countingRepo struct {
+	store.Repo
+	read *int
+}
+
+func (r countingRepo) Log(ctx context.Context, branch string, opts store.LogOptions) ([]store.Commit, error) {
+	log, err := r.Repo.Log(ctx, branch, opts)
+	*r.read += len(log)
+	return log, err
+}
+
+// TestRule_NewPromotersStartFromTheCheckpoint: once a Promoter has read a
+// long history, it leaves a checkpoint of its index in the repository, and
+// a new Promoter reads only the commits made since; a checkpoint that
+// cannot be read is ignored.
+func TestRule_NewPromotersStartFromTheCheckpoint(t *testing.T) {
+	f := seeded(t)
+	reps := promoteN(t, f, f.p, 2, false)
+	edits := func(env string, n int) {
+		head, err := f.repo.Head(ctx, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		snap := f.snap(env)
+		for i := range n {
+			if head, err = f.repo.Commit(ctx, env, head.Revision, snap, store.CommitInfo{Author: "t", Message: fmt.Sprint("edit ", i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	edits(staging, 300)
+	edits(dev, 300)
+	backup := f.clock.Now()
+	f.clock.Advance(time.Minute)
+	want, err := f.p.Reports(ctx, staging)
+	if err != nil || len(want) != 2 || want[0].ReportID != reps[1].ReportID {
+		t.Fatalf("reports = %v, %v", want, err)
+	}
+	if _, err := f.p.RevertDevelopment(ctx, dev, backup); err != nil { // reads dev's history
+		t.Fatal(err)
+	}
+	for _, env := range []string{dev, staging} {
+		if _, err := f.repo.Head(ctx, "index/"+env); err != nil {
+			t.Fatalf("no checkpoint of %s: %v", env, err)
+		}
+	}
+	edits(staging, 5)
+	edits(dev, 5)
+
+	read := 0
+	cfg := f.cfg
+	cfg.Repo = countingRepo{f.repo, &read}
+	fresh, err := promotion.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := fresh.Reports(ctx, staging)
+	if err != nil || !cmp.Equal(got, want) {
+		t.Errorf("reports of a new Promoter = %v, %v; want %v", got, err, want)
+	}
+	if r, err := fresh.Report(ctx, reps[0].ReportID); err != nil || !cmp.Equal(r, reps[0]) {
+		t.Errorf("report of a new Promoter: %v", err)
+	}
+	c, err := fresh.RevertDevelopment(ctx, dev, backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := f.repo.Log(ctx, dev, store.LogOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := slices.IndexFunc(log, func(c store.Commit) bool { return c.Time.Before(backup) }); c.Metadata[promotion.MetaSource] != string(log[i].Revision) {
+		t.Errorf("a new Promoter reverted to %s, want %s", c.Metadata[promotion.MetaSource], log[i].Revision)
+	}
+	if read > 100 {
+		t.Errorf("a new Promoter read %d commits after a checkpoint 5 commits old", read)
+	}
+
+	// A damaged checkpoint only costs reading the history.
+	h, _ := f.repo.Head(ctx, "index/"+staging)
+	if _, err := f.repo.Commit(ctx, "index/"+staging, h.Revision, storetest.Snapshot(t, map[string]string{"index.json": "{not json"}), store.CommitInfo{Author: "t", Message: "damage"}); err != nil {
+		t.Fatal(err)
+	}
+	fresh, _ = promotion.New(f.cfg)
+	if got, err := fresh.Reports(ctx, staging); err != nil || !cmp.Equal(got, want) {
+		t.Errorf("reports past a damaged checkpoint = %v, %v", got, err)
+	}
+}
+
+// TestRule_LookupsAreSafeDuringPromotions reads reports, reports by id
+// and the rollback lookup from several goroutines while promotions and
+// rollbacks commit; every list is newest first, and at the end the
+// Promoter agrees with a new one.
+func TestRule_LookupsAreSafeDuringPromotions(t *testing.T) {
+	f := seeded(t)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				list, err := f.p.Reports(ctx, staging)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if !slices.IsSortedFunc(list, func(a, b promotion.ReportMeta) int { return b.CreatedDate.Compare(a.CreatedDate) }) {
+					t.Errorf("reports not newest first: %v", list)
+				}
+				if len(list) > 0 {
+					if _, err := f.p.Report(ctx, list[len(list)-1].ReportID); err != nil {
+						t.Error(err)
+					}
+				}
+				if _, err := f.p.ProvisionalRollbackReport(ctx, staging); err != nil && !errors.Is(err, promotion.ErrNothingToRollback) && !errors.Is(err, store.ErrConflict) {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	for i := range 10 {
+		f.put(dev, map[string]string{"realms/alpha/journeys/Login/Login.json": fmt.Sprintf(`{"_id":"Login","v":%d}`, i)})
+		f.lock(dev, staging)
+		if _, err := f.p.Promote(ctx, promotion.Request{Upper: staging}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.p.Rollback(ctx, promotion.Request{Upper: staging, UnlockAfter: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	fresh, _ := promotion.New(f.cfg)
+	want, _ := fresh.Reports(ctx, staging)
+	if got, err := f.p.Reports(ctx, staging); err != nil || len(got) != 20 || !cmp.Equal(got, want) {
+		t.Errorf("reports after the run = %d, %v; a new Promoter lists %d", len(got), err, len(want))
 	}
 }

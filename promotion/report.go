@@ -320,12 +320,12 @@ func (p *Promoter) Report(ctx context.Context, id string) (*Report, error) {
 					return nil, fmt.Errorf("report %s: %w", id, err)
 				}
 			}
-			e, ok := ix.lookup(id)
+			e, dryRuns, ok := ix.lookup(id)
 			if !ok {
 				continue
 			}
 			if e.meta.DryRun {
-				return p.dryRun(ctx, e.commit)
+				return p.dryRun(ctx, dryRuns, id)
 			}
 			r, err := p.fromCommit(ctx, m.ID, e.commit)
 			if err != nil {
