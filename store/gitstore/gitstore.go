@@ -245,9 +245,9 @@ func (r *Repo) commit(ctx context.Context, branch string, parent store.Revision,
 		old = plumbing.NewHash(string(parent))
 	}
 	name := refName(branch)
-	h, pack, err := r.write(ctx, name, old, snap, sig, msg)
+	h, err := r.write(ctx, name, old, snap, sig, msg)
 	if err == nil && r.remote != nil {
-		err = r.push(ctx, pack, refUpdate{name, old, h})
+		err = r.push(ctx, refUpdate{name, old, h})
 	}
 	if err != nil {
 		return store.Commit{}, err
@@ -258,9 +258,9 @@ func (r *Repo) commit(ctx context.Context, branch string, parent store.Revision,
 }
 
 // write stores snap and its commit on old (zero: none). Locally it then
-// moves the ref from old by compare-and-set; with a remote it returns the
-// pack to push instead, since no network call runs under r.mu.
-func (r *Repo) write(ctx context.Context, name plumbing.ReferenceName, old plumbing.Hash, snap *store.Snapshot, sig object.Signature, msg string) (plumbing.Hash, []byte, error) {
+// moves the ref from old by compare-and-set; with a remote the caller
+// pushes, since no network call runs under r.mu.
+func (r *Repo) write(ctx context.Context, name plumbing.ReferenceName, old plumbing.Hash, snap *store.Snapshot, sig object.Signature, msg string) (plumbing.Hash, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.remote == nil {
@@ -271,14 +271,14 @@ func (r *Repo) write(ctx context.Context, name plumbing.ReferenceName, old plumb
 		case errors.Is(err, plumbing.ErrReferenceNotFound):
 			cur = plumbing.NewHashReference(name, plumbing.ZeroHash)
 		case err != nil:
-			return plumbing.ZeroHash, nil, err
+			return plumbing.ZeroHash, err
 		}
 		if cur.Hash() != old {
-			return plumbing.ZeroHash, nil, fmt.Errorf("head is %s: %w", revision(cur.Hash()), store.ErrConflict)
+			return plumbing.ZeroHash, fmt.Errorf("head is %s: %w", revision(cur.Hash()), store.ErrConflict)
 		}
 	}
 	if err := r.writeTree(ctx, snap); err != nil {
-		return plumbing.ZeroHash, nil, err
+		return plumbing.ZeroHash, err
 	}
 	co := &object.Commit{Author: sig, Committer: sig, Message: msg, TreeHash: plumbing.Hash(snap.Hash())}
 	if !old.IsZero() {
@@ -286,18 +286,17 @@ func (r *Repo) write(ctx context.Context, name plumbing.ReferenceName, old plumb
 	}
 	obj := r.st.NewEncodedObject()
 	if err := co.Encode(obj); err != nil {
-		return plumbing.ZeroHash, nil, err
+		return plumbing.ZeroHash, err
 	}
 	h, err := r.st.SetEncodedObject(obj)
 	if err != nil {
-		return plumbing.ZeroHash, nil, err
+		return plumbing.ZeroHash, err
 	}
 	if err := ctx.Err(); err != nil {
-		return plumbing.ZeroHash, nil, err
+		return plumbing.ZeroHash, err
 	}
 	if r.remote != nil {
-		pack, err := r.encodePack(h, old)
-		return h, pack, err
+		return h, nil
 	}
 	// A zero old hash means "must not exist": diskStorage implements
 	// it under the ref's lock file, and go-git's memory storage
@@ -306,7 +305,7 @@ func (r *Repo) write(ctx context.Context, name plumbing.ReferenceName, old plumb
 	if errors.Is(err, storage.ErrReferenceHasChanged) || errors.Is(err, errRefLocked) {
 		err = fmt.Errorf("%w: %w", store.ErrConflict, err)
 	}
-	return h, nil, err
+	return h, err
 }
 
 // writeTree stores the tree of s and everything below it that the object

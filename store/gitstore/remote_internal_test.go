@@ -37,12 +37,12 @@ func TestRule_AtomicPushMovesEveryRefOrNone(t *testing.T) {
 				t.Fatal(err)
 			}
 			dev, lock := refName("dev"), refName("locks/dev")
-			h, pack, err := r.write(ctx, dev, base, storetest.Snapshot(t, map[string]string{"x": "promoted"}), sig, msg)
+			h, err := r.write(ctx, dev, base, storetest.Snapshot(t, map[string]string{"x": "promoted"}), sig, msg)
 			if err != nil {
 				t.Fatal(err)
 			}
 
-			err = r.push(ctx, pack, refUpdate{dev, base, h}, refUpdate{lock, l1, l1})
+			err = r.push(ctx, refUpdate{dev, base, h}, refUpdate{lock, l1, l1})
 			if !errors.Is(err, store.ErrConflict) {
 				t.Fatalf("push fenced by a lock that moved: %v, want ErrConflict", err)
 			}
@@ -50,7 +50,7 @@ func TestRule_AtomicPushMovesEveryRefOrNone(t *testing.T) {
 				t.Fatalf("after the refused push the remote holds dev=%s lock=%s (%v); want both unchanged", refs[dev], refs[lock], err)
 			}
 
-			if err := r.push(ctx, pack, refUpdate{dev, base, h}, refUpdate{lock, l2, l2}); err != nil {
+			if err := r.push(ctx, refUpdate{dev, base, h}, refUpdate{lock, l2, l2}); err != nil {
 				t.Fatalf("push fenced by the current lock: %v", err)
 			}
 			if refs, err := r.sync(ctx); err != nil || refs[dev] != h || refs[lock] != l2 {
