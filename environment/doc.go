@@ -29,7 +29,7 @@
 //     fails naming that time, after it is the hard delete, and Purge removes
 //     every expired one. An organization has at most MaxDeletePending
 //     DELETE_PENDING environments. UpdateStatus(ACTIVE, license) restores one
-//     and clears both times. Only organization-level principals soft-delete,
+//     (with its current license when none is given) and clears both times. Only organization-level principals soft-delete,
 //     hard-delete, restore, purge, or turn PRODUCTION into SANDBOX (which
 //     would otherwise let a SANDBOX delete skip the waiting period).
 //   - List takes a SCIM filter (see [ParseFilter]).

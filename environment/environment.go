@@ -3,6 +3,7 @@ package environment
 import (
 	"crypto/rand"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -37,24 +38,68 @@ type Ref struct {
 	ID string `json:"id"`
 }
 
-// BillOfMaterials lists the products an environment uses.
+// BillOfMaterials lists the products an environment uses, with every
+// field of the PingOne API's BillOfMaterials.
 type BillOfMaterials struct {
-	Products []Product `json:"products"`
+	// SolutionType is chosen when the environment is created; as in
+	// PingOne, a later bill of materials cannot change it (the value given
+	// then is ignored).
+	SolutionType SolutionType `json:"solutionType,omitempty"`
+	Products     []Product    `json:"products"`
+	// CreatedAt and UpdatedAt are set by the Registry; values given are
+	// ignored.
+	CreatedAt time.Time `json:"createdAt,omitzero"`
+	UpdatedAt time.Time `json:"updatedAt,omitzero"`
 }
 
 // Product is one entry of a bill of materials.
 type Product struct {
-	Type            ProductType `json:"type"`
-	Description     string      `json:"description,omitempty"`
-	Console         Console     `json:"console,omitzero"`
-	SoftwareLicense Ref         `json:"softwareLicense,omitzero"`
-	Deployment      Ref         `json:"deployment,omitzero"`
+	// ID is set by the Registry and never changes while a product of the
+	// type stays in the bill of materials; an id given is ignored.
+	ID              string       `json:"id,omitempty"`
+	Type            ProductType  `json:"type"`
+	Description     string       `json:"description,omitempty"`
+	Console         Console      `json:"console,omitzero"`
+	Tags            []ProductTag `json:"tags,omitempty"`
+	SoftwareLicense Ref          `json:"softwareLicense,omitzero"`
+	Deployment      Ref          `json:"deployment,omitzero"`
+	// Bookmarks are at most MaxBookmarks custom links, with distinct names.
+	Bookmarks []Bookmark `json:"bookmarks,omitempty"`
 }
 
 // Console is a product's primary console link.
 type Console struct {
 	Href string `json:"href"`
 }
+
+// Bookmark is a custom link of a product.
+type Bookmark struct {
+	Name string `json:"name"`
+	Href string `json:"href"`
+}
+
+// Bookmark limits, as PingOne sets them.
+const (
+	MaxBookmarks       = 5
+	MaxBookmarkNameLen = 50
+)
+
+// SolutionType is the solution chosen when an environment is created.
+type SolutionType string
+
+// Solution types: every value of the PingOne API's EnumSolutionType.
+const (
+	SolutionWorkforce SolutionType = "WORKFORCE"
+	SolutionCustomer  SolutionType = "CUSTOMER"
+	SolutionCIAMTrial SolutionType = "CIAM_TRIAL"
+	SolutionWFTrial   SolutionType = "WF_TRIAL"
+)
+
+// ProductTag is a tag of a bill-of-materials product.
+type ProductTag string
+
+// Product tags: every value of the PingOne API's EnumBillOfMaterialsProductTags.
+const TagDaVinciMinimal ProductTag = "DAVINCI_MINIMAL"
 
 // DefaultBillOfMaterials is what an environment created without products
 // gets: the PingOne base services.
@@ -127,6 +172,8 @@ var (
 	types        = []Type{Production, Sandbox}
 	regions      = []Region{RegionNA, RegionCA, RegionEU, RegionAU, RegionSG, RegionAP}
 	statuses     = []Status{Active, DeletePending}
+	solutions    = []SolutionType{SolutionWorkforce, SolutionCustomer, SolutionCIAMTrial, SolutionWFTrial}
+	productTags  = []ProductTag{TagDaVinciMinimal}
 	productTypes = []ProductType{
 		PingOneMFA, PingOneDaVinci, PingOneOrchestrate, PingOneRisk, PingOneFraud,
 		PingOneProvisioning, PingDataSync, PingDataGovernance, PingOneForEnterprise,
@@ -187,11 +234,17 @@ func validateName(name string) error {
 	return nil
 }
 
-// validateBOM checks the products of b: known, distinct types.
+// validateBOM checks b: a known solution type, if any, and products of
+// known, distinct types with known tags and valid bookmarks.
 func validateBOM(b BillOfMaterials) error {
+	if b.SolutionType != "" {
+		if err := oneOf("billOfMaterials.solutionType", b.SolutionType, solutions); err != nil {
+			return err
+		}
+	}
 	seen := make(map[ProductType]bool, len(b.Products))
 	for i, p := range b.Products {
-		if err := p.Type.Validate(); err != nil {
+		if err := validateProduct(p); err != nil {
 			return fmt.Errorf("billOfMaterials.products[%d]: %w", i, err)
 		}
 		if seen[p.Type] {
@@ -200,6 +253,57 @@ func validateBOM(b BillOfMaterials) error {
 		seen[p.Type] = true
 	}
 	return nil
+}
+
+func validateProduct(p Product) error {
+	if err := p.Type.Validate(); err != nil {
+		return err
+	}
+	for _, t := range p.Tags {
+		if err := oneOf("tag", t, productTags); err != nil {
+			return err
+		}
+	}
+	if len(p.Bookmarks) > MaxBookmarks {
+		return fmt.Errorf("%w: %d bookmarks (at most %d)", ErrInvalid, len(p.Bookmarks), MaxBookmarks)
+	}
+	names := map[string]bool{}
+	for j, b := range p.Bookmarks {
+		u, err := url.Parse(b.Href)
+		switch {
+		case strings.TrimSpace(b.Name) == "" || utf8.RuneCountInString(b.Name) > MaxBookmarkNameLen:
+			return fmt.Errorf("%w: bookmarks[%d].name must be 1-%d characters", ErrInvalid, j, MaxBookmarkNameLen)
+		case names[b.Name]:
+			return fmt.Errorf("%w: bookmarks[%d].name %q is used twice (names are unique within a product)", ErrInvalid, j, b.Name)
+		case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+			return fmt.Errorf("%w: bookmarks[%d].href must be an absolute http or https URL", ErrInvalid, j)
+		}
+		names[b.Name] = true
+	}
+	return nil
+}
+
+// settle sets what the Registry owns in next, a bill of materials
+// replacing prev (zero on create) at now: the solution type chosen at
+// creation, the ids of products whose type stays, new ids for the others,
+// and the timestamps.
+func (next BillOfMaterials) settle(prev BillOfMaterials, now time.Time) BillOfMaterials {
+	next.Products = slices.Clone(next.Products)
+	next.CreatedAt, next.UpdatedAt = prev.CreatedAt, now
+	if next.CreatedAt.IsZero() {
+		next.CreatedAt = now
+	} else {
+		next.SolutionType = prev.SolutionType
+	}
+	for i, p := range next.Products {
+		next.Products[i].ID = newID()
+		for _, q := range prev.Products {
+			if q.Type == p.Type && q.ID != "" {
+				next.Products[i].ID = q.ID
+			}
+		}
+	}
+	return next
 }
 
 // MaxIDLen bounds organization ids and group names.
@@ -232,9 +336,13 @@ func newID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// clone returns a deep copy of e, so callers never share a products slice
-// with the Registry.
+// clone returns a deep copy of e, so callers never share a slice of its
+// bill of materials with the Registry.
 func (e Environment) clone() Environment {
 	e.BillOfMaterials.Products = slices.Clone(e.BillOfMaterials.Products)
+	for i, p := range e.BillOfMaterials.Products {
+		e.BillOfMaterials.Products[i].Tags = slices.Clone(p.Tags)
+		e.BillOfMaterials.Products[i].Bookmarks = slices.Clone(p.Bookmarks)
+	}
 	return e
 }

@@ -1,41 +1,42 @@
 package environment
 
-import "errors"
+import "github.com/envpromote/envpromote/errkind"
 
 // Sentinel errors. Every error the package returns wraps one of them with
-// context; match with errors.Is.
+// context; match with errors.Is. Each also matches the errkind kind it
+// is made with.
 var (
 	// ErrNotFound: no environment or group has the given id or name.
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = errkind.New(errkind.NotFound, "not found")
 	// ErrForbidden: the principal's roles do not cover the operation.
-	ErrForbidden = errors.New("forbidden")
+	ErrForbidden = errkind.New(errkind.Forbidden, "forbidden")
 	// ErrInvalid: a field has a value outside what is allowed; the message
 	// names the field and the allowed values.
-	ErrInvalid = errors.New("invalid environment")
+	ErrInvalid = errkind.New(errkind.Invalid, "invalid environment")
 	// ErrNameTaken: another environment of the organization has the name
 	// (compared case-insensitively).
-	ErrNameTaken = errors.New("environment name taken")
+	ErrNameTaken = errkind.New(errkind.Conflict, "environment name taken")
 	// ErrLicense: the license is missing, not an active license of the
 	// organization, or a trial license for a PRODUCTION environment.
-	ErrLicense = errors.New("license")
+	ErrLicense = errkind.New(errkind.Invalid, "license")
 	// ErrInvalidState: the environment's type or status does not permit the
 	// operation, such as a hard delete before hardDeleteAllowedAt.
-	ErrInvalidState = errors.New("invalid state")
+	ErrInvalidState = errkind.New(errkind.FailedPrecondition, "invalid state")
 	// ErrLimitExceeded: the organization already has MaxDeletePending
 	// environments in DELETE_PENDING.
-	ErrLimitExceeded = errors.New("limit exceeded")
+	ErrLimitExceeded = errkind.New(errkind.FailedPrecondition, "limit exceeded")
 	// ErrInUse: the environment is a member of a promotion group, which
 	// must change first.
-	ErrInUse = errors.New("environment in use")
+	ErrInUse = errkind.New(errkind.FailedPrecondition, "environment in use")
 	// ErrInvalidGroup: a promotion group breaks a group rule.
-	ErrInvalidGroup = errors.New("invalid promotion group")
+	ErrInvalidGroup = errkind.New(errkind.Invalid, "invalid promotion group")
 	// ErrInvalidPair: the two environments are not an adjacent lower→upper
 	// pair of the group.
-	ErrInvalidPair = errors.New("invalid promotion pair")
+	ErrInvalidPair = errkind.New(errkind.Invalid, "invalid promotion pair")
 	// ErrInvalidFilter: a SCIM filter uses an unsupported operator or
 	// attribute or is malformed. The error is a *FilterError.
-	ErrInvalidFilter = errors.New("invalid filter")
+	ErrInvalidFilter = errkind.New(errkind.Invalid, "invalid filter")
 	// ErrConflict: a Store write lost a compare-and-set race. Store
 	// implementations return it; the Registry retries on it.
-	ErrConflict = errors.New("conflict: record changed")
+	ErrConflict = errkind.New(errkind.Conflict, "conflict: record changed")
 )

@@ -21,7 +21,10 @@ var admin = environment.Principal{ID: "ada", Roles: []environment.RoleAssignment
 func Example() {
 	ctx := context.Background()
 	licenses := memenv.NewLicenses(environment.License{ID: "lic-1", Organization: "acme"})
-	reg := environment.New(memenv.New(), licenses, environment.Options{})
+	reg, err := environment.New(memenv.New(), licenses, environment.Options{})
+	if err != nil {
+		panic(err)
+	}
 
 	e, err := reg.Create(ctx, admin, environment.Environment{Name: "Production", Type: environment.Production, Region: environment.RegionEU})
 	if err != nil {
@@ -42,15 +45,18 @@ func Example() {
 func ExampleRegistry_UpdateStatus() {
 	ctx := context.Background()
 	now := time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC)
-	reg := environment.New(memenv.New(),
+	reg, err := environment.New(memenv.New(),
 		memenv.NewLicenses(environment.License{ID: "lic-1", Organization: "acme"}),
 		environment.Options{Clock: func() time.Time { return now }})
+	if err != nil {
+		panic(err)
+	}
 
 	e, _ := reg.Create(ctx, admin, environment.Environment{Name: "Prod", Type: environment.Production, Region: environment.RegionNA})
 	e, _ = reg.UpdateStatus(ctx, admin, e.ID, environment.DeletePending, "")
 	fmt.Println(e.Status, "until", e.HardDeleteAllowedAt.Format(time.DateOnly))
 
-	err := reg.Delete(ctx, admin, e.ID)
+	err = reg.Delete(ctx, admin, e.ID)
 	fmt.Println("delete now:", errors.Is(err, environment.ErrInvalidState))
 
 	e, _ = reg.UpdateStatus(ctx, admin, e.ID, environment.Active, "lic-1")

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Filter is a parsed SCIM filter for List. The zero Filter matches every
@@ -75,11 +77,11 @@ func ParseFilter(s string) (Filter, error) {
 		switch w := strings.ToLower(p.word()); {
 		case w == "and":
 		case scimOps[w]:
-			return Filter{}, p.fail(at, fmt.Sprintf("operator %q is not supported", w))
+			return Filter{}, p.fail(at, fmt.Sprintf("operator %s is not supported", clip(w)))
 		case w == "":
 			return Filter{}, p.fail(at, fmt.Sprintf("unexpected %q", p.s[at:at+1]))
 		default:
-			return Filter{}, p.fail(at, fmt.Sprintf("expected \"and\", got %q", w))
+			return Filter{}, p.fail(at, fmt.Sprintf("expected \"and\", got %s", clip(w)))
 		}
 	}
 }
@@ -127,9 +129,9 @@ func (p *filterParser) term() (term, error) {
 	case attr == "":
 		return term{}, p.fail(at, fmt.Sprintf("expected an attribute, got %q", p.s[at:at+1]))
 	case attr == "not" || attr == "or" || attr == "and":
-		return term{}, p.fail(at, fmt.Sprintf("operator %q is not supported here", attr))
+		return term{}, p.fail(at, fmt.Sprintf("operator %s is not supported here", clip(attr)))
 	case filterAttrs[attr] == "":
-		return term{}, p.fail(at, fmt.Sprintf("attribute %q is not supported", attrWord))
+		return term{}, p.fail(at, fmt.Sprintf("attribute %s is not supported", clip(attrWord)))
 	}
 	p.skipSpace()
 	opAt := p.pos
@@ -138,11 +140,11 @@ func (p *filterParser) term() (term, error) {
 	case op == "" && p.pos < len(p.s) && p.s[p.pos] == '[':
 		return term{}, p.fail(opAt, "complex attribute filters ([…]) are not supported")
 	case op == "":
-		return term{}, p.fail(opAt, fmt.Sprintf("expected an operator after %q", attrWord))
+		return term{}, p.fail(opAt, fmt.Sprintf("expected an operator after %s", clip(attrWord)))
 	case !scimOps[op]:
-		return term{}, p.fail(opAt, fmt.Sprintf("unknown operator %q", op))
+		return term{}, p.fail(opAt, fmt.Sprintf("unknown operator %s", clip(op)))
 	case op != filterAttrs[attr]:
-		return term{}, p.fail(opAt, fmt.Sprintf("operator %q is not supported on %s; %s supports only %s", op, attr, attr, filterAttrs[attr]))
+		return term{}, p.fail(opAt, fmt.Sprintf("operator %s is not supported on %s; %s supports only %s", clip(op), attr, attr, filterAttrs[attr]))
 	}
 	p.skipSpace()
 	valAt := p.pos
@@ -156,7 +158,7 @@ func (p *filterParser) term() (term, error) {
 	case "status":
 		i := slices.IndexFunc(statuses, func(s Status) bool { return strings.EqualFold(string(s), v) })
 		if i < 0 {
-			return term{}, p.fail(valAt, fmt.Sprintf("unknown status %q (allowed: ACTIVE, DELETE_PENDING)", v))
+			return term{}, p.fail(valAt, fmt.Sprintf("unknown status %s (allowed: ACTIVE, DELETE_PENDING)", clip(v)))
 		}
 		v = string(statuses[i])
 	}
@@ -223,4 +225,20 @@ func (f Filter) String() string {
 		fmt.Fprintf(&b, "%s %s %s", t.attr, t.op, v)
 	}
 	return b.String()
+}
+
+// maxQuoted bounds the part of a filter token quoted in an error, so a
+// huge token does not make a huge error.
+const maxQuoted = 40
+
+// clip quotes s for an error message, shortened to maxQuoted bytes.
+func clip(s string) string {
+	if len(s) <= maxQuoted {
+		return strconv.Quote(s)
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%q… (%d bytes)", s[:cut], len(s))
 }

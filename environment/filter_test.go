@@ -143,3 +143,18 @@ func BenchmarkParseFilter(b *testing.B) {
 		}
 	}
 }
+
+// TestFilterErrorQuotesTokensShortly: a huge token is not echoed whole
+// into the error, which would make a 10 KB error from a 10 KB filter.
+func TestFilterErrorQuotesTokensShortly(t *testing.T) {
+	huge := strings.Repeat("x", 10000)
+	for _, f := range []string{huge + ` eq "a"`, `name ` + huge + ` "a"`, `name sw "a" ` + huge, `status eq "` + huge + `"`} {
+		_, err := environment.ParseFilter(f)
+		if !errors.Is(err, environment.ErrInvalidFilter) {
+			t.Fatalf("ParseFilter = %v; want ErrInvalidFilter", err)
+		}
+		if len(err.Error()) > 400 {
+			t.Errorf("error of %d bytes for a %d-byte filter: %.120s…", len(err.Error()), len(f), err)
+		}
+	}
+}

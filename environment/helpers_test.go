@@ -55,7 +55,11 @@ func newHarness(t *testing.T, ls ...environment.License) *harness {
 		ls = []environment.License{fullLicense, {ID: "lic-other", Organization: otherOrg}}
 	}
 	h := &harness{t: t, clock: testclock.New(start), audit: &memenv.AuditLog{}, lic: memenv.NewLicenses(ls...)}
-	h.Registry = environment.New(memenv.New(), h.lic, environment.Options{Clock: h.clock.Now, Auditor: h.audit})
+	var err error
+	h.Registry, err = environment.New(memenv.New(), h.lic, environment.Options{Clock: h.clock.Now, Auditor: h.audit})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return h
 }
 

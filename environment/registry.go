@@ -47,16 +47,20 @@ type Registry struct {
 }
 
 // New returns a Registry over store that asks licenses which licenses an
-// organization holds. It panics if store or licenses is nil.
-func New(store Store, licenses Licenses, opts Options) *Registry {
-	if store == nil || licenses == nil {
-		panic("environment.New: nil Store or Licenses")
+// organization holds. A nil store or licenses is an error wrapping
+// ErrInvalid.
+func New(store Store, licenses Licenses, opts Options) (*Registry, error) {
+	switch {
+	case store == nil:
+		return nil, fmt.Errorf("%w: environment.New needs a Store (memenv.New or gitenv.New)", ErrInvalid)
+	case licenses == nil:
+		return nil, fmt.Errorf("%w: environment.New needs Licenses (NewStoreLicenses or memenv.NewLicenses)", ErrInvalid)
 	}
 	r := &Registry{store: store, licenses: licenses, clock: opts.Clock, auditor: opts.Auditor}
 	if r.clock == nil {
 		r.clock = time.Now
 	}
-	return r
+	return r, nil
 }
 
 // Create stores a new environment and returns it with its id, ACTIVE
@@ -98,6 +102,9 @@ func (r *Registry) create(ctx context.Context, p Principal, e Environment) (Envi
 	if len(e.BillOfMaterials.Products) == 0 {
 		e.BillOfMaterials = DefaultBillOfMaterials()
 	}
+	for i := range e.BillOfMaterials.Products {
+		e.BillOfMaterials.Products[i].ID = newID() // assigned by the server, like the environment's
+	}
 	active, err := r.activeLicenses(ctx, org)
 	if err != nil {
 		return e, err
@@ -110,6 +117,7 @@ func (r *Registry) create(ctx context.Context, p Principal, e Environment) (Envi
 			return change{}, err
 		}
 		e.ID, e.Status, e.CreatedAt, e.UpdatedAt = newID(), Active, now, now
+		e.BillOfMaterials = e.BillOfMaterials.settle(BillOfMaterials{}, now)
 		e.SoftDeletedAt, e.HardDeleteAllowedAt = time.Time{}, time.Time{}
 		return st.putEnv(ActionCreated, "create", nil, e), nil
 	})
@@ -123,6 +131,19 @@ func (r *Registry) Get(ctx context.Context, p Principal, id string) (Environment
 	e, err := r.locate(ctx, p, id)
 	if err != nil {
 		return Environment{}, fmt.Errorf("get environment %s: %w", id, err)
+	}
+	return e, nil
+}
+
+// Lookup returns the environment with the given id without checking any
+// principal's roles: it is for front ends, such as httpapi, that decide
+// with their own rules who may do what to an environment and so need its
+// organization, type and status first. Errors wrap ErrNotFound or
+// ErrInvalid for a malformed id.
+func (r *Registry) Lookup(ctx context.Context, id string) (Environment, error) {
+	e, err := r.lookup(ctx, id)
+	if err != nil {
+		return Environment{}, fmt.Errorf("look up environment %s: %w", id, err)
 	}
 	return e, nil
 }
@@ -155,14 +176,15 @@ func (r *Registry) List(ctx context.Context, p Principal, filter string) ([]Envi
 	return out, nil
 }
 
-// Update replaces the name, description, icon, and (when given) license
-// and bill of materials of the ACTIVE environment e.ID. Type, Region,
-// Status and Organization.ID must be empty or unchanged: the region is
-// immutable, and ChangeType and UpdateStatus change the others. Read-only
-// fields are ignored.
+// Update replaces the name, description, icon, and (when given) bill of
+// materials of the ACTIVE environment e.ID. Type, Region, Status,
+// License.ID and Organization.ID must be empty or unchanged: the region and
+// license are immutable (PingOne's data model; UpdateStatus sets the license
+// on restore), and ChangeType and UpdateStatus change the others. Products
+// keep their ids (see SetBillOfMaterials). Read-only fields are ignored.
 //
-// Errors wrap ErrNotFound, ErrForbidden, ErrInvalid, ErrNameTaken,
-// ErrLicense, or ErrInvalidState when the environment is DELETE_PENDING.
+// Errors wrap ErrNotFound, ErrForbidden, ErrInvalid, ErrNameTaken, or
+// ErrInvalidState when the environment is DELETE_PENDING.
 func (r *Registry) Update(ctx context.Context, p Principal, e Environment) (Environment, error) {
 	e = e.clone()
 	out, err := r.update(ctx, p, e)
@@ -180,12 +202,6 @@ func (r *Registry) update(ctx context.Context, p Principal, e Environment) (Envi
 	if err := errors.Join(validateName(e.Name), validateBOM(e.BillOfMaterials)); err != nil {
 		return cur, err
 	}
-	var active []License
-	if e.License.ID != "" && e.License.ID != cur.License.ID {
-		if active, err = r.activeLicenses(ctx, cur.Organization.ID); err != nil {
-			return cur, err
-		}
-	}
 	var next Environment
 	err = r.inOrg(ctx, p, cur.Organization.ID, func(st *orgState, now time.Time) (change, error) {
 		cur, err := st.operational(p, e.ID)
@@ -197,6 +213,7 @@ func (r *Registry) update(ctx context.Context, p Principal, e Environment) (Envi
 			{"type", string(e.Type), string(cur.Type)},
 			{"status", string(e.Status), string(cur.Status)},
 			{"organization.id", e.Organization.ID, cur.Organization.ID},
+			{"license.id", e.License.ID, cur.License.ID},
 		} {
 			if f.got != "" && f.got != f.want {
 				return change{}, fmt.Errorf("%w: %s cannot change from %s to %s here (%s)", ErrInvalid, f.field, f.want, f.got, immutableHint[f.field])
@@ -208,12 +225,7 @@ func (r *Registry) update(ctx context.Context, p Principal, e Environment) (Envi
 		next = cur.clone()
 		next.Name, next.Description, next.Icon, next.UpdatedAt = e.Name, e.Description, e.Icon, now
 		if len(e.BillOfMaterials.Products) > 0 {
-			next.BillOfMaterials = e.BillOfMaterials
-		}
-		if e.License.ID != "" && e.License.ID != cur.License.ID {
-			if next.License.ID, err = pickLicense(active, cur.Organization.ID, e.License.ID, cur.Type); err != nil {
-				return change{}, err
-			}
+			next.BillOfMaterials = e.BillOfMaterials.settle(cur.BillOfMaterials, now)
 		}
 		return st.putEnv(ActionUpdated, "update", &cur, next), nil
 	})
@@ -242,7 +254,6 @@ func (r *Registry) SetBillOfMaterials(ctx context.Context, p Principal, id strin
 	if err := validateBOM(bom); err != nil {
 		return fail(err)
 	}
-	bom.Products = slices.Clone(bom.Products) // the caller keeps its slice
 	var next Environment
 	err = r.inOrg(ctx, p, cur.Organization.ID, func(st *orgState, now time.Time) (change, error) {
 		cur, err := st.operational(p, id)
@@ -250,7 +261,7 @@ func (r *Registry) SetBillOfMaterials(ctx context.Context, p Principal, id strin
 			return change{}, err
 		}
 		next = cur.clone()
-		next.BillOfMaterials, next.UpdatedAt = bom, now
+		next.BillOfMaterials, next.UpdatedAt = bom.settle(cur.BillOfMaterials, now), now
 		return st.putEnv(ActionUpdated, "update", &cur, next), nil
 	})
 	if err != nil {
@@ -264,6 +275,7 @@ var immutableHint = map[string]string{
 	"type":            "use ChangeType",
 	"status":          "use UpdateStatus",
 	"organization.id": "an environment never moves between organizations",
+	"license.id":      "the license is set at creation, and by UpdateStatus when a soft-deleted environment is restored",
 }
 
 // ChangeType sets the type of the ACTIVE environment id. SANDBOX→PRODUCTION
@@ -332,9 +344,12 @@ func (r *Registry) changeType(ctx context.Context, p Principal, id string, t Typ
 // and a promotion group member cannot be soft-deleted. licenseID must be
 // empty.
 //
-// ACTIVE restores a DELETE_PENDING environment: licenseID is required and
-// must be an active non-trial license of the organization; both deletion
-// timestamps are cleared.
+// ACTIVE restores a DELETE_PENDING environment under licenseID, or, when
+// it is empty (clients generated from the PingOne spec send only the
+// status), under the environment's current license. Either must be an
+// active non-trial license of the organization, or the restore fails with
+// ErrLicense saying which license is no longer valid or is a trial. Both
+// deletion timestamps are cleared.
 //
 // Errors wrap ErrNotFound, ErrForbidden, ErrInvalid, ErrInvalidState (a
 // SANDBOX, or already in the status), ErrLimitExceeded, ErrInUse, or
@@ -352,8 +367,6 @@ func (r *Registry) updateStatus(ctx context.Context, p Principal, id string, s S
 		return Environment{}, err
 	}
 	switch {
-	case s == Active && licenseID == "":
-		return Environment{}, fmt.Errorf("%w: restoring an environment needs a license id", ErrLicense)
 	case s == DeletePending && licenseID != "":
 		return Environment{}, fmt.Errorf("%w: a license id is given only to restore (status ACTIVE)", ErrInvalid)
 	}
@@ -384,7 +397,7 @@ func (r *Registry) updateStatus(ctx context.Context, p Principal, id string, s S
 		next = cur.clone()
 		next.Status, next.UpdatedAt = s, now
 		if s == Active {
-			if next.License.ID, err = pickLicense(active, cur.Organization.ID, licenseID, cur.Type); err != nil {
+			if next.License.ID, err = restoreLicense(active, cur, licenseID); err != nil {
 				return change{}, err
 			}
 			next.SoftDeletedAt, next.HardDeleteAllowedAt = time.Time{}, time.Time{}
@@ -602,8 +615,33 @@ func pickLicense(active []License, org, id string, t Type) (string, error) {
 	return l.ID, nil
 }
 
+// restoreLicense picks the license a restore of e uses: id, or e's current
+// license when id is empty.
+func restoreLicense(active []License, e Environment, id string) (string, error) {
+	if id != "" {
+		return pickLicense(active, e.Organization.ID, id, e.Type)
+	}
+	i := slices.IndexFunc(active, func(l License) bool { return l.ID == e.License.ID })
+	switch {
+	case i < 0:
+		return "", fmt.Errorf("%w: the environment's license %s is no longer an active license of organization %s; restore it with license.id set to an active license", ErrLicense, e.License.ID, e.Organization.ID)
+	case e.Type == Production && active[i].Trial:
+		return "", fmt.Errorf("%w: the environment's license %s is a trial license, which cannot back a PRODUCTION environment; restore it with license.id set to a non-trial license", ErrLicense, e.License.ID)
+	}
+	return e.License.ID, nil
+}
+
 // locate reads environment id for p, outside any organization change.
 func (r *Registry) locate(ctx context.Context, p Principal, id string) (Environment, error) {
+	e, err := r.lookup(ctx, id)
+	if err == nil && !p.covers(e.Organization.ID, e.ID) {
+		err = forbidden(p, e)
+	}
+	return e, err
+}
+
+// lookup reads environment id, outside any organization change.
+func (r *Registry) lookup(ctx context.Context, id string) (Environment, error) {
 	var e Environment
 	if err := validateID(ErrInvalid, "environment id", id); err != nil {
 		return e, err
@@ -611,9 +649,6 @@ func (r *Registry) locate(ctx context.Context, p Principal, id string) (Environm
 	rec, err := r.store.Get(ctx, envKey(id))
 	if err == nil {
 		err = decode(rec, &e)
-	}
-	if err == nil && !p.covers(e.Organization.ID, e.ID) {
-		err = forbidden(p, e)
 	}
 	return e, err
 }

@@ -3,13 +3,17 @@ package environment_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/envpromote/envpromote/actor"
 	"github.com/envpromote/envpromote/environment"
+	"github.com/envpromote/envpromote/environment/memenv"
 )
 
 // Rule 1: only organization-level principals create.
@@ -195,6 +199,17 @@ func TestRule_RegionRequiredAndImmutable(t *testing.T) {
 	}
 }
 
+// bare drops what the Registry sets in a bill of materials: product ids
+// and timestamps.
+func bare(b environment.BillOfMaterials) environment.BillOfMaterials {
+	b.CreatedAt, b.UpdatedAt = time.Time{}, time.Time{}
+	b.Products = slices.Clone(b.Products)
+	for i := range b.Products {
+		b.Products[i].ID = ""
+	}
+	return b
+}
+
 func TestRule_DefaultBillOfMaterials(t *testing.T) {
 	h := newHarness(t)
 	custom := environment.BillOfMaterials{Products: []environment.Product{
@@ -212,7 +227,7 @@ func TestRule_DefaultBillOfMaterials(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := h.create(orgAdmin, environment.Environment{Name: tc.name, Type: environment.Sandbox, Region: environment.RegionAU, BillOfMaterials: tc.given})
-			if fmt.Sprint(h.get(e.ID).BillOfMaterials) != fmt.Sprint(tc.want) {
+			if fmt.Sprint(bare(h.get(e.ID).BillOfMaterials)) != fmt.Sprint(tc.want) {
 				t.Fatalf("bill of materials = %+v, want %+v", e.BillOfMaterials, tc.want)
 			}
 		})
@@ -365,7 +380,7 @@ func TestRule_ProductionNeedsNonTrialLicense(t *testing.T) {
 			e := h.create(orgAdmin, environment.Environment{Name: "p", Type: environment.Production, Region: environment.RegionEU, License: environment.Ref{ID: fullLicense.ID}})
 			_, err := h.Update(ctx, orgAdmin, environment.Environment{ID: e.ID, Name: "p", License: environment.Ref{ID: trial.ID}})
 			return err
-		}, environment.ErrLicense},
+		}, environment.ErrInvalid}, // license.id is immutable (TestRule_LicenseIsImmutable)
 		{"PRODUCTION restored on trial license", func(h *harness) error {
 			e := h.create(orgAdmin, environment.Environment{Name: "p", Type: environment.Production, Region: environment.RegionEU, License: environment.Ref{ID: fullLicense.ID}})
 			if _, err := h.UpdateStatus(ctx, orgAdmin, e.ID, environment.DeletePending, ""); err != nil {
@@ -637,7 +652,7 @@ func TestRule_RestoreNeedsLicenseAndClearsTimestamps(t *testing.T) {
 	}{
 		{"with license", func(h *harness) string { return h.pending("p").ID }, fullLicense.ID, nil},
 		{"after the waiting period, before purge", func(h *harness) string { return h.expiredP().ID }, fullLicense.ID, nil},
-		{"without license", func(h *harness) string { return h.pending("p").ID }, "", environment.ErrLicense},
+		{"without license: the current one", func(h *harness) string { return h.pending("p").ID }, "", nil},
 		{"with unknown license", func(h *harness) string { return h.pending("p").ID }, "lic-nope", environment.ErrLicense},
 		{"ACTIVE environment", func(h *harness) string { return h.prod("p").ID }, fullLicense.ID, environment.ErrInvalidState},
 		{"unknown environment", func(h *harness) string { return "0b5a3d58-1c4e-4a8e-9b7e-000000000000" }, fullLicense.ID, environment.ErrNotFound},
@@ -652,8 +667,8 @@ func TestRule_RestoreNeedsLicenseAndClearsTimestamps(t *testing.T) {
 			}
 			stored := h.get(id)
 			for _, e := range []environment.Environment{got, stored} {
-				if e.Status != environment.Active || !e.SoftDeletedAt.IsZero() || !e.HardDeleteAllowedAt.IsZero() || e.License.ID != tc.license {
-					t.Fatalf("restored = %+v, want ACTIVE, no deletion times, license %s", e, tc.license)
+				if e.Status != environment.Active || !e.SoftDeletedAt.IsZero() || !e.HardDeleteAllowedAt.IsZero() || e.License.ID != fullLicense.ID {
+					t.Fatalf("restored = %+v, want ACTIVE, no deletion times, license %s", e, fullLicense.ID)
 				}
 			}
 		})
@@ -867,12 +882,129 @@ func TestRule_SetBillOfMaterialsChangesOnlyTheBillOfMaterials(t *testing.T) {
 			want := before
 			if tc.want == nil {
 				want.BillOfMaterials, want.UpdatedAt = tc.bom, start.Add(time.Minute)
-				if diff := cmp.Diff(want, got); diff != "" {
+				want.BillOfMaterials.CreatedAt, want.BillOfMaterials.UpdatedAt = before.BillOfMaterials.CreatedAt, want.UpdatedAt
+				if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(environment.Product{}, "ID")); diff != "" {
 					t.Errorf("returned environment (-want +got):\n%s", diff)
 				}
 			}
-			if diff := cmp.Diff(want, after); diff != "" {
+			if diff := cmp.Diff(want, after, cmpopts.IgnoreFields(environment.Product{}, "ID")); diff != "" {
 				t.Errorf("stored environment (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestRule_LicenseIsImmutable: PingOne's data model marks license.id
+// immutable, so Update refuses to change it even to another valid license.
+func TestRule_LicenseIsImmutable(t *testing.T) {
+	other := environment.License{ID: "lic-other-full", Organization: org}
+	h := newHarness(t, fullLicense, other)
+	e := h.create(orgAdmin, environment.Environment{Name: "p", Type: environment.Production, Region: environment.RegionEU, License: environment.Ref{ID: fullLicense.ID}})
+	_, err := h.Update(t.Context(), orgAdmin, environment.Environment{ID: e.ID, Name: "renamed", License: environment.Ref{ID: other.ID}})
+	check(t, err, environment.ErrInvalid)
+	if got := h.get(e.ID); got.License.ID != fullLicense.ID || got.Name != "p" {
+		t.Fatalf("after a refused license change: license %s, name %q; want %s, p", got.License.ID, got.Name, fullLicense.ID)
+	}
+	if _, err := h.Update(t.Context(), orgAdmin, environment.Environment{ID: e.ID, Name: "renamed", License: environment.Ref{ID: fullLicense.ID}}); err != nil {
+		t.Fatalf("Update naming the current license: %v", err)
+	}
+}
+
+func TestNewRefusesNilArguments(t *testing.T) {
+	for name, call := range map[string]func() (*environment.Registry, error){
+		"nil store": func() (*environment.Registry, error) {
+			return environment.New(nil, memenv.NewLicenses(), environment.Options{})
+		},
+		"nil licenses": func() (*environment.Registry, error) {
+			return environment.New(memenv.New(), nil, environment.Options{})
+		},
+	} {
+		if r, err := call(); r != nil || !errors.Is(err, environment.ErrInvalid) {
+			t.Errorf("%s: New = %v, %v; want an error wrapping ErrInvalid", name, r, err)
+		}
+	}
+}
+
+// TestRule_BillOfMaterialsKeepsEverySpecField: solutionType (fixed at
+// creation), product ids (kept while the type stays), tags, bookmarks and
+// timestamps are stored and returned; bad values are refused by name.
+func TestRule_BillOfMaterialsKeepsEverySpecField(t *testing.T) {
+	h := newHarness(t)
+	bom := environment.BillOfMaterials{SolutionType: environment.SolutionWorkforce, Products: []environment.Product{
+		{Type: environment.PingOneDaVinci, Tags: []environment.ProductTag{environment.TagDaVinciMinimal}},
+		{Type: environment.PingOneMFA, Bookmarks: []environment.Bookmark{{Name: "Docs", Href: "https://docs.example.com"}}},
+	}}
+	e := h.create(orgAdmin, environment.Environment{Name: "bom", Type: environment.Sandbox, Region: environment.RegionEU, BillOfMaterials: bom})
+	got := h.get(e.ID).BillOfMaterials
+	if fmt.Sprint(bare(got)) != fmt.Sprint(bom) || got.CreatedAt != start || got.Products[0].ID == "" || got.Products[1].ID == got.Products[0].ID {
+		t.Fatalf("stored %+v", got)
+	}
+	h.clock.Advance(time.Minute)
+	next := environment.BillOfMaterials{SolutionType: environment.SolutionCustomer, Products: []environment.Product{{Type: environment.PingOneMFA, ID: "client-chosen"}, {Type: environment.PingOneRisk}}}
+	upd, err := h.SetBillOfMaterials(t.Context(), orgAdmin, e.ID, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := upd.BillOfMaterials
+	if b.SolutionType != environment.SolutionWorkforce || b.Products[0].ID != got.Products[1].ID || b.Products[1].ID == "" ||
+		b.CreatedAt != start || b.UpdatedAt != start.Add(time.Minute) {
+		t.Errorf("after update %+v (ids before: %s, %s)", b, got.Products[0].ID, got.Products[1].ID)
+	}
+	for _, tc := range []struct {
+		name    string
+		bom     environment.BillOfMaterials
+		mention string
+	}{
+		{"solution type", environment.BillOfMaterials{SolutionType: "ENTERPRISE", Products: bom.Products}, "WORKFORCE, CUSTOMER, CIAM_TRIAL, WF_TRIAL"},
+		{"tag", environment.BillOfMaterials{Products: []environment.Product{{Type: environment.PingOneMFA, Tags: []environment.ProductTag{"FAST"}}}}, "DAVINCI_MINIMAL"},
+		{"bookmark href", environment.BillOfMaterials{Products: []environment.Product{{Type: environment.PingOneMFA, Bookmarks: []environment.Bookmark{{Name: "x", Href: "docs"}}}}}, "bookmarks[0].href"},
+		{"bookmark name twice", environment.BillOfMaterials{Products: []environment.Product{{Type: environment.PingOneMFA, Bookmarks: []environment.Bookmark{{Name: "x", Href: "https://a"}, {Name: "x", Href: "https://b"}}}}}, "used twice"},
+		{"six bookmarks", environment.BillOfMaterials{Products: []environment.Product{{Type: environment.PingOneMFA, Bookmarks: slices.Repeat([]environment.Bookmark{{Name: "x", Href: "https://a"}}, 6)}}}, "at most 5"},
+	} {
+		if _, err := h.SetBillOfMaterials(t.Context(), orgAdmin, e.ID, tc.bom); !errors.Is(err, environment.ErrInvalid) || !strings.Contains(err.Error(), tc.mention) {
+			t.Errorf("%s: error %v, want ErrInvalid mentioning %q", tc.name, err, tc.mention)
+		}
+	}
+}
+
+// TestRule_ChangesNeedAnActor: every change names who makes it, so a
+// principal without an ID changes nothing.
+func TestRule_ChangesNeedAnActor(t *testing.T) {
+	h := newHarness(t)
+	e := h.sandbox("s")
+	nobody := orgAdmin
+	nobody.ID = ""
+	_, err := h.Create(t.Context(), nobody, environment.Environment{Name: "n", Type: environment.Sandbox, Region: environment.RegionEU})
+	check(t, err, actor.ErrMissing)
+	_, err = h.Update(t.Context(), nobody, environment.Environment{ID: e.ID, Name: "renamed"})
+	check(t, err, actor.ErrMissing)
+	if got := h.get(e.ID); got.Name != "s" {
+		t.Fatalf("a change with no actor renamed the environment to %q", got.Name)
+	}
+}
+
+// TestRule_RestoreWithoutLicenseNeedsTheCurrentOneStillValid: a restore
+// that names no license uses the environment's own, and fails clearly
+// when that license is gone or is a trial.
+func TestRule_RestoreWithoutLicenseNeedsTheCurrentOneStillValid(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		change  func(l *memenv.Licenses)
+		mention string
+	}{
+		{"license no longer active", func(l *memenv.Licenses) { l.Remove(fullLicense.ID) }, "no longer an active license"},
+		{"license now a trial", func(l *memenv.Licenses) {
+			l.Remove(fullLicense.ID)
+			l.Add(environment.License{ID: fullLicense.ID, Organization: fullLicense.Organization, Trial: true})
+		}, "is a trial license"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			id := h.pending("p").ID
+			tc.change(h.lic)
+			_, err := h.UpdateStatus(t.Context(), orgAdmin, id, environment.Active, "")
+			if !errors.Is(err, environment.ErrLicense) || !strings.Contains(err.Error(), tc.mention) || !strings.Contains(err.Error(), "license.id") {
+				t.Errorf("error %v, want ErrLicense saying %q and how to fix it", err, tc.mention)
 			}
 		})
 	}

@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/envpromote/envpromote/actor"
+	"github.com/envpromote/envpromote/internal/retry"
 )
 
 // Record keys. Environment ids are global, so environments are keyed by id
@@ -59,11 +62,15 @@ func (c *change) add(o change) {
 // inOrg runs step against the current state of organization org and stores
 // the change it returns together with the organization record, all or
 // nothing. When another writer changed the organization in between, it
-// loads the new state and runs step again. step returning no writes means
+// loads the new state and runs step again, within the library's retry
+// policy. step returning no writes means
 // nothing to do. After storing, it sends the change's events to the
 // Auditor.
 func (r *Registry) inOrg(ctx context.Context, p Principal, org string, step func(st *orgState, now time.Time) (change, error)) error {
-	for {
+	if strings.TrimSpace(p.ID) == "" {
+		return fmt.Errorf("%w: the principal's ID is empty", actor.ErrMissing)
+	}
+	for loop := retry.Default.Start(); ; {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -85,6 +92,9 @@ func (r *Registry) inOrg(ctx context.Context, p Principal, org string, step func
 		}
 		err = r.store.Apply(ctx, b)
 		if errors.Is(err, ErrConflict) {
+			if err := loop.Wait(ctx, err); err != nil {
+				return err
+			}
 			continue
 		}
 		if err != nil {

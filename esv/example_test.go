@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/envpromote/envpromote/actor"
 	"github.com/envpromote/envpromote/esv"
 	"github.com/envpromote/envpromote/esv/memesv"
 )
@@ -11,7 +12,7 @@ import (
 // Define a variable, reference it in configuration, find the references and
 // expand them with the values the environment loaded.
 func Example() {
-	ctx := context.Background()
+	ctx := actor.With(context.Background(), "ada")
 	svc := esv.New(memesv.New(), esv.Options{})
 
 	// Define a variable; it is loaded at the next restart.

@@ -7,7 +7,11 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"time"
+
+	"github.com/envpromote/envpromote/actor"
+	"github.com/envpromote/envpromote/internal/retry"
 )
 
 // Guard is consulted before every write to an environment's ESVs. A non-nil
@@ -48,34 +52,48 @@ func New(store Store, opts Options) *Service {
 	return &Service{store: store, opts: opts}
 }
 
-type actorKey struct{}
-
 // WithActor returns a context whose writes are recorded as made by who
-// (lastChangedBy).
+// (lastChangedBy, and the author of a gitesv commit). It is actor.With:
+// every write needs an actor, and one without is refused (actor.ErrMissing).
 func WithActor(ctx context.Context, who string) context.Context {
-	return context.WithValue(ctx, actorKey{}, who)
+	return actor.With(ctx, who)
 }
 
-func actor(ctx context.Context) string {
-	who, _ := ctx.Value(actorKey{}).(string)
-	return who
+// Change describes the write a Store.Save carries out: who makes it and
+// what it does, such as "set variable esv-greeting". Service puts it in the
+// context it passes to Save; stores that keep history (gitesv) record it.
+type Change struct {
+	Actor   string
+	Summary string
+}
+
+type changeKey struct{}
+
+// ChangeOf returns the Change of a Save's context; the zero Change outside
+// Service.
+func ChangeOf(ctx context.Context) Change {
+	c, _ := ctx.Value(changeKey{}).(Change)
+	return c
 }
 
 // errNoop ends an update that has nothing to write.
 var errNoop = errors.New("no change")
 
-// maxAttempts bounds the retries of a write that keeps losing races.
-const maxAttempts = 50
-
 // update applies fn to env's current state and saves the result by
-// compare-and-set, retrying from a fresh state when another write won.
-// The guard is asked before every attempt.
+// compare-and-set, retrying from a fresh state when another write won,
+// within the library's retry policy. The guard is asked before every
+// attempt.
 func (s *Service) update(ctx context.Context, env, what string, fn func(st *State, now time.Time) error) error {
 	wrap := func(err error) error { return fmt.Errorf("esv: %s in %q: %w", what, env, err) }
 	if env == "" {
 		return wrap(fmt.Errorf("%w: empty environment name", ErrInvalid))
 	}
-	for attempt := 1; ; attempt++ {
+	who, err := actor.Resolve(ctx, "", "esv: "+what+" in "+strconv.Quote(env))
+	if err != nil {
+		return err
+	}
+	ctx = context.WithValue(ctx, changeKey{}, Change{Actor: who, Summary: what})
+	for loop := retry.Default.Start(); ; {
 		if err := ctx.Err(); err != nil {
 			return wrap(err)
 		}
@@ -97,11 +115,14 @@ func (s *Service) update(ctx context.Context, env, what string, fn func(st *Stat
 			return wrap(err)
 		}
 		_, err = s.store.Save(ctx, env, rev, st)
-		if err == nil || !errors.Is(err, ErrConflict) || attempt == maxAttempts {
-			if err != nil {
-				return wrap(err)
-			}
+		if err == nil {
 			return nil
+		}
+		if !errors.Is(err, ErrConflict) {
+			return wrap(err)
+		}
+		if err := loop.Wait(ctx, err); err != nil {
+			return wrap(err)
 		}
 	}
 }
@@ -210,7 +231,7 @@ func (s *Service) SetVariable(ctx context.Context, env, name string, spec Variab
 			st.Variables = map[string]Variable{}
 		}
 		st.Variables[name] = Variable{Name: name, Description: spec.Description, ExpressionType: typ, Value: spec.Value,
-			LastChangedBy: actor(ctx), LastChangeDate: now}
+			LastChangedBy: actor.From(ctx), LastChangeDate: now}
 		out = variableView(st, name)
 		return nil
 	})
@@ -229,7 +250,7 @@ func (s *Service) SetVariableDescription(ctx context.Context, env, name, descrip
 		if err := checkDescription(description); err != nil {
 			return err
 		}
-		v.Description, v.LastChangedBy, v.LastChangeDate = description, actor(ctx), now
+		v.Description, v.LastChangedBy, v.LastChangeDate = description, actor.From(ctx), now
 		st.Variables[name] = v
 		out = variableView(st, name)
 		return nil
@@ -328,7 +349,7 @@ func (s *Service) CreateSecret(ctx context.Context, env, name string, spec Secre
 		}
 		st.Secrets[name] = SecretState{
 			Secret: Secret{Name: name, Description: spec.Description, Encoding: enc, UseInPlaceholders: spec.UseInPlaceholders,
-				LastChangedBy: actor(ctx), LastChangeDate: now},
+				LastChangedBy: actor.From(ctx), LastChangeDate: now},
 			Versions: []VersionState{{SecretVersion{Version: 1, CreateDate: now, Status: Enabled}, spec.Value}},
 		}
 		out = secretView(st, name)
@@ -350,7 +371,7 @@ func (s *Service) changeSecret(ctx context.Context, env, name, what string, fn f
 		if err := fn(&ss, now); err != nil {
 			return err
 		}
-		ss.LastChangedBy, ss.LastChangeDate = actor(ctx), now
+		ss.LastChangedBy, ss.LastChangeDate = actor.From(ctx), now
 		st.Secrets[name] = ss
 		out = *st
 		return nil

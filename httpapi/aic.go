@@ -1,11 +1,14 @@
 package httpapi
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
 
-	"github.com/envpromote/envpromote/esv"
+	"github.com/envpromote/envpromote/actor"
+	"github.com/envpromote/envpromote/environment"
 )
 
 // call is what an AIC endpoint handler needs to know about its request.
@@ -67,10 +70,12 @@ func normalizeVersion(v string) string {
 	return v
 }
 
-// aic wraps an AIC endpoint handler: it authenticates the caller, requires
-// scope, checks the environment and the API version, and renders errors as
-// AIC does.
-func (s *Server) aic(fam family, scope string, h aicHandler) http.Handler {
+// aic wraps an AIC endpoint handler: it authenticates the caller (401),
+// requires scope (403), finds the environment (404), requires a role that
+// allows op on every environment the call touches (403; with lower, the
+// pair's lower environment too), checks the API version, and renders
+// errors as AIC does.
+func (s *Server) aic(fam family, scope string, op operation, lower bool, h aicHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-API-Version", "resource="+fam.versions[0])
 		err := func() error {
@@ -81,21 +86,52 @@ func (s *Server) aic(fam family, scope string, h aicHandler) http.Handler {
 			if !p.HasScope(scope) {
 				return insufficientScope(scope)
 			}
-			env, ok := s.envs[r.PathValue("env")]
+			seg := s.environmentSegment(r)
+			env, ok := s.envs[seg]
 			if !ok {
-				return notFound("no environment is served at /%s", r.PathValue("env"))
+				return notFound("no environment is served at /%s", seg)
+			}
+			targets := []string{env}
+			if l, ok := s.lowers[env]; ok && lower {
+				targets = append(targets, l)
+			}
+			for _, t := range targets {
+				org, err := s.organization(r.Context(), t)
+				if err != nil {
+					return err
+				}
+				if err := authorize(p.Principal, op, target{org: org, id: t}); err != nil {
+					return err
+				}
 			}
 			version, err := fam.version(r.Header.Get("Accept-API-Version"))
 			if err != nil {
 				return err
 			}
 			w.Header().Set("Content-API-Version", "resource="+version)
-			return h(w, r.WithContext(esv.WithActor(r.Context(), p.ID)), call{env: env, principal: p, version: version})
+			return h(w, r.WithContext(actor.With(r.Context(), p.ID)), call{env: env, principal: p, version: version})
 		}()
 		if err != nil {
 			s.fail(w, r, aicDialect, err)
 		}
 	})
+}
+
+// organization returns the organization of environment env: its
+// promotion group's, or else the Registry's record of it. Without either
+// it is unknown (""), and only ENVIRONMENT-scoped roles cover env.
+func (s *Server) organization(ctx context.Context, env string) (string, error) {
+	if org, ok := s.orgs[env]; ok || s.registry == nil {
+		return org, nil
+	}
+	e, err := s.registry.Lookup(ctx, env)
+	switch {
+	case errors.Is(err, environment.ErrNotFound), errors.Is(err, environment.ErrInvalid):
+		return "", nil
+	case err != nil:
+		return "", err
+	}
+	return e.Organization.ID, nil
 }
 
 // queryBool reads an optional boolean query parameter; present without a

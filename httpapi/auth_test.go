@@ -75,9 +75,9 @@ func TestRule_MissingScopeOrRoleIs403(t *testing.T) {
 		})
 	}
 	// A token without roles creates nothing and sees no environment.
-	f.req("POST", "/v1/environments", esvReadToken, map[string]any{"name": "X", "type": "SANDBOX", "region": "EU", "license": map[string]string{"id": licenseID}, "organization": map[string]string{"id": orgID}}).want(http.StatusForbidden)
-	f.req("GET", "/v1/environments/"+f.ids["dev"], esvReadToken, nil).want(http.StatusForbidden)
-	if l := decode[listJSON](f.req("GET", "/v1/environments", esvReadToken, nil).want(http.StatusOK)); l.Count != 0 {
+	f.req("POST", "/v1/environments", noRolesToken, map[string]any{"name": "X", "type": "SANDBOX", "region": "EU", "license": map[string]string{"id": licenseID}, "organization": map[string]string{"id": orgID}}).want(http.StatusForbidden)
+	f.req("GET", "/v1/environments/"+f.ids["dev"], noRolesToken, nil).want(http.StatusForbidden)
+	if l := decode[listJSON](f.req("GET", "/v1/environments", noRolesToken, nil).want(http.StatusOK)); l.Count != 0 {
 		t.Errorf("roleless token lists %d environments", l.Count)
 	}
 }
@@ -131,8 +131,8 @@ func TestRule_BadInputIs400NamingTheField(t *testing.T) {
 		{"unsupported version", "GET", "/staging/environment/promotion/lock/state", nil, []string{"Accept-API-Version: protocol=1.0,resource=2.0"}, 400, "resource version must be one of 1.0"},
 		{"unknown version key", "GET", "/staging/environment/variables", nil, []string{"Accept-API-Version: flavour=1.0"}, 400, "unknown key"},
 		{"wrong action", "POST", "/staging/environment/startup?_action=reboot", nil, nil, 400, `_action must be "restart"`},
-		{"bad page size", "GET", "/staging/environment/variables?_pageSize=101", nil, nil, 400, "_pageSize"},
-		{"bad cookie", "GET", "/staging/environment/secrets?_pagedResultsCookie=xyz", nil, nil, 400, "_pagedResultsCookie"},
+		{"bad page size", "GET", "/staging/environment/variables?_pageSize=101", nil, []string{v2}, 400, "_pageSize"},
+		{"bad cookie", "GET", "/staging/environment/secrets?_pagedResultsCookie=xyz", nil, []string{v2}, 400, "_pagedResultsCookie"},
 		{"bad boolean", "GET", "/staging/environment/promotion/lock/state?localLockOnly=maybe", nil, nil, 400, "localLockOnly"},
 		{"bad version id", "GET", "/staging/environment/secrets/esv-a/versions/01", nil, nil, 400, "versionId"},
 		{"unknown environment", "GET", "/qa/environment/variables", nil, nil, 404, "/qa"},
@@ -152,7 +152,7 @@ func TestRule_BadInputIs400NamingTheField(t *testing.T) {
 // TestRule_TransactionIDIsEchoedOrMinted: a well-formed client id comes
 // back; anything else is replaced by a fresh one.
 func TestRule_TransactionIDIsEchoedOrMinted(t *testing.T) {
-	f := newFixture(t, fixtureOptions{environments: map[string]string{"dev": "dev"}})
+	f := newFixture(t, fixtureOptions{environments: []string{"dev"}})
 	for _, tc := range []struct{ header, want string }{
 		{"X-ForgeRock-TransactionId: abc-123", "abc-123"},
 		{"ForgeRock-Transaction-ID: frodo/42", "frodo/42"},
@@ -195,7 +195,10 @@ func (failingAuth) Authenticate(context.Context, string) (httpapi.Principal, err
 // TestRule_UnexpectedErrorsAre500NamingOnlyTheTransaction: internal
 // detail stays in the log.
 func TestRule_UnexpectedErrorsAre500NamingOnlyTheTransaction(t *testing.T) {
-	registry := environment.New(memenv.New(), memenv.NewLicenses(), environment.Options{})
+	registry, err := environment.New(memenv.New(), memenv.NewLicenses(), environment.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	api, err := httpapi.New(httpapi.Config{Authenticator: failingAuth{}, Registry: registry})
 	if err != nil {
 		t.Fatal(err)

@@ -45,7 +45,10 @@ func environmentsServer(t *testing.T, log *syncBuffer) *httpapi.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	registry := environment.New(envStore, memenv.NewLicenses(environment.License{ID: licenseID, Organization: orgID}), environment.Options{})
+	registry, err := environment.New(envStore, memenv.NewLicenses(environment.License{ID: licenseID, Organization: orgID}), environment.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	api, err := httpapi.New(httpapi.Config{
 		Authenticator: tokens(),
 		Registry:      registry,

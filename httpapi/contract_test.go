@@ -17,7 +17,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 )
 
-// The vendor specs, copied from DESIGN.md's reference/ with their licenses.
+// The vendor specs (see ARCHITECTURE.md, "HTTP"), with their licenses.
 const (
 	aicSpec = "testdata/aic-openapi.json"
 	p1Spec  = "testdata/pingone-environments-openapi.json"
@@ -98,15 +98,16 @@ func adaptSpec(doc *openapi3.T) {
 // body (413) and a server at capacity or shutting down (503). Where an
 // operation lists neither the status nor a default, the body is checked
 // against the spec's generic Error schema instead.
-var crossCutting = map[int]bool{400: true, 403: true, 404: true, 405: true, 413: true, 503: true}
+var crossCutting = map[int]bool{400: true, 403: true, 404: true, 405: true, 413: true, 415: true, 503: true}
 
 // check validates one exchange against the spec of its endpoint family.
-// prefix is the mount prefix stripped before routing ("/staging").
+// The mount prefix ("/staging") is stripped before routing; paths served
+// at the root of a host start with /environment/ and have none.
 func (c *contract) check(req *http.Request, resp *http.Response, body []byte) error {
 	router, path := c.aic, req.URL.Path
 	if rest, ok := strings.CutPrefix(path, "/v1"); ok {
 		router, path = c.p1, rest
-	} else if i := strings.Index(path[1:], "/"); i >= 0 {
+	} else if i := strings.Index(path[1:], "/"); i >= 0 && !strings.HasPrefix(path, "/environment/") {
 		path = path[1+i:]
 	}
 	routed := req.Clone(context.Background())

@@ -2,13 +2,18 @@ package httpapi
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"mime"
 	"net/http"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -17,7 +22,17 @@ import (
 // unknown fields, every value of its field's type. The error is a 400 (413
 // for an oversized body) whose message names the offending field and never
 // quotes a value, since bodies carry secrets.
+//
+// A body declared as anything but JSON (Content-Type other than
+// application/json or …+json) is a 415; a body without a Content-Type is
+// read as JSON, as the AIC and PingOne clients' bodies all are.
 func decodeBody(r *http.Request, limit int64, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+			return &apiError{status: http.StatusUnsupportedMediaType, code: "INVALID_DATA", message: "the request body must be JSON: send Content-Type: application/json"}
+		}
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
@@ -32,15 +47,15 @@ func decodeBody(r *http.Request, limit int64, v any) error {
 func decodeJSON(body []byte, v any) error {
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 {
-		return badRequest("request body is required: a JSON object with fields %s", fieldList(v))
+		return badRequest("request body is required: a JSON object with fields %s", fieldList(reflect.TypeOf(v)))
 	}
 	if trimmed[0] != '{' {
-		return badRequest("request body must be a JSON object with fields %s", fieldList(v))
+		return badRequest("request body must be a JSON object with fields %s", fieldList(reflect.TypeOf(v)))
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return decodeError(err, v)
+		return decodeError(err, body, v)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return badRequest("request body has data after the JSON object")
@@ -49,7 +64,7 @@ func decodeJSON(body []byte, v any) error {
 }
 
 // decodeError turns an encoding/json error into a message naming the field.
-func decodeError(err error, v any) *apiError {
+func decodeError(err error, body []byte, v any) *apiError {
 	if e, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
 		field := jsonPath(e.Field)
 		bad := badRequest("field %q must be %s, not %s", field, jsonKind(e.Type), e.Value)
@@ -64,7 +79,13 @@ func decodeError(err error, v any) *apiError {
 		return badRequest("request body is not valid JSON (it ends early)")
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return badRequest("unknown field %s (allowed: %s)", name, fieldList(v))
+		path, allowed := name, fieldList(reflect.TypeOf(v))
+		if p, a, ok := unknownField(body, reflect.TypeOf(v), ""); ok {
+			path, allowed = strconv.Quote(p), a
+		}
+		bad := badRequest("unknown field %s (allowed: %s)", path, allowed)
+		bad.target = strings.Trim(path, `"`)
+		return bad
 	}
 	if e, ok := errors.AsType[fieldError](err); ok {
 		return badRequest("%s", e)
@@ -117,22 +138,85 @@ func jsonKind(t reflect.Type) string {
 	}
 }
 
-// fieldList names the JSON fields of the struct v points to, for messages.
-func fieldList(v any) string {
-	t := reflect.TypeOf(v)
+// fieldList names the JSON fields of struct type t (through pointers and
+// embedded structs), for messages.
+func fieldList(t reflect.Type) string {
+	var names []string
+	for _, f := range jsonFields(t) {
+		names = append(names, f.name)
+	}
+	return strings.Join(names, ", ")
+}
+
+type jsonField struct {
+	name string
+	typ  reflect.Type
+}
+
+// jsonFields lists the JSON fields of struct type t, those of embedded
+// structs in their place.
+func jsonFields(t reflect.Type) []jsonField {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	if t.Kind() != reflect.Struct {
-		return ""
+		return nil
 	}
-	var names []string
+	var out []jsonField
 	for f := range t.Fields() {
-		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
-			names = append(names, name)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-" || !f.IsExported():
+		case name == "" && f.Anonymous:
+			out = append(out, jsonFields(f.Type)...)
+		default:
+			out = append(out, jsonField{cmp.Or(name, f.Name), f.Type})
 		}
 	}
-	return strings.Join(names, ", ")
+	return out
+}
+
+var unmarshaler = reflect.TypeFor[json.Unmarshaler]()
+
+// unknownField finds in body a key that type t (at path) does not
+// declare, and returns its path ("billOfMaterials.products[0].color") and
+// the fields allowed beside it. encoding/json names only the key.
+func unknownField(body []byte, t reflect.Type, path string) (string, string, bool) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if reflect.PointerTo(t).Implements(unmarshaler) {
+		return "", "", false
+	}
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		var items []json.RawMessage
+		if json.Unmarshal(body, &items) != nil {
+			return "", "", false
+		}
+		for i, item := range items {
+			if p, a, ok := unknownField(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); ok {
+				return p, a, true
+			}
+		}
+	case reflect.Struct:
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(body, &obj) != nil {
+			return "", "", false
+		}
+		fields := jsonFields(t)
+		for _, key := range slices.Sorted(maps.Keys(obj)) {
+			sub := strings.TrimPrefix(path+"."+key, ".")
+			i := slices.IndexFunc(fields, func(f jsonField) bool { return strings.EqualFold(f.name, key) })
+			if i < 0 {
+				return sub, fieldList(t), true
+			}
+			if p, a, ok := unknownField(obj[key], fields[i].typ, sub); ok {
+				return p, a, true
+			}
+		}
+	}
+	return "", "", false
 }
 
 // base64Value is a request field holding standard base64 (the spec's

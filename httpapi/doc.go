@@ -8,13 +8,18 @@
 // # Mounting
 //
 // AIC serves one tenant environment per host; a Server serves many, each
-// under a path prefix of its own: the AIC endpoints of an environment are
-// at /{env}/environment/…, where {env} is a path segment that
-// Config.Environments maps to the environment (its id, as the ESV service,
-// the Promoters and the Locker name it), so https://host/staging is the
-// base URL a client is given for staging. Members of a Promoter's group
-// without a segment are served under their id. /v1/environments is served
-// once, for every environment of the Registry.
+// under a path prefix of its own and, with Config.Hosts, at the root of a
+// host name of its own too. Under a prefix, the AIC endpoints of an
+// environment are at /{env}/environment/…, where {env} is a path segment
+// that Config.Environments maps to the environment (its id, as the ESV
+// service, the Promoters and the Locker name it), so https://host/staging
+// is the base URL a client is given for staging. Members of a Promoter's
+// group without a segment are served under their id. Config.Hosts maps a
+// request's host name to such a segment: with SubdomainHosts("localhost")
+// the same endpoints are at http://staging.localhost:PORT/environment/…,
+// the base URL that clients building every URL from the host alone (as
+// frodo does) need. /v1/environments is served once, on every host, for
+// every environment of the Registry.
 //
 //	/{env}/environment/promotion/lock                   POST      lock the pair (202)
 //	/{env}/environment/promotion/lock/state             GET       lock state (localLockOnly)
@@ -33,14 +38,50 @@
 // The promotion API is a pull model, as in AIC: calls go to the upper
 // environment, whose group names its lower environment.
 //
-// # Authentication
+// # Authentication and authorization
 //
-// Every request carries "Authorization: Bearer <token>", which the
-// Config's Authenticator turns into a Principal: AIC scopes for the
-// /environment endpoints (fr:idc:promotion:*, fr:idc:esv:read, …:update,
-// …:restart, …:*) and PingOne roles for /v1/environments, which the
-// environment.Registry checks. A missing or unknown token is answered 401
-// with a WWW-Authenticate challenge, a missing scope or role 403.
+// Every request carries exactly one "Authorization: Bearer <token>"
+// header, which the Config's Authenticator turns into a Principal: its
+// PingOne roles and, for the /environment endpoints, its AIC scopes
+// (fr:idc:promotion:*, fr:idc:esv:read, …:update, …:restart, …:*). 401
+// means "who are you": no token, a malformed Authorization header, or a
+// token the Authenticator refuses; the answer carries a WWW-Authenticate
+// challenge. Two Authorization headers are a 400: which one counts would
+// be a guess. 403 means "not allowed": a missing scope
+// (with an insufficient_scope challenge), or roles that do not allow the
+// operation on every environment the call touches.
+//
+// Both APIs decide the second from one table, role × scope × operation.
+// A role assignment covers an environment when its ORGANIZATION scope
+// names the environment's organization or its ENVIRONMENT scope names the
+// environment; a call is allowed when, for every environment it touches,
+// an assignment that covers it has a role and scope type the table marks
+// "yes" for the operation. An AIC call touches the environment it is made
+// on; lock, unlock, promote, rollback and the provisional report touch
+// the pair's lower environment as well. Another organization's admin, or a
+// principal without roles, is allowed nothing. The PingOne operations
+// follow the environment rules: only organization-level roles create
+// environments, soft-delete, hard-delete or restore PRODUCTION ones, or
+// turn PRODUCTION into SANDBOX; the Registry enforces the same rules
+// again, and a test checks every cell of the table against both. A
+// listing shows the environments the principal's roles cover.
+//
+//	operation                       OrgAdmin@ORGANIZATION  EnvAdmin@ORGANIZATION  EnvAdmin@ENVIRONMENT  OrgAdmin@ENVIRONMENT
+//	esv.read                        yes                    yes                    yes                   -
+//	esv.update                      yes                    yes                    yes                   -
+//	esv.restart                     yes                    yes                    yes                   -
+//	promotion.read                  yes                    yes                    yes                   -
+//	promotion.run                   yes                    yes                    yes                   -
+//	environments.read               yes                    yes                    yes                   -
+//	environments.create             yes                    yes                    -                     -
+//	environments.update             yes                    yes                    yes                   -
+//	environments.type.production    yes                    yes                    yes                   -
+//	environments.type.sandbox       yes                    yes                    -                     -
+//	environments.delete.sandbox     yes                    yes                    yes                   -
+//	environments.softDelete         yes                    yes                    -                     -
+//	environments.hardDelete         yes                    yes                    -                     -
+//	environments.restore            yes                    yes                    -                     -
+//
 // StaticTokens is an Authenticator for examples, tests and single
 // operators; put an OAuth2 introspection or JWT check behind the interface
 // for anything else.
@@ -83,13 +124,22 @@
 // AIC errors have the spec's {code, message} body; /v1/environments errors
 // PingOne's P1Error body (id, code, message, details[] with code, target
 // and message), whose id is the transaction id. Unexpected errors are
-// logged with that id and answered 500 with nothing but it. Status codes:
-// 202 for started work, 409 for lock conflicts and state conflicts ("not
-// in locked state", a promotion already running, ESV writes while locked),
-// 404 for unknown environments and items, 405 with Allow for a wrong
-// method, 503 at capacity or while shutting down.
+// logged with that id and answered 500 with nothing but it. The library's
+// errors are answered by their kind (package errkind), in one place:
+// not found 404, forbidden 403, invalid 400, and locked, conflict and
+// failed precondition 409 ("not in locked state", a promotion already
+// running, ESV writes while locked, nothing to roll back); PingOne's
+// taken name and DELETE_PENDING limit are 400 with its detail codes, as
+// PingOne answers them. No error body names a lease id or fencing token:
+// a lock conflict names the holder and the time it locked. Besides: 202
+// for started work, 405 with Allow for a wrong method, 413 for a body
+// over Config.MaxBodyBytes, 415 for a body declared as anything but JSON,
+// 503 at capacity or while shutting down.
 //
-// Environments are emitted with hardDeleteAllowedAt, as the current
-// PingOne docs spell it; a body read back with the spec's older
-// hardDeletedAllowedAt is accepted and that field ignored.
+// Environments carry their hard-delete time under both names, the spec's
+// hardDeletedAllowedAt and the current docs' hardDeleteAllowedAt; both are
+// read-only and ignored in a body sent back. A restore (PUT …/status with
+// status ACTIVE) may leave out the license, as the spec's EnvironmentStatus
+// does: the environment's current license is then used, and the restore
+// is a 400 naming it when it is no longer active or is a trial.
 package httpapi

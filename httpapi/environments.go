@@ -3,10 +3,10 @@ package httpapi
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/envpromote/envpromote/environment"
 )
@@ -44,36 +44,9 @@ func (s *Server) p1(h p1Handler) http.Handler {
 			err = h(w, r, p.Principal)
 		}
 		if err != nil {
-			s.fail(w, r, p1Dialect, environmentError(err))
+			s.fail(w, r, p1Dialect, err)
 		}
 	})
-}
-
-// environmentError maps an environment error to its HTTP answer and
-// PingOne error codes.
-func environmentError(err error) error {
-	e := func(status int, code, detail, target string) error {
-		return &apiError{status: status, code: code, detailCode: detail, target: target, message: err.Error()}
-	}
-	switch {
-	case errors.Is(err, environment.ErrNotFound):
-		return e(http.StatusNotFound, "NOT_FOUND", "", "")
-	case errors.Is(err, environment.ErrForbidden):
-		return e(http.StatusForbidden, "ACCESS_FAILED", "", "")
-	case errors.Is(err, environment.ErrInvalidFilter):
-		return e(http.StatusBadRequest, "INVALID_DATA", "INVALID_FILTER", "filter")
-	case errors.Is(err, environment.ErrNameTaken):
-		return e(http.StatusBadRequest, "INVALID_DATA", "UNIQUENESS_VIOLATION", "name")
-	case errors.Is(err, environment.ErrLicense):
-		return e(http.StatusBadRequest, "INVALID_DATA", "INVALID_VALUE", "license.id")
-	case errors.Is(err, environment.ErrLimitExceeded):
-		return e(http.StatusBadRequest, "INVALID_DATA", "LIMIT_EXCEEDED", "status")
-	case errors.Is(err, environment.ErrInvalid):
-		return e(http.StatusBadRequest, "INVALID_DATA", "INVALID_VALUE", "")
-	case errors.Is(err, environment.ErrInvalidState), errors.Is(err, environment.ErrInUse), errors.Is(err, environment.ErrConflict):
-		return e(http.StatusConflict, "REQUEST_FAILED", "", "")
-	}
-	return err
 }
 
 type (
@@ -83,10 +56,14 @@ type (
 	links map[string]link
 )
 
-// environmentBody is an environment as the API shows it, with its links.
+// environmentBody is an environment as the API shows it, with its links,
+// and its hard-delete time under both names: the spec's
+// hardDeletedAllowedAt, which clients generated from it read, and the
+// docs' hardDeleteAllowedAt.
 type environmentBody struct {
 	Links links `json:"_links"`
 	environment.Environment
+	HardDeletedAllowedAt time.Time `json:"hardDeletedAllowedAt,omitzero"`
 }
 
 // environmentRequest is the body of POST and PUT: an environment, whose
@@ -134,7 +111,7 @@ func baseURL(r *http.Request) string {
 
 func (s *Server) environmentBody(r *http.Request, e environment.Environment) environmentBody {
 	self := baseURL(r) + "/" + url.PathEscape(e.ID)
-	return environmentBody{Links: links{"self": {self}, "billOfMaterials": {self + "/billOfMaterials"}}, Environment: e}
+	return environmentBody{Links: links{"self": {self}, "billOfMaterials": {self + "/billOfMaterials"}}, Environment: e, HardDeletedAllowedAt: e.HardDeleteAllowedAt}
 }
 
 // listEnvironments answers GET /v1/environments?filter=…&limit=…&cursor=…;
@@ -179,9 +156,26 @@ func (s *Server) listEnvironments(w http.ResponseWriter, r *http.Request, p envi
 	return nil
 }
 
+// authorized looks environment id up and requires a role of p allowing
+// op on it, as the authorization table says; the Registry then checks
+// its own rules, which agree, again.
+func (s *Server) authorized(r *http.Request, p environment.Principal, op operation) (environment.Environment, error) {
+	e, err := s.registry.Lookup(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return e, err
+	}
+	return e, authorize(p, op, target{org: e.Organization.ID, id: e.ID})
+}
+
 func (s *Server) createEnvironment(w http.ResponseWriter, r *http.Request, p environment.Principal) error {
+	if err := authorizeCreate(p, ""); err != nil {
+		return err
+	}
 	var req environmentRequest
 	if err := decodeBody(r, s.maxBody, &req); err != nil {
+		return err
+	}
+	if err := authorizeCreate(p, req.Organization.ID); err != nil {
 		return err
 	}
 	e, err := s.registry.Create(r.Context(), p, req.Environment)
@@ -194,6 +188,9 @@ func (s *Server) createEnvironment(w http.ResponseWriter, r *http.Request, p env
 }
 
 func (s *Server) getEnvironment(w http.ResponseWriter, r *http.Request, p environment.Principal) error {
+	if _, err := s.authorized(r, p, opEnvRead); err != nil {
+		return err
+	}
 	e, err := s.registry.Get(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -203,6 +200,9 @@ func (s *Server) getEnvironment(w http.ResponseWriter, r *http.Request, p enviro
 }
 
 func (s *Server) updateEnvironment(w http.ResponseWriter, r *http.Request, p environment.Principal) error {
+	if _, err := s.authorized(r, p, opEnvUpdate); err != nil {
+		return err
+	}
 	var req environmentRequest
 	if err := decodeBody(r, s.maxBody, &req); err != nil {
 		return err
@@ -221,6 +221,17 @@ func (s *Server) updateEnvironment(w http.ResponseWriter, r *http.Request, p env
 }
 
 func (s *Server) deleteEnvironment(w http.ResponseWriter, r *http.Request, p environment.Principal) error {
+	e, err := s.authorized(r, p, opEnvRead)
+	if err != nil {
+		return err
+	}
+	op := opEnvHardDelete
+	if e.Type == environment.Sandbox {
+		op = opEnvDeleteSandbox
+	}
+	if err := authorize(p, op, target{org: e.Organization.ID, id: e.ID}); err != nil {
+		return err
+	}
 	if err := s.registry.Delete(r.Context(), p, r.PathValue("id")); err != nil {
 		return err
 	}
@@ -231,6 +242,10 @@ func (s *Server) deleteEnvironment(w http.ResponseWriter, r *http.Request, p env
 // updateEnvironmentStatus soft-deletes (DELETE_PENDING) or restores
 // (ACTIVE, with license.id) an environment.
 func (s *Server) updateEnvironmentStatus(w http.ResponseWriter, r *http.Request, p environment.Principal) error {
+	e, err := s.authorized(r, p, opEnvRead)
+	if err != nil {
+		return err
+	}
 	var req statusRequest
 	if err := decodeBody(r, s.maxBody, &req); err != nil {
 		return err
@@ -238,11 +253,18 @@ func (s *Server) updateEnvironmentStatus(w http.ResponseWriter, r *http.Request,
 	if req.Status == nil {
 		return missingField("status")
 	}
+	op := opEnvSoftDelete
+	if *req.Status == environment.Active {
+		op = opEnvRestore
+	}
+	if err := authorize(p, op, target{org: e.Organization.ID, id: e.ID}); err != nil {
+		return err
+	}
 	license := ""
 	if req.License != nil {
 		license = req.License.ID
 	}
-	e, err := s.registry.UpdateStatus(r.Context(), p, r.PathValue("id"), *req.Status, license)
+	e, err = s.registry.UpdateStatus(r.Context(), p, r.PathValue("id"), *req.Status, license)
 	if err != nil {
 		return err
 	}
@@ -251,6 +273,10 @@ func (s *Server) updateEnvironmentStatus(w http.ResponseWriter, r *http.Request,
 }
 
 func (s *Server) updateEnvironmentType(w http.ResponseWriter, r *http.Request, p environment.Principal) error {
+	e, err := s.authorized(r, p, opEnvRead)
+	if err != nil {
+		return err
+	}
 	var req typeRequest
 	if err := decodeBody(r, s.maxBody, &req); err != nil {
 		return err
@@ -258,7 +284,14 @@ func (s *Server) updateEnvironmentType(w http.ResponseWriter, r *http.Request, p
 	if req.Type == nil {
 		return missingField("type")
 	}
-	e, err := s.registry.ChangeType(r.Context(), p, r.PathValue("id"), *req.Type)
+	op := opEnvToProduction
+	if *req.Type == environment.Sandbox && e.Type == environment.Production {
+		op = opEnvToSandbox
+	}
+	if err := authorize(p, op, target{org: e.Organization.ID, id: e.ID}); err != nil {
+		return err
+	}
+	e, err = s.registry.ChangeType(r.Context(), p, r.PathValue("id"), *req.Type)
 	if err != nil {
 		return err
 	}
@@ -271,6 +304,9 @@ func (s *Server) bomBody(r *http.Request, e environment.Environment) bomBody {
 }
 
 func (s *Server) getBillOfMaterials(w http.ResponseWriter, r *http.Request, p environment.Principal) error {
+	if _, err := s.authorized(r, p, opEnvRead); err != nil {
+		return err
+	}
 	e, err := s.registry.Get(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -282,6 +318,9 @@ func (s *Server) getBillOfMaterials(w http.ResponseWriter, r *http.Request, p en
 // updateBillOfMaterials replaces the products of an environment, keeping
 // every other field as it is, in one atomic change.
 func (s *Server) updateBillOfMaterials(w http.ResponseWriter, r *http.Request, p environment.Principal) error {
+	if _, err := s.authorized(r, p, opEnvUpdate); err != nil {
+		return err
+	}
 	var req bomBody
 	if err := decodeBody(r, s.maxBody, &req); err != nil {
 		return err

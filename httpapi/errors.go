@@ -2,8 +2,15 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"time"
+
+	"github.com/envpromote/envpromote/environment"
+	"github.com/envpromote/envpromote/errkind"
+	"github.com/envpromote/envpromote/lock"
+	"github.com/envpromote/envpromote/promotion"
 )
 
 // apiError is an error with the HTTP answer it gets. Handlers return it,
@@ -20,6 +27,70 @@ type apiError struct {
 }
 
 func (e *apiError) Error() string { return e.message }
+
+// answer maps an error of the library to its HTTP answer by its kind
+// (errkind), for both dialects: not found 404, forbidden 403, invalid 400,
+// locked, conflict and failed precondition 409. PingOne's clients also
+// read a detail code, and PingOne answers a taken name or the
+// DELETE_PENDING limit with 400: p1Details refines those. Messages of the
+// library never quote secret values; those of lock conflicts name lease
+// ids and fencing tokens, which let their holder unlock, so lockConflict
+// replaces them. An error of no kind is unexpected: nil here, and fail
+// answers 500.
+func answer(err error) *apiError {
+	if e, ok := errors.AsType[*apiError](err); ok {
+		return e
+	}
+	kind := errkind.Of(err)
+	e := &apiError{message: err.Error()}
+	switch kind {
+	case errkind.NotFound:
+		e.status, e.code = http.StatusNotFound, "NOT_FOUND"
+	case errkind.Forbidden:
+		e.status, e.code = http.StatusForbidden, "ACCESS_FAILED"
+	case errkind.Invalid:
+		e.status, e.code, e.detailCode = http.StatusBadRequest, "INVALID_DATA", "INVALID_VALUE"
+	case errkind.Locked, errkind.Conflict, errkind.FailedPrecondition:
+		e.status, e.code = http.StatusConflict, "REQUEST_FAILED"
+	default:
+		return nil
+	}
+	if kind == errkind.Locked || errors.Is(err, lock.ErrNotHeld) || errors.Is(err, promotion.ErrNotLocked) {
+		e.message = lockConflict(err)
+	}
+	for _, d := range p1Details {
+		if errors.Is(err, d.err) {
+			e.status, e.code, e.detailCode, e.target = http.StatusBadRequest, "INVALID_DATA", d.code, d.target
+		}
+	}
+	return e
+}
+
+// p1Details are the PingOne detail codes of environment errors.
+var p1Details = []struct {
+	err          error
+	code, target string
+}{
+	{environment.ErrInvalidFilter, "INVALID_FILTER", "filter"},
+	{environment.ErrNameTaken, "UNIQUENESS_VIOLATION", "name"},
+	{environment.ErrLicense, "INVALID_VALUE", "license.id"},
+	{environment.ErrLimitExceeded, "LIMIT_EXCEEDED", "status"},
+}
+
+// lockConflict says why a lock is in the way without naming a lease id
+// or fencing token.
+func lockConflict(err error) string {
+	switch le, ok := errors.AsType[*lock.LockedError](err); {
+	case ok:
+		return fmt.Sprintf("environment %s is locked by %q since %s for another promotion; ESV changes, locks and promotions wait until it is unlocked",
+			le.Env, le.Holder.Owner, le.Holder.Acquired.UTC().Format(time.RFC3339))
+	case errors.Is(err, lock.ErrNotHeld):
+		return "the promotion's lock is no longer held (it expired or was released): lock the environments again"
+	case errors.Is(err, promotion.ErrNotLocked):
+		return "Environment is not in locked state for this promotion: lock it first (see lock/state)"
+	}
+	return "the environments are locked for a promotion: see lock/state"
+}
 
 func badRequest(format string, args ...any) *apiError {
 	return &apiError{status: http.StatusBadRequest, code: "INVALID_DATA", detailCode: "INVALID_VALUE", message: fmt.Sprintf(format, args...)}
@@ -42,6 +113,10 @@ func unauthorized(detail string) *apiError {
 		challenge += fmt.Sprintf(`, error="invalid_token", error_description=%q`, detail)
 	}
 	return &apiError{status: http.StatusUnauthorized, code: "ACCESS_FAILED", message: "unauthorized: " + orDefault(detail, "a bearer token is required"), challenge: challenge}
+}
+
+func forbidden(format string, args ...any) *apiError {
+	return &apiError{status: http.StatusForbidden, code: "ACCESS_FAILED", message: "forbidden: " + fmt.Sprintf(format, args...)}
 }
 
 func insufficientScope(scope string) *apiError {

@@ -2,61 +2,44 @@ package httpapi
 
 import (
 	"encoding/base64"
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/envpromote/envpromote/esv"
-	"github.com/envpromote/envpromote/lock"
 )
 
 // esvRoutes mounts the ESV endpoints of the AIC spec.
 func (s *Server) esvRoutes() {
-	const base = "/{env}/environment"
-	aic := func(method, path, scope string, h aicHandler) {
-		s.mux.Handle(method+" "+base+path, s.aic(esvAPI, scope, h))
+	aic := func(method, path, scope string, op operation, h aicHandler) {
+		s.handleAIC(method, "/environment"+path, s.aic(esvAPI, scope, op, false, h))
 	}
-	aic("GET", "/count", ScopeESVRead, s.esvCount)
-	aic("GET", "/variables", ScopeESVRead, s.listVariables)
-	aic("GET", "/variables/{name}", ScopeESVRead, s.getVariable)
-	aic("PUT", "/variables/{name}", ScopeESVUpdate, s.putVariable)
-	aic("POST", "/variables/{name}", ScopeESVUpdate, s.describeVariable)
-	aic("DELETE", "/variables/{name}", ScopeESVUpdate, s.deleteVariable)
-	aic("GET", "/secrets", ScopeESVRead, s.listSecrets)
-	aic("GET", "/secrets/{name}", ScopeESVRead, s.getSecret)
-	aic("PUT", "/secrets/{name}", ScopeESVUpdate, s.createSecret)
-	aic("POST", "/secrets/{name}", ScopeESVUpdate, s.describeSecret)
-	aic("DELETE", "/secrets/{name}", ScopeESVUpdate, s.deleteSecret)
-	aic("GET", "/secrets/{name}/versions", ScopeESVRead, s.listSecretVersions)
-	aic("POST", "/secrets/{name}/versions", ScopeESVUpdate, s.createSecretVersion)
-	aic("GET", "/secrets/{name}/versions/{version}", ScopeESVRead, s.getSecretVersion)
-	aic("POST", "/secrets/{name}/versions/{version}", ScopeESVUpdate, s.changeSecretVersion)
-	aic("DELETE", "/secrets/{name}/versions/{version}", ScopeESVUpdate, s.deleteSecretVersion)
-	aic("GET", "/startup", ScopeESVRead, s.restartStatus)
-	aic("POST", "/startup", ScopeESVRestart, s.restart)
-}
-
-// esvError maps an esv error to its HTTP answer. The esv package never
-// quotes values in errors, so its messages are safe to return.
-func esvError(err error) error {
-	switch {
-	case errors.Is(err, esv.ErrInvalidName), errors.Is(err, esv.ErrInvalid), errors.Is(err, esv.ErrLatestVersion):
-		return badRequest("%s", err)
-	case errors.Is(err, esv.ErrNotFound):
-		return notFound("%s", err)
-	case errors.Is(err, esv.ErrExists), errors.Is(err, esv.ErrConflict):
-		return conflict("%s", err)
-	case errors.Is(err, lock.ErrLocked):
-		return conflict("%s: the environment is locked for a promotion; ESV changes are refused until it is unlocked", err)
-	}
-	return err
+	read := func(path string, h aicHandler) { aic("GET", path, ScopeESVRead, opESVRead, h) }
+	update := func(method, path string, h aicHandler) { aic(method, path, ScopeESVUpdate, opESVUpdate, h) }
+	read("/count", s.esvCount)
+	read("/variables", s.listVariables)
+	read("/variables/{name}", s.getVariable)
+	update("PUT", "/variables/{name}", s.putVariable)
+	update("POST", "/variables/{name}", s.describeVariable)
+	update("DELETE", "/variables/{name}", s.deleteVariable)
+	read("/secrets", s.listSecrets)
+	read("/secrets/{name}", s.getSecret)
+	update("PUT", "/secrets/{name}", s.createSecret)
+	update("POST", "/secrets/{name}", s.describeSecret)
+	update("DELETE", "/secrets/{name}", s.deleteSecret)
+	read("/secrets/{name}/versions", s.listSecretVersions)
+	update("POST", "/secrets/{name}/versions", s.createSecretVersion)
+	read("/secrets/{name}/versions/{version}", s.getSecretVersion)
+	update("POST", "/secrets/{name}/versions/{version}", s.changeSecretVersion)
+	update("DELETE", "/secrets/{name}/versions/{version}", s.deleteSecretVersion)
+	read("/startup", s.restartStatus)
+	aic("POST", "/startup", ScopeESVRestart, opESVRestart, s.restart)
 }
 
 // reply answers 200 with v, or with the HTTP form of the esv error err.
 func reply(w http.ResponseWriter, v any, err error) error {
 	if err != nil {
-		return esvError(err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, v)
 	return nil
@@ -98,11 +81,17 @@ type page[T any] struct {
 
 // paging reads _pageSize, _pagedResultsOffset and _pagedResultsCookie.
 type paging struct {
-	size, offset int
+	size, offset int    // size 0: every item
 	after        string // the last name of the previous page, from the cookie
 }
 
-func parsePaging(r *http.Request) (paging, error) {
+// parsePaging reads the paging parameters of a list call. The spec pages
+// resource 2.0 only: a resource 1.0 list has every item, whatever the
+// query says, so clients that never page lose nothing.
+func parsePaging(r *http.Request, version string) (paging, error) {
+	if version != "2.0" {
+		return paging{}, nil
+	}
 	q := r.URL.Query()
 	p := paging{size: 25}
 	if v := q.Get("_pageSize"); v != "" {
@@ -144,7 +133,10 @@ func paginate[T, W any](items []T, name func(T) string, p paging, wire func(T) W
 			}
 		}
 	}
-	end := min(start+p.size, len(items))
+	end := len(items)
+	if p.size > 0 {
+		end = min(start+p.size, end)
+	}
 	out := page[W]{Result: make([]W, 0, end-start), TotalPagedResultsPolicy: "EXACT", TotalPagedResults: len(items), RemainingPagedResults: len(items) - end}
 	for _, it := range items[start:end] {
 		out.Result = append(out.Result, wire(it))
@@ -181,14 +173,14 @@ func (s *Server) esvCount(w http.ResponseWriter, r *http.Request, c call) error 
 	}
 	vars, err := s.esv.Variables(r.Context(), c.env, opts)
 	if err != nil {
-		return esvError(err)
+		return err
 	}
 	secrets, err := s.esv.Secrets(r.Context(), c.env, opts)
 	return reply(w, map[string]int{"variables": len(vars), "secrets": len(secrets)}, err)
 }
 
 func (s *Server) listVariables(w http.ResponseWriter, r *http.Request, c call) error {
-	p, err := parsePaging(r)
+	p, err := parsePaging(r, c.version)
 	if err != nil {
 		return err
 	}
@@ -198,7 +190,7 @@ func (s *Server) listVariables(w http.ResponseWriter, r *http.Request, c call) e
 	}
 	vars, err := s.esv.Variables(r.Context(), c.env, opts)
 	if err != nil {
-		return esvError(err)
+		return err
 	}
 	name := func(v esv.Variable) string { return v.Name }
 	if c.version == "2.0" {
@@ -263,13 +255,13 @@ func (s *Server) deleteVariable(w http.ResponseWriter, r *http.Request, c call) 
 	name := r.PathValue("name")
 	v, err := s.esv.Variable(r.Context(), c.env, name)
 	if err != nil {
-		return esvError(err)
+		return err
 	}
 	return reply(w, v, s.esv.DeleteVariable(r.Context(), c.env, name))
 }
 
 func (s *Server) listSecrets(w http.ResponseWriter, r *http.Request, c call) error {
-	p, err := parsePaging(r)
+	p, err := parsePaging(r, c.version)
 	if err != nil {
 		return err
 	}
@@ -321,7 +313,7 @@ func (s *Server) deleteSecret(w http.ResponseWriter, r *http.Request, c call) er
 	name := r.PathValue("name")
 	sec, err := s.esv.Secret(r.Context(), c.env, name)
 	if err != nil {
-		return esvError(err)
+		return err
 	}
 	return reply(w, sec, s.esv.DeleteSecret(r.Context(), c.env, name))
 }
@@ -398,7 +390,7 @@ func (s *Server) deleteSecretVersion(w http.ResponseWriter, r *http.Request, c c
 	name := r.PathValue("name")
 	v, err := s.esv.SecretVersion(r.Context(), c.env, name, n)
 	if err != nil {
-		return esvError(err)
+		return err
 	}
 	return reply(w, v, s.esv.DeleteSecretVersion(r.Context(), c.env, name, v.Version))
 }

@@ -47,7 +47,7 @@ func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) 
 const v2 = "Accept-API-Version: resource=2.0"
 
 func TestESV_VariablesCRUDAndPaging(t *testing.T) {
-	f := newFixture(t, fixtureOptions{environments: map[string]string{"dev": "dev"}})
+	f := newFixture(t, fixtureOptions{environments: []string{"dev"}})
 	const base = "/dev/environment/variables/"
 	for i := range 7 {
 		name := fmt.Sprintf("esv-port-%d", i)
@@ -70,7 +70,7 @@ func TestESV_VariablesCRUDAndPaging(t *testing.T) {
 	var seen []string
 	query := "?_pageSize=3"
 	for range 5 {
-		p := decode[pageJSON[variableJSON]](f.req("GET", "/dev/environment/variables"+query, esvReadToken, nil).want(http.StatusOK))
+		p := decode[pageJSON[variableJSON]](f.req("GET", "/dev/environment/variables"+query, esvReadToken, nil, v2).want(http.StatusOK))
 		if p.TotalPagedResults != 7 || p.ResultCount != len(p.Result) {
 			t.Fatalf("page %+v", p)
 		}
@@ -88,7 +88,7 @@ func TestESV_VariablesCRUDAndPaging(t *testing.T) {
 	if strings.Join(seen, ",") != "esv-port-0,esv-port-1,esv-port-2,esv-port-3,esv-port-4,esv-port-5,esv-port-6" {
 		t.Errorf("paged through %v", seen)
 	}
-	if p := decode[pageJSON[variableJSON]](f.req("GET", "/dev/environment/variables?_pageSize=2&_pagedResultsOffset=5", esvReadToken, nil).want(http.StatusOK)); len(p.Result) != 2 || p.Result[0].ID != "esv-port-5" || p.RemainingPagedResults != 0 {
+	if p := decode[pageJSON[variableJSON]](f.req("GET", "/dev/environment/variables?_pageSize=2&_pagedResultsOffset=5", esvReadToken, nil, v2).want(http.StatusOK)); len(p.Result) != 2 || p.Result[0].ID != "esv-port-5" || p.RemainingPagedResults != 0 {
 		t.Errorf("offset page = %+v", p)
 	}
 
@@ -110,7 +110,7 @@ func TestESV_VariablesCRUDAndPaging(t *testing.T) {
 // TestESV_VariablesListVersions: resource 1.0 lists values, 2.0 does not
 // (the spec's esvVariableListV1 and V2).
 func TestESV_VariablesListVersions(t *testing.T) {
-	f := newFixture(t, fixtureOptions{environments: map[string]string{"dev": "dev"}})
+	f := newFixture(t, fixtureOptions{environments: []string{"dev"}})
 	f.req("PUT", "/dev/environment/variables/esv-a", adminToken, map[string]string{"valueBase64": b64("x")}).want(http.StatusOK)
 	for _, tc := range []struct {
 		header    string
@@ -136,7 +136,7 @@ func TestESV_VariablesListVersions(t *testing.T) {
 // TestRule_SecretsAreNeverEchoed: no response carries a secret's value,
 // plain or base64, including errors about it.
 func TestRule_SecretsAreNeverEchoed(t *testing.T) {
-	f := newFixture(t, fixtureOptions{environments: map[string]string{"dev": "dev"}})
+	f := newFixture(t, fixtureOptions{environments: []string{"dev"}})
 	const plain, plain2 = "hunter2-very-secret", "correct horse battery staple"
 	var bodies [][]byte
 	record := func(r *result) *result { bodies = append(bodies, r.body); return r }
@@ -195,7 +195,7 @@ func TestRule_SecretsAreNeverEchoed(t *testing.T) {
 }
 
 func TestESV_Restart(t *testing.T) {
-	f := newFixture(t, fixtureOptions{environments: map[string]string{"dev": "dev"}})
+	f := newFixture(t, fixtureOptions{environments: []string{"dev"}})
 	f.req("PUT", "/dev/environment/variables/esv-a", adminToken, map[string]string{"valueBase64": b64("x")}).want(http.StatusOK)
 	if p := decode[pageJSON[variableJSON]](f.req("GET", "/dev/environment/variables?_onlyPending=true", adminToken, nil).want(http.StatusOK)); len(p.Result) != 1 {
 		t.Errorf("pending before restart: %+v", p)

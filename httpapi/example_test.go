@@ -32,7 +32,10 @@ func Example() {
 	}}}
 
 	// An organization with dev → staging → prod, all in memory.
-	registry := environment.New(memenv.New(), memenv.NewLicenses(environment.License{ID: "lic", Organization: org}), environment.Options{})
+	registry, err := environment.New(memenv.New(), memenv.NewLicenses(environment.License{ID: "lic", Organization: org}), environment.Options{})
+	if err != nil {
+		panic(err)
+	}
 	group := environment.Group{Name: "main", Organization: environment.Ref{ID: org}}
 	paths := map[string]string{}
 	for _, m := range []environment.Member{{ID: "dev", Tier: environment.TierDevelopment}, {ID: "staging", Tier: environment.TierStaging}, {ID: "prod", Tier: environment.TierProduction}} {

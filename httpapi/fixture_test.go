@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/envpromote/envpromote/actor"
 	"github.com/envpromote/envpromote/environment"
 	"github.com/envpromote/envpromote/environment/gitenv"
 	"github.com/envpromote/envpromote/environment/memenv"
@@ -19,6 +21,7 @@ import (
 	"github.com/envpromote/envpromote/httpapi"
 	"github.com/envpromote/envpromote/internal/tenantgen"
 	"github.com/envpromote/envpromote/internal/testclock"
+	"github.com/envpromote/envpromote/lock"
 	"github.com/envpromote/envpromote/lock/gitlock"
 	"github.com/envpromote/envpromote/promotion"
 	"github.com/envpromote/envpromote/store"
@@ -31,8 +34,9 @@ const (
 	trialID   = "a1b2c3d4-0000-4000-8000-000000000001"
 
 	adminToken    = "admin-token"    // Organization Admin, every scope
-	esvReadToken  = "esv-read-token" // fr:idc:esv:read only, no roles
-	promoterToken = "promoter-token" // fr:idc:promotion:* only
+	esvReadToken  = "esv-read-token" // Organization Admin, fr:idc:esv:read only
+	promoterToken = "promoter-token" // Organization Admin, fr:idc:promotion:* only
+	noRolesToken  = "no-roles-token" // every scope, no roles
 )
 
 var admin = environment.Principal{ID: "ada", Roles: []environment.RoleAssignment{{
@@ -42,8 +46,9 @@ var admin = environment.Principal{ID: "ada", Roles: []environment.RoleAssignment
 func tokens() *httpapi.StaticTokens {
 	return httpapi.NewStaticTokens(map[string]httpapi.Principal{
 		adminToken:    {Principal: admin, Scopes: []string{httpapi.ScopePromotion, httpapi.ScopeESVAll}},
-		esvReadToken:  {Principal: environment.Principal{ID: "reader"}, Scopes: []string{httpapi.ScopeESVRead}},
-		promoterToken: {Principal: environment.Principal{ID: "promoter"}, Scopes: []string{httpapi.ScopePromotion}},
+		esvReadToken:  {Principal: environment.Principal{ID: "reader", Roles: admin.Roles}, Scopes: []string{httpapi.ScopeESVRead}},
+		promoterToken: {Principal: environment.Principal{ID: "promoter", Roles: admin.Roles}, Scopes: []string{httpapi.ScopePromotion}},
+		noRolesToken:  {Principal: environment.Principal{ID: "nobody"}, Scopes: []string{httpapi.ScopePromotion, httpapi.ScopeESVAll}},
 	})
 }
 
@@ -60,18 +65,22 @@ type fixture struct {
 	esv      *esv.Service
 	licenses *memenv.Licenses
 	repo     *gitstore.Repo
-	locker   *gitlock.Locker
+	locker   *lock.Manager
 	promoter *promotion.Promoter
 	ids      map[string]string // dev, staging, prod → environment id
 }
 
 type fixtureOptions struct {
-	environments map[string]string // path segment → environment
+	// environments names SANDBOX environments created in the Registry and
+	// served under their names.
+	environments []string
 	// group adds dev, staging and prod in a promotion group, mounted at
 	// /dev, /staging and /prod, dev holding tenant's next version and
 	// staging tenant, with every ESV tenant uses but tenant.Missing.
 	group  bool
 	tenant *tenantgen.Tenant
+	// auth replaces the fixture's tokens.
+	auth httpapi.Authenticator
 }
 
 func newFixture(t testing.TB, opts fixtureOptions) *fixture {
@@ -89,7 +98,9 @@ func newFixture(t testing.TB, opts fixtureOptions) *fixture {
 		environment.License{ID: licenseID, Organization: orgID},
 		environment.License{ID: trialID, Organization: orgID, Trial: true},
 	)
-	f.registry = environment.New(envStore, f.licenses, environment.Options{Clock: f.clock.Now})
+	if f.registry, err = environment.New(envStore, f.licenses, environment.Options{Clock: f.clock.Now}); err != nil {
+		t.Fatal(err)
+	}
 	esvStore, err := gitesv.New(repo, gitesv.Options{Key: bytes.Repeat([]byte{7}, 32)})
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +108,15 @@ func newFixture(t testing.TB, opts fixtureOptions) *fixture {
 	f.repo = repo
 	f.locker = gitlock.New(repo, gitlock.Options{})
 	f.esv = esv.New(esvStore, esv.Options{Guard: promotion.ESVGuard(f.locker)})
-	cfg := httpapi.Config{Authenticator: tokens(), Registry: f.registry, ESV: f.esv, Environments: opts.environments}
+	cfg := httpapi.Config{Authenticator: cmp.Or[httpapi.Authenticator](opts.auth, tokens()), Registry: f.registry, ESV: f.esv, Environments: map[string]string{}}
+	f.ids = map[string]string{}
+	for _, name := range opts.environments {
+		e, err := f.registry.Create(context.Background(), admin, environment.Environment{Name: name, Type: environment.Sandbox, Region: environment.RegionEU, License: environment.Ref{ID: licenseID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.ids[name], cfg.Environments[name] = e.ID, e.ID
+	}
 	if opts.group {
 		f.addGroup(opts.tenant)
 		cfg.Promoters = []*promotion.Promoter{f.promoter}
@@ -131,7 +150,6 @@ func jsonDecode(resp *http.Response, v any) error { return json.NewDecoder(resp.
 func (f *fixture) addGroup(tenant *tenantgen.Tenant) {
 	f.t.Helper()
 	ctx := context.Background()
-	f.ids = map[string]string{}
 	g := environment.Group{Name: "main", Organization: environment.Ref{ID: orgID}}
 	for _, m := range []struct {
 		name string
@@ -173,7 +191,7 @@ func (f *fixture) addGroup(tenant *tenantgen.Tenant) {
 // for their types; tenant.Missing stays undefined.
 func defineESVs(t testing.TB, svc *esv.Service, env string, tenant *tenantgen.Tenant) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := actor.With(context.Background(), "seed")
 	for name, typ := range tenant.Vars {
 		if _, err := svc.SetVariable(ctx, env, name, esv.VariableSpec{ExpressionType: esv.ExpressionType(typ), Value: sampleValues[typ]}); err != nil {
 			t.Fatalf("variable %s: %v", name, err)
@@ -254,6 +272,9 @@ func (f *fixture) req(method, path, token string, body any, header ...string) *r
 	}
 	for _, h := range header {
 		k, v, _ := strings.Cut(h, ": ")
+		if k == "Host" {
+			req.Host = v
+		}
 		req.Header.Set(k, v)
 	}
 	resp, err := f.client.Do(req)

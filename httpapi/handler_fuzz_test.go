@@ -26,7 +26,10 @@ import (
 // fixtureOptions.group, for fuzzing at speed.
 func memoryServer(t testing.TB) *httpapi.Server {
 	ctx := context.Background()
-	registry := environment.New(memenv.New(), memenv.NewLicenses(environment.License{ID: licenseID, Organization: orgID}), environment.Options{})
+	registry, err := environment.New(memenv.New(), memenv.NewLicenses(environment.License{ID: licenseID, Organization: orgID}), environment.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	locker := memlock.New(memlock.Options{})
 	svc := esv.New(memesv.New(), esv.Options{Guard: promotion.ESVGuard(locker)})
 	repo := memstore.New(memstore.Options{})

@@ -2,11 +2,11 @@ package httpapi
 
 import (
 	"context"
-	"errors"
+	"crypto/rand"
+	"fmt"
 	"net/http"
 	"time"
 
-	"github.com/envpromote/envpromote/environment"
 	"github.com/envpromote/envpromote/lock"
 	"github.com/envpromote/envpromote/promotion"
 )
@@ -14,21 +14,22 @@ import (
 // promotionRoutes mounts the AIC promotion endpoints. They are called on
 // the upper environment, which knows its lower from its group.
 func (s *Server) promotionRoutes() {
-	const base = "/{env}/environment/promotion"
-	aic := func(method, path string, h promotionHandler) {
-		s.mux.Handle(method+" "+base+path, s.aic(promotionAPI, ScopePromotion, s.upper(h)))
+	aic := func(method, path string, op operation, lower bool, h promotionHandler) {
+		s.handleAIC(method, "/environment/promotion"+path, s.aic(promotionAPI, ScopePromotion, op, lower, s.upper(h)))
 	}
-	aic("POST", "/lock", s.lock)
-	aic("GET", "/lock/state", s.lockState)
-	aic("DELETE", "/lock/{promotionId}", s.unlock)
-	aic("POST", "/promote", s.promote)
-	aic("GET", "/promote", s.progress)
-	aic("POST", "/rollback", s.rollback)
-	aic("GET", "/report", s.lastReport)
-	aic("GET", "/report/{reportId}", s.report)
-	aic("GET", "/reports", s.reports)
-	aic("GET", "/report/provisional", s.provisionalReport)
-	aic("GET", "/report/provisional-rollback", s.provisionalRollbackReport)
+	read := func(path string, h promotionHandler) { aic("GET", path, opPromotionRead, false, h) }
+	aic("POST", "/lock", opPromotionRun, true, s.lock)
+	read("/lock/state", s.lockState)
+	aic("DELETE", "/lock/{promotionId}", opPromotionRun, true, s.unlock)
+	aic("POST", "/promote", opPromotionRun, true, s.promote)
+	read("/promote", s.progress)
+	aic("POST", "/rollback", opPromotionRun, true, s.rollback)
+	read("/report", s.lastReport)
+	read("/report/{reportId}", s.report)
+	read("/reports", s.reports)
+	// The provisional report shows the lower environment's configuration.
+	aic("GET", "/report/provisional", opPromotionRead, true, s.provisionalReport)
+	read("/report/provisional-rollback", s.provisionalRollbackReport)
 }
 
 type promotionHandler func(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error
@@ -43,21 +44,6 @@ func (s *Server) upper(h promotionHandler) aicHandler {
 		}
 		return h(w, r, c, p)
 	}
-}
-
-// promotionError maps a promotion error to its HTTP answer.
-func promotionError(err error) error {
-	switch {
-	case errors.Is(err, promotion.ErrReportNotFound), errors.Is(err, promotion.ErrNoHistory),
-		errors.Is(err, promotion.ErrNothingToRollback), errors.Is(err, environment.ErrNotFound):
-		return notFound("%s", err)
-	case errors.Is(err, promotion.ErrNotLocked), errors.Is(err, promotion.ErrInProgress),
-		errors.Is(err, lock.ErrLocked), errors.Is(err, lock.ErrNotHeld):
-		return conflict("%s", err)
-	case errors.Is(err, environment.ErrInvalidPair), errors.Is(err, lock.ErrInvalid):
-		return badRequest("%s", err)
-	}
-	return err
 }
 
 // lockStart is the body of the lock and unlock answers (the spec's
@@ -77,7 +63,7 @@ func (s *Server) lock(w http.ResponseWriter, r *http.Request, c call, p *promoti
 	}
 	lease, err := p.Lock(r.Context(), "", c.env, c.principal.ID)
 	if err != nil {
-		return promotionError(err)
+		return err
 	}
 	writeJSON(w, http.StatusAccepted, lockStart{PromotionID: lease.ID, Result: lock.StateLocked, Description: "Environments locked"})
 	return nil
@@ -105,7 +91,7 @@ func (s *Server) lockState(w http.ResponseWriter, r *http.Request, c call, p *pr
 	}
 	st, err := p.LockState(r.Context(), "", c.env)
 	if err != nil {
-		return promotionError(err)
+		return err
 	}
 	upper := &envLockBody{PromotionID: st.Upper.PromotionID, State: st.Upper.State}
 	body := lockStateBody{Result: st.Result, PromotionID: st.PromotionID, Description: st.Description, UpperEnv: upper}
@@ -118,16 +104,17 @@ func (s *Server) lockState(w http.ResponseWriter, r *http.Request, c call, p *pr
 	return nil
 }
 
-// unlock checks that the promotion id holds the pair, answers 202 and
-// unlocks in the background; lock/state shows when it is done.
+// unlock checks that the promotion id holds the pair, wholly or in part (a
+// crash mid-lock or mid-unlock), answers 202 and unlocks in the background;
+// lock/state shows when it is done.
 func (s *Server) unlock(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
 	id := r.PathValue("promotionId")
 	st, err := p.LockState(r.Context(), "", c.env)
 	if err != nil {
-		return promotionError(err)
+		return err
 	}
-	if st.Result != lock.StateLocked || st.PromotionID != id {
-		return conflict("Environment is not locked by promotion %s (lock state: %s %s)", id, st.Result, st.PromotionID)
+	if st.Result == lock.StateUnlocked || st.Result == lock.StateError || st.PromotionID != id {
+		return conflict("Environment is not locked by promotion %s (lock state: %s)", id, st.Result)
 	}
 	err = s.ops.start(r.Context(), c.env, "unlock", func(ctx context.Context) {
 		if err := p.Unlock(ctx, "", c.env, id); err != nil {
@@ -204,7 +191,7 @@ func (s *Server) run(r *http.Request, c call, p *promotion.Promoter, typ promoti
 	op func(context.Context, promotion.Request) (*promotion.Report, error)) error {
 	st, err := p.LockState(r.Context(), "", c.env)
 	if err != nil {
-		return promotionError(err)
+		return err
 	}
 	if st.Result != lock.StateLocked {
 		return conflict("Environment is not in locked state (lock state: %s)", st.Result)
@@ -241,7 +228,7 @@ type progressBody struct {
 func (s *Server) progress(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
 	pr, err := p.Progress(r.Context(), c.env)
 	if err != nil {
-		return promotionError(err)
+		return err
 	}
 	body := progressBody{
 		Status: pr.Status, Message: pr.Message, BlockingError: pr.BlockingError, MissingESVs: pr.MissingESVs,
@@ -253,7 +240,7 @@ func (s *Server) progress(w http.ResponseWriter, r *http.Request, c call, p *pro
 			body = progressBody{Status: promotion.StatusRunning, Message: what + " in progress", GlobalLock: pr.GlobalLock,
 				TimeStamp: body.TimeStamp, Type: promotion.Type(what), PromotionID: pr.PromotionID}
 		} else if f, ok := s.ops.failed(c.env); ok && (pr.Status == promotion.StatusReady || pr.Time.Before(f.at)) {
-			body = progressBody{Status: promotion.StatusError, Message: f.err.Error(), GlobalLock: pr.GlobalLock,
+			body = progressBody{Status: promotion.StatusError, Message: failureMessage(f.err), GlobalLock: pr.GlobalLock,
 				TimeStamp: f.at.Format(time.RFC3339), Type: promotion.Type(f.what), PromotionID: pr.PromotionID}
 		}
 	}
@@ -261,19 +248,81 @@ func (s *Server) progress(w http.ResponseWriter, r *http.Request, c call, p *pro
 	return nil
 }
 
+// failureMessage is what a poller reads about a failed run: the message
+// an error answer would carry (no lease ids or tokens), or the error's.
+func failureMessage(err error) string {
+	if a := answer(err); a != nil {
+		return a.message
+	}
+	return err.Error()
+}
+
+// reportBody is the spec's promotionReport, every field always present.
+// A provisional report, which the Promoter does not keep, gets a fresh id
+// and a name of its own, so clients that file reports by id can.
+type reportBody struct {
+	ReportID                          string            `json:"reportId"`
+	ReportName                        string            `json:"reportName"`
+	PromotionID                       string            `json:"promotionId"`
+	CreatedDate                       time.Time         `json:"createdDate"`
+	DryRun                            bool              `json:"dryRun"`
+	Type                              promotion.Type    `json:"type"`
+	Promoter                          string            `json:"promoter"`
+	Description                       string            `json:"promotionDescription"`
+	MissingESVs                       []string          `json:"missingESVs,omitempty"`
+	PreviouslyIgnoredEncryptedSecrets []string          `json:"previouslyIgnoredEncryptedSecrets,omitempty"`
+	Report                            promotion.Changes `json:"report"`
+	// Beyond the spec: the encrypted secrets that would block a dry run.
+	EncryptedSecrets []string `json:"encryptedSecrets,omitempty"`
+}
+
+func newReportBody(r *promotion.Report) reportBody {
+	b := reportBody{
+		ReportID: r.ReportID, ReportName: r.ReportName, PromotionID: r.PromotionID, CreatedDate: r.CreatedDate.UTC(), DryRun: r.DryRun,
+		Type: r.Type, Promoter: r.Promoter, Description: r.Description, MissingESVs: r.MissingESVs,
+		PreviouslyIgnoredEncryptedSecrets: r.PreviouslyIgnoredEncryptedSecrets, Report: r.Changes, EncryptedSecrets: r.EncryptedSecrets,
+	}
+	if b.ReportID == "" {
+		b.ReportID = newUUID()
+	}
+	if b.ReportName == "" {
+		b.ReportName = fmt.Sprintf("Report_%s_dryrun=%t_%s", b.CreatedDate.Format("2006-01-02T15-04+00Z"), b.DryRun, b.ReportID)
+	}
+	return b
+}
+
+// reportMetaBody is the spec's promotionReportMeta.
+type reportMetaBody struct {
+	ReportID    string         `json:"reportId"`
+	PromotionID string         `json:"promotionId"`
+	CreatedDate time.Time      `json:"createdDate"`
+	DryRun      bool           `json:"dryRun"`
+	Type        promotion.Type `json:"type"`
+	Promoter    string         `json:"promoter"`
+}
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:]) // never returns an error
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
 func (s *Server) lastReport(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
 	metas, err := p.Reports(r.Context(), c.env)
 	if err != nil {
-		return promotionError(err)
+		return err
 	}
 	if len(metas) == 0 {
 		return notFound("environment %s has no promotion report yet", c.env)
 	}
 	rep, err := p.Report(r.Context(), metas[0].ReportID)
 	if err != nil {
-		return promotionError(err)
+		return err
 	}
-	writeJSON(w, http.StatusOK, rep)
+	writeJSON(w, http.StatusOK, newReportBody(rep))
 	return nil
 }
 
@@ -282,38 +331,42 @@ func (s *Server) lastReport(w http.ResponseWriter, r *http.Request, c call, p *p
 func (s *Server) report(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
 	rep, err := p.Report(r.Context(), r.PathValue("reportId"))
 	if err != nil {
-		return promotionError(err)
+		return err
 	}
 	if rep.Upper != c.env {
 		return notFound("environment %s has no report %s", c.env, r.PathValue("reportId"))
 	}
-	writeJSON(w, http.StatusOK, rep)
+	writeJSON(w, http.StatusOK, newReportBody(rep))
 	return nil
 }
 
 func (s *Server) reports(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
 	metas, err := p.Reports(r.Context(), c.env)
 	if err != nil {
-		return promotionError(err)
+		return err
 	}
-	writeJSON(w, http.StatusOK, append(make([]promotion.ReportMeta, 0, len(metas)), metas...))
+	body := make([]reportMetaBody, 0, len(metas))
+	for _, m := range metas {
+		body = append(body, reportMetaBody{ReportID: m.ReportID, PromotionID: m.PromotionID, CreatedDate: m.CreatedDate, DryRun: m.DryRun, Type: m.Type, Promoter: m.Promoter})
+	}
+	writeJSON(w, http.StatusOK, body)
 	return nil
 }
 
 func (s *Server) provisionalReport(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
 	rep, err := p.ProvisionalReport(r.Context(), "", c.env)
 	if err != nil {
-		return promotionError(err)
+		return err
 	}
-	writeJSON(w, http.StatusOK, rep)
+	writeJSON(w, http.StatusOK, newReportBody(rep))
 	return nil
 }
 
 func (s *Server) provisionalRollbackReport(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
 	rep, err := p.ProvisionalRollbackReport(r.Context(), c.env)
 	if err != nil {
-		return promotionError(err)
+		return err
 	}
-	writeJSON(w, http.StatusOK, rep)
+	writeJSON(w, http.StatusOK, newReportBody(rep))
 	return nil
 }

@@ -42,6 +42,14 @@ type Config struct {
 	// /staging/environment/…. Members of the Promoters' groups without a
 	// segment here are served under their id.
 	Environments map[string]string
+	// Hosts maps the host name a request was sent to (without its port)
+	// to a path segment of Environments, whose AIC endpoints it then
+	// serves at the root of that host, as AIC serves one tenant
+	// environment per host: with SubdomainHosts("localhost"),
+	// http://staging.localhost:8080/environment/variables is
+	// /staging/environment/variables. The path prefixes stay served
+	// either way; nil serves them alone.
+	Hosts HostResolver
 	// MaxBodyBytes bounds a request body (413 beyond); 0 means
 	// DefaultMaxBodyBytes, which fits the largest ESV value in base64.
 	MaxBodyBytes int64
@@ -60,8 +68,11 @@ type Server struct {
 	auth      Authenticator
 	registry  *environment.Registry
 	esv       *esv.Service
-	envs      map[string]string              // path segment → environment
+	envs      map[string]string // path segment → environment
+	hosts     HostResolver
 	promoters map[string]*promotion.Promoter // upper environment → its Promoter
+	orgs      map[string]string              // group member → its organization
+	lowers    map[string]string              // upper environment → its lower
 	maxBody   int64
 	log       *slog.Logger
 	ops       *operations
@@ -84,7 +95,10 @@ func New(cfg Config) (*Server, error) {
 		registry:  cfg.Registry,
 		esv:       cfg.ESV,
 		envs:      map[string]string{},
+		hosts:     cfg.Hosts,
 		promoters: map[string]*promotion.Promoter{},
+		orgs:      map[string]string{},
+		lowers:    map[string]string{},
 		maxBody:   cfg.MaxBodyBytes,
 		log:       cfg.Logger,
 		ops:       newOperations(positiveOr(cfg.MaxBackground, DefaultMaxBackground)),
@@ -110,7 +124,9 @@ func New(cfg Config) (*Server, error) {
 		mounted[env] = true
 	}
 	for _, p := range cfg.Promoters {
-		for i, m := range p.Group().Members {
+		g := p.Group()
+		for i, m := range g.Members {
+			s.orgs[m.ID] = g.Organization.ID
 			if !mounted[m.ID] {
 				if !envName.MatchString(m.ID) || m.ID == "v1" {
 					return nil, fmt.Errorf("httpapi: environment id %q cannot be a path segment; give it one in Config.Environments", m.ID)
@@ -123,7 +139,7 @@ func New(cfg Config) (*Server, error) {
 			if _, dup := s.promoters[m.ID]; dup {
 				return nil, fmt.Errorf("httpapi: environment %s is the upper environment of two Promoters' groups", m.ID)
 			}
-			s.promoters[m.ID] = p
+			s.promoters[m.ID], s.lowers[m.ID] = p, g.Members[i-1].ID
 		}
 	}
 	s.routes()
@@ -183,9 +199,12 @@ func txID(ctx context.Context) string {
 
 // authenticate returns the caller of r.
 func (s *Server) authenticate(r *http.Request) (Principal, error) {
+	hs := r.Header.Values("Authorization")
 	h := r.Header.Get("Authorization")
 	scheme, token, _ := strings.Cut(h, " ")
 	switch {
+	case len(hs) > 1:
+		return Principal{}, badRequest("the request has %d Authorization headers; send exactly one", len(hs))
 	case h == "":
 		return Principal{}, unauthorized("")
 	case !strings.EqualFold(scheme, "Bearer") || token == "" || len(token) > 4096:
@@ -212,15 +231,15 @@ type dialect func(w http.ResponseWriter, r *http.Request, e *apiError)
 // unexpected: they are logged with the transaction id and answered with a
 // 500 that names only that id.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, d dialect, err error) {
-	e, ok := errors.AsType[*apiError](err)
-	if !ok && r.Context().Err() != nil {
+	e := answer(err)
+	if e == nil && r.Context().Err() != nil {
 		// The client cancelled or half-closed its connection (net/http then
 		// ends the request's context), which is what made the call fail:
 		// not a server error. Nobody may read the answer; it says so.
 		s.log.DebugContext(r.Context(), "client went away", "method", r.Method, "path", r.URL.Path, "transactionId", txID(r.Context()), "err", err)
-		e, ok = &apiError{status: statusClientClosedRequest, code: "REQUEST_FAILED", message: "the client closed the request"}, true
+		e = &apiError{status: statusClientClosedRequest, code: "REQUEST_FAILED", message: "the client closed the request"}
 	}
-	if !ok {
+	if e == nil {
 		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "transactionId", txID(r.Context()), "err", err)
 		e = &apiError{status: http.StatusInternalServerError, code: "UNEXPECTED_ERROR", message: "unexpected error; transaction " + txID(r.Context())}
 	}

@@ -99,7 +99,7 @@ func ExampleCheck() {
 	res, err := integrity.Run(context.Background(), checks, &integrity.Input{Static: static, Operation: integrity.Promotion})
 	fmt.Println(res.Findings[0], err)
 	// Output:
-	// cors/cors-config.json: warning no-plain-http: plain-HTTP URL <nil>
+	// cors/cors-config.json: warning no-plain-http: plain-HTTP URL; fix: use https:// <nil>
 }
 
 func ExampleError() {

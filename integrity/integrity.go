@@ -7,18 +7,20 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/envpromote/envpromote/errkind"
 	"github.com/envpromote/envpromote/esv"
 	"github.com/envpromote/envpromote/store"
 )
 
-// Sentinel errors; match them with errors.Is.
+// Sentinel errors; match them with errors.Is. ErrFailed is of kind
+// errkind.FailedPrecondition, ErrInvalidInput of errkind.Invalid.
 var (
 	// ErrFailed: at least one finding blocks the operation. The error is an
 	// *Error carrying every blocking finding.
-	ErrFailed = errors.New("integrity check failed")
+	ErrFailed = errkind.New(errkind.FailedPrecondition, "integrity check failed")
 	// ErrInvalidInput: the Input is unusable (unknown operation, invalid
 	// ESV name); the error names what is wrong and what is allowed.
-	ErrInvalidInput = errors.New("invalid integrity input")
+	ErrInvalidInput = errkind.New(errkind.Invalid, "invalid integrity input")
 )
 
 // Operation is what the checked configuration is about to go through.
@@ -184,9 +186,14 @@ func (f Finding) Where() string {
 	return b.String()
 }
 
-// String returns "where: severity check: message".
+// String returns "where: severity check: message", followed by "; fix:
+// hint" when the finding has a hint.
 func (f Finding) String() string {
-	return fmt.Sprintf("%s: %s %s: %s", f.Where(), f.Severity, f.Check, f.Message)
+	s := fmt.Sprintf("%s: %s %s: %s", f.Where(), f.Severity, f.Check, f.Message)
+	if f.Hint != "" {
+		s += "; fix: " + f.Hint
+	}
+	return s
 }
 
 // compareFindings orders findings by file, position, check and ESV, so
@@ -294,5 +301,9 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Is makes errors.Is(err, ErrFailed) true.
-func (e *Error) Is(target error) bool { return target == ErrFailed }
+// Is makes errors.Is(err, ErrFailed) and errors.Is(err,
+// errkind.FailedPrecondition) true.
+func (e *Error) Is(target error) bool { return errors.Is(ErrFailed, target) }
+
+// Kind returns errkind.FailedPrecondition, for errkind.Of.
+func (e *Error) Kind() errkind.Kind { return errkind.FailedPrecondition }

@@ -7,10 +7,13 @@ import (
 
 	"github.com/envpromote/envpromote/lock"
 	"github.com/envpromote/envpromote/lock/memlock"
+	"github.com/envpromote/envpromote/store"
+	"github.com/envpromote/envpromote/store/memstore"
 )
 
-// A promotion locks its lower and upper environments together, checks its
-// lease right before committing, and unlocks.
+// A promotion locks its lower and upper environments together, commits
+// under its lease (Commit refuses a lease that no longer holds), and
+// unlocks.
 func Example() {
 	ctx := context.Background()
 	var locker lock.Locker = memlock.New(memlock.Options{})
@@ -25,8 +28,10 @@ func Example() {
 	st, _ := locker.State(ctx, "uat")
 	fmt.Println("uat is", st.State, "by", st.Lease.Owner)
 
-	if err := locker.Validate(ctx, lease); err == nil {
-		fmt.Println("lease still valid: commit the promotion")
+	repo := memstore.New(memstore.Options{})
+	snap, _ := (*store.Snapshot)(nil).With("realm.json", []byte("{}"))
+	if _, err := locker.Commit(ctx, lease, repo, store.Update{Branch: "uat", Snapshot: snap}); err == nil {
+		fmt.Println("committed under the lease")
 	}
 	_ = locker.Unlock(ctx, lease)
 
@@ -35,7 +40,7 @@ func Example() {
 	// Output:
 	// locked [dev uat] token 1
 	// uat is locked by alice
-	// lease still valid: commit the promotion
+	// committed under the lease
 	// second unlock is ErrNotHeld: true
 }
 
@@ -78,4 +83,21 @@ func ExampleOptions_wait() {
 	fmt.Println(second.Owner, "got dev with token", second.Token)
 	// Output:
 	// bob got dev with token 2
+}
+
+// Every lease ends at its TTL unless renewed; a holder that needs longer
+// renews it, or keeps it alive in the background until it is done.
+func ExampleKeepAlive() {
+	ctx := context.Background()
+	locker := memlock.New(memlock.Options{})
+	lease, _ := locker.Lock(ctx, []string{"prod"}, "alice", lock.Options{})
+	fmt.Println("TTL", lease.TTL)
+
+	k := lock.KeepAlive(ctx, locker, lease) // renews every TTL/3
+	// ... long work under the lease ...
+	lease = k.Stop()
+	fmt.Println(locker.Unlock(ctx, lease))
+	// Output:
+	// TTL 10m0s
+	// <nil>
 }

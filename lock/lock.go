@@ -1,6 +1,7 @@
 package lock
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -11,20 +12,30 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/envpromote/envpromote/errkind"
+	"github.com/envpromote/envpromote/store"
 )
 
 // Errors returned by Locker implementations, always wrapped with context;
-// match them with errors.Is.
+// match them with errors.Is. Each also matches its kind in errkind
+// (Locked, Conflict, Invalid).
 var (
 	// ErrLocked: an environment of the requested set is held by another,
 	// unexpired lease. The error is a *LockedError naming that lease.
-	ErrLocked = errors.New("locked")
+	ErrLocked = errkind.New(errkind.Locked, "locked")
 	// ErrNotHeld: the lease is not (or no longer) the current holder of
 	// its environments: it was unlocked, it expired, or it was never granted.
-	ErrNotHeld = errors.New("lease not held")
+	ErrNotHeld = errkind.New(errkind.Conflict, "lease not held")
 	// ErrInvalid: a lock request, environment name or lease breaks the rules
 	// of NewLease and ValidateEnvironment.
-	ErrInvalid = errors.New("invalid lock request")
+	ErrInvalid = errkind.New(errkind.Invalid, "invalid lock request")
+	// ErrConflict: a Store.Swap lost a compare-and-set race. The Manager
+	// retries it; callers of a Locker never see it.
+	ErrConflict = errkind.New(errkind.Conflict, "lock record changed concurrently")
+	// ErrCorrupt: a Store holds a record it cannot read back (a hand edit
+	// or a foreign writer). State reports it as StateError.
+	ErrCorrupt = errkind.New(errkind.FailedPrecondition, "unreadable lock record")
 )
 
 // Limits on what a lease records, so every backend can store it.
@@ -34,32 +45,47 @@ const (
 	MaxDescriptionLen = 1024 // bytes in a description
 )
 
-// Locker locks sets of environments. Implementations are safe for concurrent
-// use and pass locktest.Run.
+// DefaultTTL is the TTL of a lease whose Options.TTL is zero. Every lease
+// ends: a holder that crashes without unlocking frees its environments at
+// its TTL at the latest. Holders that need longer renew (Renew, KeepAlive).
+const DefaultTTL = 10 * time.Minute
+
+// Locker locks sets of environments. *Manager, over any Store, is the
+// implementation; the interface lets callers wrap it.
 type Locker interface {
 	// Lock takes every environment in envs for owner, or none of them. When
 	// one is held by an unexpired lease it returns an error wrapping a
 	// *LockedError (ErrLocked) naming that lease, unless opts.Wait is set:
 	// then it retries until it succeeds or ctx ends. Bad input wraps ErrInvalid.
 	Lock(ctx context.Context, envs []string, owner string, opts Options) (Lease, error)
-	// Unlock releases lease. It returns an error wrapping ErrNotHeld when the
-	// lease is no longer current (already unlocked, expired, or replaced),
-	// and never releases a lease other than the one given.
+	// Unlock releases every environment that still holds lease, also
+	// when a crash left only some of them held. It returns an error
+	// wrapping ErrNotHeld when the lease holds none (already unlocked,
+	// expired, or replaced), and never releases a lease other than the
+	// one given.
 	Unlock(ctx context.Context, lease Lease) error
+	// Renew extends lease by its TTL from now and returns it with the new
+	// Expires, or an error wrapping ErrNotHeld when it is no longer held.
+	Renew(ctx context.Context, lease Lease) (Lease, error)
 	// State reports whether env is locked, and by which lease. An invalid
 	// name wraps ErrInvalid.
 	State(ctx context.Context, env string) (Status, error)
 	// Validate returns nil while lease holds all its environments and has
-	// not expired, else an error wrapping ErrNotHeld. Call it right before
-	// acting on the lease, and pass Lease.Token to whatever can fence.
+	// not expired, else an error wrapping ErrNotHeld.
 	Validate(ctx context.Context, lease Lease) error
+	// Commit makes u on repo only while lease holds all its environments,
+	// renewing it on the way; else it returns an error wrapping ErrNotHeld
+	// and commits nothing. See Manager.Commit for when the check is atomic
+	// with the branch update.
+	Commit(ctx context.Context, lease Lease, repo store.Repo, u store.Update) (store.Commit, error)
 }
 
-// Options tune a Lock call. The zero value locks until unlocked and fails
+// Options tune a Lock call. The zero value locks for DefaultTTL and fails
 // at once if an environment is held.
 type Options struct {
-	// TTL bounds the lease: after it, the lease counts as free and any
-	// later lease may take its environments. 0 means until unlocked.
+	// TTL bounds the lease: after it, unless renewed, the lease counts as
+	// free and any later lease may take its environments. 0 means
+	// DefaultTTL.
 	TTL time.Duration
 	// Description says why the environments are locked; it is shown to
 	// anyone who finds them locked.
@@ -83,13 +109,15 @@ type Lease struct {
 	// has seen can refuse writes from a lease that has been superseded.
 	Token    uint64    `json:"token"`
 	Acquired time.Time `json:"acquired"`
-	// Expires is when the lease counts as free; zero means never.
-	Expires time.Time `json:"expires,omitzero"`
+	// TTL is how long the lease lasts after it is taken or renewed.
+	TTL time.Duration `json:"ttl"`
+	// Expires is when the lease counts as free unless renewed first.
+	Expires time.Time `json:"expires"`
 }
 
 // Expired reports whether the lease has run out at time now.
 func (l Lease) Expired(now time.Time) bool {
-	return !l.Expires.IsZero() && !now.Before(l.Expires)
+	return !now.Before(l.Expires)
 }
 
 // State is the lock state of one environment, as the AIC promotion API
@@ -97,14 +125,15 @@ func (l Lease) Expired(now time.Time) bool {
 type State string
 
 // The states an environment can be in. Locking and Unlocking are seen only
-// with backends that take a set one environment at a time (gitlock), while
-// an acquisition or release is under way or was cut short by a crash.
+// with Stores that take a set one environment at a time (gitlock), while an
+// acquisition or release is under way or was cut short by a crash; Status.
+// Detail then says which environments hold the lease and the way out.
 const (
 	StateUnlocked  State = "unlocked"
 	StateLocking   State = "locking"   // the lease holds some of its environments, not yet all
 	StateLocked    State = "locked"    // the lease holds all its environments
 	StateUnlocking State = "unlocking" // the lease has released some of its environments
-	StateError     State = "error"     // the backend's record is unreadable or inconsistent
+	StateError     State = "error"     // the Store's record is unreadable
 )
 
 // Status is what State reports about one environment.
@@ -113,7 +142,9 @@ type Status struct {
 	// Lease is the holder when State is locking, locked or unlocking, the
 	// lease found (if any) with StateError, and zero when unlocked.
 	Lease Lease
-	// Detail explains StateError.
+	// Detail explains StateError, and for locking and unlocking names
+	// the environments the lease still holds, when it expires, and that
+	// Unlock with the lease (its id, over HTTP) releases it now.
 	Detail string
 }
 
@@ -128,9 +159,7 @@ func (e *LockedError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "environment %q is locked by %q (lease %s, token %d, since %s",
 		e.Env, e.Holder.Owner, e.Holder.ID, e.Holder.Token, e.Holder.Acquired.UTC().Format(time.RFC3339))
-	if !e.Holder.Expires.IsZero() {
-		fmt.Fprintf(&b, ", until %s", e.Holder.Expires.UTC().Format(time.RFC3339))
-	}
+	fmt.Fprintf(&b, ", until %s", e.Holder.Expires.UTC().Format(time.RFC3339))
 	if e.Holder.Description != "" {
 		fmt.Fprintf(&b, ", %q", e.Holder.Description)
 	}
@@ -138,15 +167,19 @@ func (e *LockedError) Error() string {
 	return b.String()
 }
 
-// Is makes errors.Is(err, ErrLocked) true.
-func (e *LockedError) Is(target error) bool { return target == ErrLocked }
+// Is makes errors.Is(err, ErrLocked) and errors.Is(err, errkind.Locked)
+// true.
+func (e *LockedError) Is(target error) bool { return errors.Is(ErrLocked, target) }
+
+// Kind returns errkind.Locked, for errkind.Of.
+func (e *LockedError) Kind() errkind.Kind { return errkind.Locked }
 
 // NewLease validates a lock request and returns the lease granting it at
 // time now, with a fresh ID and sorted, de-duplicated Envs; the backend sets
 // Token. Errors wrap ErrInvalid and say what is allowed: envs must be
 // non-empty and each pass ValidateEnvironment; owner must be 1 to
 // MaxOwnerLen bytes of printable UTF-8; the description at most
-// MaxDescriptionLen bytes of UTF-8; the TTL not negative.
+// MaxDescriptionLen bytes of UTF-8; the TTL not negative (0: DefaultTTL).
 func NewLease(envs []string, owner string, opts Options, now time.Time) (Lease, error) {
 	if len(envs) == 0 {
 		return Lease{}, fmt.Errorf("%w: no environments given (need at least one)", ErrInvalid)
@@ -166,7 +199,7 @@ func NewLease(envs []string, owner string, opts Options, now time.Time) (Lease, 
 		return Lease{}, fmt.Errorf("%w: description must be at most %d bytes of UTF-8", ErrInvalid, MaxDescriptionLen)
 	}
 	if opts.TTL < 0 {
-		return Lease{}, fmt.Errorf("%w: TTL %v is negative (use 0 to hold until unlocked)", ErrInvalid, opts.TTL)
+		return Lease{}, fmt.Errorf("%w: TTL %v is negative (use 0 for the default, %v)", ErrInvalid, opts.TTL, DefaultTTL)
 	}
 	sorted := slices.Clone(envs)
 	slices.Sort(sorted)
@@ -176,10 +209,9 @@ func NewLease(envs []string, owner string, opts Options, now time.Time) (Lease, 
 		Owner:       owner,
 		Description: opts.Description,
 		Acquired:    now,
+		TTL:         cmp.Or(opts.TTL, DefaultTTL),
 	}
-	if opts.TTL > 0 {
-		l.Expires = now.Add(opts.TTL)
-	}
+	l.Expires = now.Add(l.TTL)
 	return l, nil
 }
 

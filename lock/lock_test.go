@@ -21,10 +21,10 @@ func TestRule_NewLeaseTakesSortedUniqueEnvironments(t *testing.T) {
 		opts lock.Options
 		want lock.Lease
 	}{
-		{[]string{"dev"}, lock.Options{}, lock.Lease{Envs: []string{"dev"}}},
-		{[]string{"uat", "dev", "uat"}, lock.Options{Description: "d"}, lock.Lease{Envs: []string{"dev", "uat"}, Description: "d"}},
-		{[]string{"b", "a"}, lock.Options{TTL: time.Minute}, lock.Lease{Envs: []string{"a", "b"}, Expires: now.Add(time.Minute)}},
-		{[]string{"Prod EU", "ü"}, lock.Options{}, lock.Lease{Envs: []string{"Prod EU", "ü"}}},
+		{[]string{"dev"}, lock.Options{}, lock.Lease{Envs: []string{"dev"}, TTL: lock.DefaultTTL, Expires: now.Add(lock.DefaultTTL)}},
+		{[]string{"uat", "dev", "uat"}, lock.Options{Description: "d"}, lock.Lease{Envs: []string{"dev", "uat"}, Description: "d", TTL: lock.DefaultTTL, Expires: now.Add(lock.DefaultTTL)}},
+		{[]string{"b", "a"}, lock.Options{TTL: time.Minute}, lock.Lease{Envs: []string{"a", "b"}, TTL: time.Minute, Expires: now.Add(time.Minute)}},
+		{[]string{"Prod EU", "ü"}, lock.Options{}, lock.Lease{Envs: []string{"Prod EU", "ü"}, TTL: lock.DefaultTTL, Expires: now.Add(lock.DefaultTTL)}},
 	}
 	uuid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 	for _, tt := range tests {
@@ -73,14 +73,12 @@ func TestRule_InvalidRequestIsRejected(t *testing.T) {
 }
 
 func TestRule_LeaseExpiresAtTTL(t *testing.T) {
-	forever := lock.Lease{Acquired: now}
 	ttl := lock.Lease{Acquired: now, Expires: now.Add(time.Minute)}
 	tests := []struct {
 		lease lock.Lease
 		at    time.Time
 		want  bool
 	}{
-		{forever, now.Add(1e6 * time.Hour), false},
 		{ttl, now, false},
 		{ttl, now.Add(time.Minute - 1), false},
 		{ttl, now.Add(time.Minute), true},

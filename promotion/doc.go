@@ -29,16 +29,21 @@
 //  3. The integrity checks (nil Config.Checks: integrity.Builtin) run on the
 //     target's static view (StaticView), with the upper's ESVs as metadata.
 //     Blocking findings stop it (ErrIntegrity); Progress lists them.
-//  4. Locker.Validate(lease) right before the commit, so a lease that
-//     expired or was replaced mid-promotion cannot commit (a store.Repo
-//     cannot check fencing tokens itself, so a lease that expires in the
-//     instant between Validate and Commit still commits: give Config.LockTTL
-//     a margin of minutes, not milliseconds); then exactly one
-//     compare-and-set commit on the upper's branch whose parent is the head
-//     the checks saw. Its metadata records type=promotion, promotionId
-//     (the lease id), reportId, source (the lower's revision), lower, and
-//     a one-line JSON report header (promoter, description, ticket, ignored
-//     encrypted secrets), since metadata values are single lines.
+//  4. The commit goes through Locker.Commit, fenced by the lease: with
+//     gitlock over the same Repo, the commit and a renewal of the lease's
+//     records are one atomic update, so a lease that expired or was
+//     replaced mid-promotion cannot commit (with other pairs, such as
+//     memlock, the lease is validated just before the commit). It is
+//     exactly one compare-and-set commit on the upper's branch whose parent
+//     is the head the checks saw. While the operation runs, the lease is
+//     renewed in the background (lock.KeepAlive), so a promotion longer
+//     than the TTL keeps it. Its subject names the environments ("Promote
+//     Development to Staging", with Config.Names) and its metadata, which
+//     gitstore keeps as Git trailers, records type=promotion, promotionId
+//     (the lease id), reportId, source (the lower's revision), lower and
+//     upper (their ids), and a one-line JSON report header (promoter,
+//     description, ticket, ignored encrypted secrets), since metadata
+//     values are single lines.
 //  5. The report is derived from that commit — its metadata and its diff
 //     against its parent, grouped by the Layout — so a promotion's commit and
 //     its report exist together or not at all. A crash at any point leaves
@@ -46,8 +51,11 @@
 //     their reports are stored as JSON files on the branch "reports/<upper>"
 //     (one file per report, by compare-and-set), the only thing they write.
 //
-// A failed operation leaves the pair locked by its lease (the caller locked
-// it and decides what next) and Progress in ERROR with the reason. If a
+// PromoteAndUnlock and RollbackAndUnlock do all of it in one call — lock,
+// check, promote, unlock — and unlock on failure too, unless
+// Request.KeepLockOnFailure. With Promote and Rollback, a failed operation
+// leaves the pair locked by its lease (the caller locked it and decides what
+// next) and Progress in ERROR with the reason. If a
 // commit's reply is lost, the Promoter reads the head back and reports
 // success when its commit landed.
 //
@@ -61,7 +69,18 @@
 //
 // RevertDevelopment restores the group's development environment (its first
 // member only) to its latest commit before a time, static part only, as a new
-// commit of type revert; refused while the environment is locked.
+// commit of type revert; refused while the environment is locked. It takes a
+// short lease on the environment and commits fenced by it, so a promotion
+// that locks the environment meanwhile cannot be overtaken.
+//
+// # Leases that end
+//
+// Every lease has a TTL (Config.LockTTL, default lock.DefaultTTL), so a
+// process that dies holding a pair, or halfway through locking or
+// unlocking it, frees it by itself. LockState shows such a half-held pair
+// as locking or unlocking with the lease's id and the way out in its
+// description, and Unlock with that id (DELETE lock/{id}) clears it at
+// once.
 //
 // # Progress
 //
@@ -83,7 +102,7 @@
 // # Layout
 //
 // DefaultLayout follows the directory layout of fr-config-manager
-// (DESIGN.md, "Tenant export layout"), so a repository pulled with
+// (ARCHITECTURE.md, "Tenant export layout"), so a repository pulled with
 // fr-config-pull promotes as is; see its documentation for every path. Users
 // with another layout implement Layout.
 package promotion

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/envpromote/envpromote/actor"
 	"github.com/envpromote/envpromote/environment"
 	"github.com/envpromote/envpromote/esv"
 	"github.com/envpromote/envpromote/esv/memesv"
@@ -18,7 +19,8 @@ import (
 // A promotion from development to staging over memory backends: blocked by
 // a missing ESV, then through, then rolled back.
 func Example() {
-	ctx := context.Background()
+	ctx := actor.With(context.Background(), "ada") // who makes every change
+
 	const dev, staging, prod = "dev-1", "staging-1", "prod-1" // PingOne uses UUIDs
 	group := environment.Group{Name: "acme", Organization: environment.Ref{ID: "acme"}, Members: []environment.Member{
 		{ID: dev, Tier: environment.TierDevelopment},

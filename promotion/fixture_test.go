@@ -1,7 +1,6 @@
 package promotion_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -70,7 +69,7 @@ func newFixture(t testing.TB, tweak ...func(*promotion.Config)) *fixture {
 // put commits files (nil data deletes) on env's branch as an edit.
 func (f *fixture) put(env string, files map[string]string) store.Commit {
 	f.t.Helper()
-	c, err := f.p.Edit(context.Background(), env, func(b *store.Builder) error {
+	c, err := f.p.Edit(ctx, env, func(b *store.Builder) error {
 		for p, d := range files {
 			var err error
 			if d == "" {
@@ -93,11 +92,11 @@ func (f *fixture) put(env string, files map[string]string) store.Commit {
 
 func (f *fixture) snap(env string) *store.Snapshot {
 	f.t.Helper()
-	h, err := f.repo.Head(context.Background(), env)
+	h, err := f.repo.Head(ctx, env)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	s, err := f.repo.Snapshot(context.Background(), h.Revision)
+	s, err := f.repo.Snapshot(ctx, h.Revision)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -106,7 +105,7 @@ func (f *fixture) snap(env string) *store.Snapshot {
 
 func (f *fixture) head(env string) store.Revision {
 	f.t.Helper()
-	h, err := f.repo.Head(context.Background(), env)
+	h, err := f.repo.Head(ctx, env)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -115,7 +114,7 @@ func (f *fixture) head(env string) store.Revision {
 
 func (f *fixture) lock(lower, upper string) lock.Lease {
 	f.t.Helper()
-	l, err := f.p.Lock(context.Background(), lower, upper, "alice")
+	l, err := f.p.Lock(ctx, lower, upper, "alice")
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -124,7 +123,7 @@ func (f *fixture) lock(lower, upper string) lock.Lease {
 
 func (f *fixture) setVar(env, name, value string) {
 	f.t.Helper()
-	if _, err := f.esv.SetVariable(context.Background(), env, name, esv.VariableSpec{Value: value}); err != nil {
+	if _, err := f.esv.SetVariable(ctx, env, name, esv.VariableSpec{Value: value}); err != nil {
 		f.t.Fatal(err)
 	}
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // TestRule_DefaultLayoutFollowsTheTenantExportLayout checks every row of
-// DESIGN.md's "Tenant export layout" table.
+// ARCHITECTURE.md's "Tenant export layout" table.
 func TestRule_DefaultLayoutFollowsTheTenantExportLayout(t *testing.T) {
 	am, idm := promotion.AM, promotion.IDM
 	for _, tc := range []struct {

@@ -23,26 +23,26 @@ const (
 	StatusError    Status = "ERROR"    // the latest one failed; Message says why
 )
 
-// Progress is the state of an environment's latest promotion or rollback, in
-// the shape of AIC's GET /environment/promotion/promote.
+// Progress is the state of an environment's latest promotion or rollback;
+// httpapi answers AIC's GET /environment/promotion/promote with it.
 type Progress struct {
-	Status        Status `json:"status"`
-	Message       string `json:"message"`
-	BlockingError bool   `json:"blockingError"`
+	Status        Status
+	Message       string
+	BlockingError bool
 	// MissingESVs and EncryptedSecrets list what blocked it (encrypted
 	// secrets by location, never value).
-	MissingESVs      []string `json:"missingESVs,omitempty"`
-	EncryptedSecrets []string `json:"encryptedSecrets,omitempty"`
+	MissingESVs      []string
+	EncryptedSecrets []string
 	// GlobalLock is the upper environment's lock state in capitals
 	// (LOCKED, UNLOCKED, …), read at the time of the call.
-	GlobalLock  string    `json:"globalLock"`
-	Type        Type      `json:"type,omitempty"`
-	PromotionID string    `json:"promotionId,omitempty"`
-	ReportID    string    `json:"reportId,omitempty"`
-	Time        time.Time `json:"timeStamp"`
+	GlobalLock  string
+	Type        Type
+	PromotionID string
+	ReportID    string
+	Time        time.Time
 	// Findings are the blocking integrity findings, with locations and
 	// hints.
-	Findings []integrity.Finding `json:"findings,omitempty"`
+	Findings []integrity.Finding
 }
 
 // record stores pr as upper's progress and tells the observer.

@@ -1,13 +1,13 @@
 package promotion
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/envpromote/envpromote/actor"
 	"github.com/envpromote/envpromote/integrity"
 	"github.com/envpromote/envpromote/lock"
 	"github.com/envpromote/envpromote/store"
@@ -29,7 +29,13 @@ type Request struct {
 	// UnlockAfter unlocks the pair once a (non-dry-run) operation
 	// succeeded.
 	UnlockAfter bool
-	// Promoter names who asked, for the report and commit author.
+	// KeepLockOnFailure makes PromoteAndUnlock and RollbackAndUnlock keep
+	// the pair locked when the operation fails, for inspection; by default
+	// they unlock it.
+	KeepLockOnFailure bool
+	// Promoter names who asked, for the report and commit author; empty
+	// means the context's actor (actor.With). Naming no one is refused
+	// (actor.ErrMissing).
 	Promoter        string
 	Description     string
 	TicketReference string
@@ -76,7 +82,7 @@ func (p *Promoter) plan(ctx context.Context, typ Type, lower, upper string) (*pl
 		}
 		pl.source = lh.Revision
 	case TypeRollback:
-		promo, err := p.lastPromotion(ctx, upper)
+		promo, err := p.lastPromotion(ctx, upper, pl.head.Revision)
 		if err != nil {
 			return nil, err
 		}
@@ -89,24 +95,6 @@ func (p *Promoter) plan(ctx context.Context, typ Type, lower, upper string) (*pl
 		return nil, err
 	}
 	return pl, nil
-}
-
-// lastPromotion returns upper's most recent promotion commit, or
-// ErrNothingToRollback if there is none or it was already rolled back.
-func (p *Promoter) lastPromotion(ctx context.Context, upper string) (store.Commit, error) {
-	log, err := p.history(ctx, upper)
-	if err != nil {
-		return store.Commit{}, err
-	}
-	for _, c := range log {
-		switch Type(c.Metadata[MetaType]) {
-		case TypePromotion:
-			return c, nil
-		case TypeRollback:
-			return store.Commit{}, fmt.Errorf("%w: the last promotion of %s was rolled back by %s", ErrNothingToRollback, upper, c.Revision)
-		}
-	}
-	return store.Commit{}, fmt.Errorf("%w: %s has never been promoted to", ErrNothingToRollback, upper)
 }
 
 // Promote promotes the static configuration of req.Lower to req.Upper,
@@ -146,6 +134,12 @@ func (p *Promoter) run(ctx context.Context, typ Type, req Request) (*Report, err
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", typ, err)
 	}
+	if req.Promoter, err = actor.Resolve(ctx, req.Promoter, fmt.Sprintf("%s %s → %s", typ, lower, upper)); err != nil {
+		return nil, err
+	}
+	if err := p.admitted(ctx, upper); err != nil {
+		return nil, fmt.Errorf("%s %s → %s: %w", typ, lower, upper, err)
+	}
 	what := fmt.Sprintf("%s %s → %s", typ, lower, upper)
 	if !p.begin(upper) {
 		return nil, fmt.Errorf("%s: %w", what, ErrInProgress)
@@ -158,7 +152,10 @@ func (p *Promoter) run(ctx context.Context, typ Type, req Request) (*Report, err
 	ev := Event{Op: string(typ), Lower: lower, Upper: upper, PromotionID: lease.ID}
 	p.record(ev, Progress{Status: StatusRunning, Message: strings.ToUpper(what[:1]) + what[1:] + " running"})
 
+	// Keep the lease while the operation runs, however long it takes.
+	keep := lock.KeepAlive(ctx, p.locker, lease)
 	rep, res, err := p.execute(ctx, typ, lower, upper, lease, req)
+	lease = keep.Stop()
 	if err != nil {
 		pr := Progress{Status: StatusError, Message: err.Error()}
 		if res != nil && errors.Is(err, ErrIntegrity) {
@@ -230,6 +227,7 @@ func (p *Promoter) execute(ctx context.Context, typ Type, lower, upper string, l
 		MetaPromotionID: lease.ID,
 		MetaReportID:    reportID,
 		MetaReport:      string(hjson),
+		MetaUpper:       upper,
 	}
 	if pl.source != "" {
 		meta[MetaSource] = string(pl.source)
@@ -237,21 +235,18 @@ func (p *Promoter) execute(ctx context.Context, typ Type, lower, upper string, l
 	if typ == TypePromotion {
 		meta[MetaLower] = lower
 	}
-	author := cmp.Or(store.Author(req.Promoter), "envpromote")
-	msg := fmt.Sprintf("Promote %s to %s", lower, upper)
+	author := store.Author(req.Promoter)
+	msg := fmt.Sprintf("Promote %s to %s", p.name(lower), p.name(upper))
 	if typ == TypeRollback {
-		msg = fmt.Sprintf("Roll back the last promotion of %s", upper)
+		msg = fmt.Sprintf("Roll back the last promotion of %s", p.name(upper))
 	}
 	if d := strings.TrimSpace(req.Description); d != "" {
 		msg += "\n\n" + d
 	}
-	// Fencing: a lease that expired or was replaced since the checks ran
+	// Fenced: a lease that expired or was replaced since the checks ran
 	// must not commit.
-	if err := p.locker.Validate(ctx, lease); err != nil {
-		return nil, res, err
-	}
 	info := store.CommitInfo{Author: author, Time: p.now(), Message: msg, Metadata: meta}
-	c, err := p.repo.Commit(ctx, upper, pl.head.Revision, pl.target, info)
+	c, err := p.locker.Commit(ctx, lease, p.repo, store.Update{Branch: upper, Parent: pl.head.Revision, Snapshot: pl.target, Info: info})
 	if err != nil {
 		// The commit may have landed although the call failed (a lost
 		// reply); then the operation happened.
@@ -292,7 +287,7 @@ func (p *Promoter) check(ctx context.Context, pl *plan, ignoreSecrets bool) (*in
 		return nil, err
 	}
 	if ierr := res.Err(); ierr != nil {
-		return res, fmt.Errorf("%w: %w", ErrIntegrity, ierr)
+		return res, blockedError{ierr}
 	}
 	if err != nil { // a check could not run: nothing proves the target safe
 		return res, fmt.Errorf("integrity checks could not run: %w", err)
@@ -325,3 +320,11 @@ func (p *Promoter) end(upper string) {
 func reportName(r *Report) string {
 	return fmt.Sprintf("Report_%s_dryrun=%t_%s", r.CreatedDate.UTC().Format("2006-01-02T15-04+00Z"), r.DryRun, r.ReportID)
 }
+
+// blockedError is the error of blocking findings: it reads as the
+// *integrity.Error (once, with every finding and its fix) and matches both
+// ErrIntegrity and the *integrity.Error.
+type blockedError struct{ ierr error }
+
+func (e blockedError) Error() string   { return e.ierr.Error() }
+func (e blockedError) Unwrap() []error { return []error{ErrIntegrity, e.ierr} }

@@ -1,6 +1,7 @@
 package promotion
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -14,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/envpromote/envpromote/actor"
 	"github.com/envpromote/envpromote/environment"
 	"github.com/envpromote/envpromote/integrity"
 	"github.com/envpromote/envpromote/lock"
@@ -39,7 +41,8 @@ const (
 	MetaPromotionID = "promotionId" // the lease id of the promotion or rollback
 	MetaReportID    = "reportId"    // the report's id
 	MetaSource      = "source"      // the revision the static config came from
-	MetaLower       = "lower"       // the lower environment of a promotion
+	MetaLower       = "lower"       // the lower environment of a promotion (its id)
+	MetaUpper       = "upper"       // the environment changed (its id)
 	MetaReport      = "report"      // the report header, compact JSON
 )
 
@@ -72,9 +75,21 @@ type Config struct {
 	// operation (see Event). It must not block or call back into the
 	// Promoter.
 	Observer func(Event)
-	// LockTTL bounds the leases Lock takes; 0 means they last until
-	// unlocked, as AIC's locks do. A lease that expires mid-promotion cannot
-	// commit.
+	// Admit, if set, is asked before every change to an environment (a
+	// promotion or rollback into it, an edit, a revert); an error refuses
+	// the change and is returned wrapped. envpromote.Tenant uses it to
+	// re-check, against the Registry, that the environment is still an
+	// ACTIVE PRODUCTION member of the group.
+	Admit func(ctx context.Context, env string) error
+	// Names maps environment ids to the names commit subjects use
+	// ("Promote Development to Staging"); the ids are always in the
+	// commit's metadata trailers. Missing names read as ids.
+	Names map[string]string
+	// LockTTL bounds the leases Lock takes; 0 means lock.DefaultTTL. Every
+	// lease ends, so a crashed holder frees the pair by itself; a running
+	// promotion or rollback renews its lease, and a caller holding a pair
+	// longer renews it through the Locker (Renew, lock.KeepAlive). A lease
+	// that expires before the commit cannot commit.
 	LockTTL time.Duration
 }
 
@@ -107,12 +122,14 @@ type Promoter struct {
 	observer func(Event)
 	ttl      time.Duration
 	groupKey string
+	names    map[string]string
+	admit    func(ctx context.Context, env string) error
 
 	mu       sync.Mutex
-	progress map[string]Progress        // by upper environment
-	running  map[string]bool            // upper environments with an operation under way
-	reports  map[store.Revision]*Report // reports derived from commits
-	byID     map[string]store.Revision  // report id → commit, for derived reports
+	progress map[string]Progress // by upper environment
+	running  map[string]bool     // upper environments with an operation under way
+	reports  *reportCache        // reports derived from commits
+	indexes  map[string]*index   // by environment, see history.go
 }
 
 // New validates cfg and returns a Promoter. Errors wrap ErrInvalidConfig
@@ -140,7 +157,7 @@ func New(cfg Config) (*Promoter, error) {
 	case cfg.ESVs == nil:
 		return bad("ESVs is nil (use ESVService)")
 	case cfg.LockTTL < 0:
-		return bad("LockTTL is %v; it must be 0 (until unlocked) or positive", cfg.LockTTL)
+		return bad("LockTTL is %v; it must be 0 (lock.DefaultTTL) or positive", cfg.LockTTL)
 	case slices.Contains(cfg.Checks, nil):
 		return bad("Checks holds a nil check")
 	}
@@ -156,10 +173,12 @@ func New(cfg Config) (*Promoter, error) {
 		observer: cfg.Observer,
 		ttl:      cfg.LockTTL,
 		groupKey: groupKey(cfg.Group.Name),
+		names:    maps.Clone(cfg.Names),
+		admit:    cfg.Admit,
 		progress: map[string]Progress{},
 		running:  map[string]bool{},
-		reports:  map[store.Revision]*Report{},
-		byID:     map[string]store.Revision{},
+		reports:  newReportCache(reportCacheSize),
+		indexes:  map[string]*index{},
 	}
 	p.group.Members = slices.Clone(cfg.Group.Members)
 	if p.layout == nil {
@@ -186,6 +205,22 @@ func groupKey(name string) string {
 	}
 	sum := sha256.Sum256([]byte(name))
 	return "group:" + hex.EncodeToString(sum[:16])
+}
+
+// admitted asks Config.Admit whether env may change.
+func (p *Promoter) admitted(ctx context.Context, env string) error {
+	if p.admit == nil {
+		return nil
+	}
+	return p.admit(ctx, env)
+}
+
+// name returns env's name for commit subjects, or its id.
+func (p *Promoter) name(env string) string {
+	if n := p.names[env]; n != "" {
+		return n
+	}
+	return env
 }
 
 // Group returns the group the Promoter works on.
@@ -220,15 +255,20 @@ func (p *Promoter) member(env string) error {
 
 // Lock locks lower and upper for a promotion or rollback by owner, together
 // with the group, so no other promotion of the group can start. lower may be
-// empty: the member before upper. The lease's ID is the promotion id.
+// empty: the member before upper. owner may be empty: the context's actor
+// (actor.With). The lease's ID is the promotion id.
 //
 // Errors wrap environment.ErrInvalidPair for a pair that is not adjacent,
 // lock.ErrLocked (a *lock.LockedError naming the holder) when another lease
-// holds any of them, or lock.ErrInvalid for a bad owner.
+// holds any of them, actor.ErrMissing when no one is named, or
+// lock.ErrInvalid for a bad owner.
 func (p *Promoter) Lock(ctx context.Context, lower, upper, owner string) (lock.Lease, error) {
 	lower, upper, err := p.pair(lower, upper)
 	if err != nil {
 		return lock.Lease{}, fmt.Errorf("lock: %w", err)
+	}
+	if owner, err = actor.Resolve(ctx, owner, "lock "+lower+" → "+upper); err != nil {
+		return lock.Lease{}, err
 	}
 	lease, err := p.locker.Lock(ctx, []string{lower, upper, p.groupKey}, owner, lock.Options{
 		TTL:         p.ttl,
@@ -242,20 +282,29 @@ func (p *Promoter) Lock(ctx context.Context, lower, upper, owner string) (lock.L
 }
 
 // Unlock releases the promotion lock with id promotionID on lower and
-// upper (lower may be empty: the member before upper).
+// upper (lower may be empty: the member before upper), also when a crash
+// left only part of it held.
 //
-// Errors wrap environment.ErrInvalidPair, ErrNotLocked when the pair is not
-// locked by that promotion, or lock.ErrNotHeld when the lease ran out.
+// Errors wrap environment.ErrInvalidPair, ErrNotLocked when no part of the
+// pair is locked by that promotion, or lock.ErrNotHeld when the lease ran out.
 func (p *Promoter) Unlock(ctx context.Context, lower, upper, promotionID string) error {
 	lower, upper, err := p.pair(lower, upper)
 	if err != nil {
 		return fmt.Errorf("unlock: %w", err)
 	}
-	st, err := p.locker.State(ctx, upper)
-	if err != nil {
-		return fmt.Errorf("unlock %s → %s: %w", lower, upper, err)
+	var st lock.Status
+	// The group's lock is the first of the set in most names' sort order,
+	// so a half-held lease is found on one of the three.
+	for _, env := range []string{upper, lower, p.groupKey} {
+		if st, err = p.locker.State(ctx, env); err != nil {
+			return fmt.Errorf("unlock %s → %s: %w", lower, upper, err)
+		}
+		if st.State != lock.StateUnlocked && st.State != lock.StateError && st.Lease.ID == promotionID && p.covers(st.Lease, lower, upper) {
+			break
+		}
 	}
-	if st.State == lock.StateUnlocked || st.Lease.ID != promotionID || !p.covers(st.Lease, lower, upper) {
+	if st.State == lock.StateUnlocked || st.State == lock.StateError || st.Lease.ID != promotionID || !p.covers(st.Lease, lower, upper) {
+		st, _ = p.locker.State(ctx, upper)
 		return fmt.Errorf("unlock %s → %s: %w: %s", lower, upper, ErrNotLocked, describeLock(upper, st, promotionID))
 	}
 	if err := p.locker.Unlock(ctx, st.Lease); err != nil {
@@ -283,24 +332,28 @@ func describeLock(env string, st lock.Status, want string) string {
 	return fmt.Sprintf("%s is %s by promotion %s of %q (%s)", env, st.State, st.Lease.ID, st.Lease.Owner, st.Lease.Description)
 }
 
-// LockState is the lock state of a pair, in the AIC lock/state shape.
+// LockState is the lock state of a pair; httpapi answers AIC's lock/state
+// with it.
 type LockState struct {
-	// Result is the pair's state: unlocked, locking, locked, unlocking,
-	// or error when the two environments disagree or a lock is unreadable.
-	Result      lock.State `json:"result"`
-	PromotionID string     `json:"promotionId,omitempty"`
-	Description string     `json:"description,omitempty"`
-	Lower       EnvLock    `json:"lowerEnv"`
-	Upper       EnvLock    `json:"upperEnv"`
+	// Result is the pair's state: unlocked, locking, locked or unlocking.
+	// Locking and unlocking also describe a pair a crash left half held:
+	// Description then names the lease's end and the way out (Unlock with
+	// PromotionID). Result is error only when a lock record is unreadable
+	// or the two environments are held by different leases.
+	Result      lock.State
+	PromotionID string
+	Description string
+	Lower       EnvLock
+	Upper       EnvLock
 	// Lease is the lease holding the pair, when Result is locked.
-	Lease lock.Lease `json:"-"`
+	Lease lock.Lease
 }
 
 // EnvLock is one environment's side of a LockState.
 type EnvLock struct {
-	ID          string     `json:"-"`
-	PromotionID string     `json:"promotionId,omitempty"`
-	State       lock.State `json:"state"`
+	ID          string
+	PromotionID string
+	State       lock.State
 }
 
 // LockState reports whether lower and upper are locked for a promotion, and
@@ -322,20 +375,39 @@ func (p *Promoter) LockState(ctx context.Context, lower, upper string) (LockStat
 		Upper: EnvLock{ID: upper, PromotionID: sts[1].Lease.ID, State: sts[1].State},
 	}
 	lo, up := sts[0], sts[1]
+	held, other := up, lo // held: a side some lease holds
+	if held.State == lock.StateUnlocked {
+		held, other = lo, up
+	}
 	switch {
 	case lo.State == lock.StateError || up.State == lock.StateError:
 		ls.Result = lock.StateError
 		ls.Description = strings.TrimSpace(lo.Detail + " " + up.Detail)
 	case lo.State == lock.StateUnlocked && up.State == lock.StateUnlocked:
 		ls.Result = lock.StateUnlocked
-	case lo.Lease.ID == up.Lease.ID && lo.State == up.State && p.covers(up.Lease, lower, upper):
-		ls.Result, ls.PromotionID, ls.Description = up.State, up.Lease.ID, up.Lease.Description
-		if ls.Result == lock.StateLocked {
-			ls.Lease = up.Lease
-		}
-	default:
+	case other.State != lock.StateUnlocked && other.Lease.ID != held.Lease.ID:
 		ls.Result = lock.StateError
 		ls.Description = describeLock(lower, lo, "") + "; " + describeLock(upper, up, "")
+	default:
+		// One lease, on one side or both. The two States are read one
+		// after the other, so a Lock or Unlock may have moved between
+		// them: the pair is in the step either side saw, never error.
+		ls.Result, ls.PromotionID, ls.Description = held.State, held.Lease.ID, held.Lease.Description
+		switch {
+		case lo.State == lock.StateUnlocking || up.State == lock.StateUnlocking:
+			ls.Result = lock.StateUnlocking
+		case lo.State == lock.StateLocking || up.State == lock.StateLocking:
+			ls.Result = lock.StateLocking
+		case !p.covers(held.Lease, lower, upper):
+			// Held by a lease of another pair of the group, or a revert.
+		case other.State == lock.StateUnlocked: // released between the reads
+			ls.Result = lock.StateUnlocking
+		default:
+			ls.Lease = held.Lease
+		}
+		if d := cmp.Or(held.Detail, other.Detail); d != "" {
+			ls.Description += ": " + d
+		}
 	}
 	return ls, nil
 }
@@ -377,15 +449,28 @@ func (p *Promoter) snapshot(ctx context.Context, rev store.Revision) (*store.Sna
 
 // Edit changes env's configuration through edit, which gets a Builder on
 // the current head, and records the result as one commit of type edit.
-// An edit that changes nothing commits nothing and returns the head.
+// An edit that changes nothing commits nothing and returns the head. The
+// commit's author is info.Author, else the context's actor (actor.With).
 //
-// Errors wrap environment.ErrNotFound when env is not in the group,
+// Errors wrap actor.ErrMissing when no one is named, ErrInvalidEdit for a
+// nil edit, environment.ErrNotFound when env is not in the group,
 // lock.ErrLocked while env is locked for a promotion, the error edit
 // returns, or store.ErrConflict when env changed meanwhile (edit again).
 func (p *Promoter) Edit(ctx context.Context, env string, edit func(*store.Builder) error, info store.CommitInfo) (store.Commit, error) {
 	if err := p.member(env); err != nil {
 		return store.Commit{}, fmt.Errorf("edit: %w", err)
 	}
+	if edit == nil {
+		return store.Commit{}, fmt.Errorf("edit %s: %w: the edit function is nil; pass one that changes the Builder", env, ErrInvalidEdit)
+	}
+	who, err := actor.Resolve(ctx, info.Author, "edit "+env)
+	if err != nil {
+		return store.Commit{}, err
+	}
+	if err := p.admitted(ctx, env); err != nil {
+		return store.Commit{}, fmt.Errorf("edit %s: %w", env, err)
+	}
+	info.Author = store.Author(who)
 	if err := unlocked(ctx, p.locker, env); err != nil {
 		return store.Commit{}, fmt.Errorf("edit %s: %w", env, err)
 	}
@@ -401,7 +486,7 @@ func (p *Promoter) Edit(ctx context.Context, env string, edit func(*store.Builde
 	if head.Revision != "" && next.Equal(snap) {
 		return head, nil
 	}
-	info.Metadata = withMeta(info.Metadata, map[string]string{MetaType: string(TypeEdit)})
+	info.Metadata = withMeta(info.Metadata, map[string]string{MetaType: string(TypeEdit), MetaUpper: env})
 	if info.Time.IsZero() {
 		info.Time = p.now()
 	}
@@ -426,32 +511,40 @@ func withMeta(base, add map[string]string) map[string]string {
 // RevertDevelopment restores the static configuration of env, the group's
 // development environment, to what it was at its latest commit made before
 // the time before, as a new commit of type revert. Dynamic config is kept as
-// it is now, and history is never rewritten.
+// it is now, and history is never rewritten. The commit's author is the
+// context's actor (actor.With).
 //
-// Errors wrap ErrNotDevelopment for any other environment, lock.ErrLocked
+// Errors wrap actor.ErrMissing when the context names no actor,
+// ErrNotDevelopment for any other environment, lock.ErrLocked
 // while env is locked, ErrNoHistory when no commit is that old, or
 // store.ErrConflict when env changed meanwhile.
 func (p *Promoter) RevertDevelopment(ctx context.Context, env string, before time.Time) (store.Commit, error) {
 	if p.group.Members[0].ID != env {
 		return store.Commit{}, fmt.Errorf("revert %s: %w: the development environment of group %q is %s", env, ErrNotDevelopment, p.group.Name, p.group.Members[0].ID)
 	}
-	if err := unlocked(ctx, p.locker, env); err != nil {
+	who, err := actor.Resolve(ctx, "", "revert "+env)
+	if err != nil {
+		return store.Commit{}, err
+	}
+	if err := p.admitted(ctx, env); err != nil {
 		return store.Commit{}, fmt.Errorf("revert %s: %w", env, err)
 	}
+	// A short lease on env fences the commit: a promotion that locks env
+	// meanwhile waits for it or makes it fail, never overtakes it.
+	lease, err := p.locker.Lock(ctx, []string{env}, who, lock.Options{TTL: p.ttl, Description: "revert of " + env})
+	if err != nil {
+		return store.Commit{}, fmt.Errorf("revert %s: %w", env, err)
+	}
+	defer p.locker.Unlock(context.WithoutCancel(ctx), lease)
 	head, snap, err := p.head(ctx, env)
 	if err != nil {
 		return store.Commit{}, fmt.Errorf("revert %s: %w", env, err)
 	}
-	log, err := p.history(ctx, env)
+	point, at, err := p.backupPoint(ctx, env, head.Revision, before)
 	if err != nil {
 		return store.Commit{}, fmt.Errorf("revert %s: %w", env, err)
 	}
-	i := slices.IndexFunc(log, func(c store.Commit) bool { return c.Time.Before(before) })
-	if i < 0 {
-		return store.Commit{}, fmt.Errorf("revert %s: %w: no commit before %s", env, ErrNoHistory, before.UTC().Format(time.RFC3339))
-	}
-	point := log[i]
-	old, err := p.repo.Snapshot(ctx, point.Revision)
+	old, err := p.repo.Snapshot(ctx, point)
 	if err != nil {
 		return store.Commit{}, fmt.Errorf("revert %s: %w", env, err)
 	}
@@ -459,26 +552,17 @@ func (p *Promoter) RevertDevelopment(ctx context.Context, env string, before tim
 	if err != nil {
 		return store.Commit{}, fmt.Errorf("revert %s: %w", env, err)
 	}
-	c, err := p.repo.Commit(ctx, env, head.Revision, target, store.CommitInfo{
-		Author:   "envpromote",
+	c, err := p.locker.Commit(ctx, lease, p.repo, store.Update{Branch: env, Parent: head.Revision, Snapshot: target, Info: store.CommitInfo{
+		Author:   store.Author(who),
 		Time:     p.now(),
-		Message:  fmt.Sprintf("Revert static config to %s (%s)", point.Revision, point.Time.UTC().Format(time.RFC3339)),
-		Metadata: map[string]string{MetaType: string(TypeRevert), MetaSource: string(point.Revision)},
-	})
+		Message:  fmt.Sprintf("Revert the static config of %s to %s (%s)", p.name(env), point, at.UTC().Format(time.RFC3339)),
+		Metadata: map[string]string{MetaType: string(TypeRevert), MetaSource: string(point), MetaUpper: env},
+	}})
 	if err != nil {
 		return store.Commit{}, fmt.Errorf("revert %s: %w", env, err)
 	}
 	p.emit(Event{Op: string(TypeRevert), Upper: env, Status: StatusComplete, Message: c.Message})
 	return c, nil
-}
-
-// log returns env's whole history, newest first; none if env has none.
-func (p *Promoter) history(ctx context.Context, env string) ([]store.Commit, error) {
-	log, err := p.repo.Log(ctx, env, store.LogOptions{})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ctx.Err()
-	}
-	return log, err
 }
 
 func (p *Promoter) emit(e Event) {

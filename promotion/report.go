@@ -6,11 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path"
 	"slices"
-	"strings"
 	"time"
 
+	"github.com/envpromote/envpromote/internal/retry"
 	"github.com/envpromote/envpromote/store"
 )
 
@@ -228,7 +227,7 @@ func (p *Promoter) buildReport(pl *plan, id, promotionID string, created time.Ti
 // upper, caching it by revision.
 func (p *Promoter) fromCommit(ctx context.Context, upper string, c store.Commit) (*Report, error) {
 	p.mu.Lock()
-	r := p.reports[c.Revision]
+	r := p.reports.get(c.Revision)
 	p.mu.Unlock()
 	if r != nil {
 		return r.clone(), nil
@@ -253,26 +252,33 @@ func (p *Promoter) fromCommit(ctx context.Context, upper string, c store.Commit)
 	return r, nil
 }
 
-// cache keeps a copy of r, so the caller may change r.
+// cache keeps a copy of r, so the caller may change r (see reportCache for
+// the bound).
 func (p *Promoter) cache(r *Report) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.reports[r.Revision] = r.clone()
-	p.byID[r.ReportID] = r.Revision
+	p.reports.add(r.clone())
 }
 
 // reportsBranch is where upper's dry-run reports are kept.
 func reportsBranch(upper string) string { return "reports/" + upper }
 
 // saveDryRun stores r as a file of upper's reports branch, retrying when
-// another report was stored meanwhile.
+// another report was stored meanwhile, within the library's retry policy.
 func (p *Promoter) saveDryRun(ctx context.Context, r *Report) error {
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
 	}
+	// The metadata holds the report's list entry, so listing reports
+	// reads commits, not report files.
+	hjson, err := json.Marshal(header{Promoter: r.Promoter})
+	if err != nil {
+		return err
+	}
+	meta := map[string]string{MetaType: string(r.Type), MetaReportID: r.ReportID, MetaPromotionID: r.PromotionID, MetaReport: string(hjson)}
 	branch := reportsBranch(r.Upper)
-	for {
+	for loop := retry.Default.Start(); ; {
 		head, snap, err := p.head(ctx, branch)
 		if err != nil {
 			return fmt.Errorf("store dry-run report: %w", err)
@@ -285,7 +291,7 @@ func (p *Promoter) saveDryRun(ctx context.Context, r *Report) error {
 			Author:   cmp.Or(store.Author(r.Promoter), "envpromote"),
 			Time:     r.CreatedDate,
 			Message:  "Dry-run report " + r.ReportName,
-			Metadata: map[string]string{MetaReportID: r.ReportID, MetaPromotionID: r.PromotionID},
+			Metadata: meta,
 		})
 		if !errors.Is(err, store.ErrConflict) {
 			if err != nil {
@@ -293,39 +299,36 @@ func (p *Promoter) saveDryRun(ctx context.Context, r *Report) error {
 			}
 			return nil
 		}
+		if err := loop.Wait(ctx, err); err != nil {
+			return fmt.Errorf("store dry-run report: %w", err)
+		}
 	}
 }
 
 // Report returns the report with id, of a promotion, rollback or dry run
 // into any environment of the group. Errors wrap ErrReportNotFound.
+//
+// It reads the commits made since the Promoter last looked (see
+// Reports), not the history.
 func (p *Promoter) Report(ctx context.Context, id string) (*Report, error) {
-	p.mu.Lock()
-	rev, ok := p.byID[id]
-	r := p.reports[rev]
-	p.mu.Unlock()
-	if ok {
-		return r.clone(), nil
-	}
-	if id == "" || strings.ContainsAny(id, "/\\") || store.ValidatePath(id+".json") != nil {
-		return nil, fmt.Errorf("report %q: %w", id, ErrReportNotFound)
-	}
-	for _, m := range p.group.Members[1:] {
-		log, err := p.history(ctx, m.ID)
-		if err != nil {
-			return nil, fmt.Errorf("report %s: %w", id, err)
-		}
-		for _, c := range log {
-			if c.Metadata[MetaReportID] == id {
-				return p.fromCommit(ctx, m.ID, c)
+	for _, fresh := range []bool{false, true} {
+		for _, m := range p.group.Members[1:] {
+			ix := p.indexOf(m.ID)
+			if fresh {
+				var err error
+				if ix, err = p.current(ctx, m.ID, true); err != nil {
+					return nil, fmt.Errorf("report %s: %w", id, err)
+				}
 			}
-		}
-		_, snap, err := p.head(ctx, reportsBranch(m.ID))
-		if err != nil {
-			return nil, fmt.Errorf("report %s: %w", id, err)
-		}
-		if data, err := snap.ReadFile(id + ".json"); err == nil {
-			r := new(Report)
-			if err := json.Unmarshal(data, r); err != nil {
+			e, ok := ix.lookup(id)
+			if !ok {
+				continue
+			}
+			if e.meta.DryRun {
+				return p.dryRun(ctx, e.commit)
+			}
+			r, err := p.fromCommit(ctx, m.ID, e.commit)
+			if err != nil {
 				return nil, fmt.Errorf("report %s: %w", id, err)
 			}
 			return r, nil
@@ -334,45 +337,40 @@ func (p *Promoter) Report(ctx context.Context, id string) (*Report, error) {
 	return nil, fmt.Errorf("report %s: %w", id, ErrReportNotFound)
 }
 
+// ReportsOptions pages Reports. The zero value lists every report.
+type ReportsOptions struct {
+	// Limit is the most reports to return; 0 or less means no limit.
+	Limit int
+	// After continues a listing after the report with this id, the last
+	// one of the previous page; empty starts at the newest.
+	After string
+}
+
 // Reports lists the reports of upper's promotions, rollbacks and dry runs,
-// newest first. Errors wrap environment.ErrNotFound for an environment
-// outside the group.
+// newest first; of one second, promotions and rollbacks before dry runs,
+// each newest first. Errors wrap environment.ErrNotFound for an
+// environment outside the group.
 func (p *Promoter) Reports(ctx context.Context, upper string) ([]ReportMeta, error) {
+	return p.ReportsPage(ctx, upper, ReportsOptions{})
+}
+
+// ReportsPage lists one page of Reports. A page costs what it lists: the
+// Promoter keeps an index of the reports, derived from the branches and
+// caught up with the commits made since it last looked, so a long history
+// is read once per Promoter, not per call. Errors are those of Reports,
+// and ErrReportNotFound when opts.After names no report of upper.
+func (p *Promoter) ReportsPage(ctx context.Context, upper string, opts ReportsOptions) ([]ReportMeta, error) {
 	if err := p.member(upper); err != nil {
 		return nil, fmt.Errorf("reports: %w", err)
 	}
-	log, err := p.history(ctx, upper)
+	ix, err := p.current(ctx, upper, true)
 	if err != nil {
 		return nil, fmt.Errorf("reports of %s: %w", upper, err)
 	}
-	var out []ReportMeta
-	for _, c := range log {
-		if t := Type(c.Metadata[MetaType]); t == TypePromotion || t == TypeRollback {
-			var h header
-			_ = json.Unmarshal([]byte(c.Metadata[MetaReport]), &h) // a bad header only loses the promoter's name
-			out = append(out, ReportMeta{ReportID: c.Metadata[MetaReportID], PromotionID: c.Metadata[MetaPromotionID], CreatedDate: c.Time.UTC(), Type: t, Promoter: h.Promoter})
-		}
-	}
-	_, snap, err := p.head(ctx, reportsBranch(upper))
+	out, err := ix.page(opts.After, opts.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("reports of %s: %w", upper, err)
 	}
-	err = snap.Walk(func(name string, data []byte) error {
-		if path.Ext(name) != ".json" {
-			return nil
-		}
-		var r Report
-		if err := json.Unmarshal(data, &r); err != nil {
-			return fmt.Errorf("dry-run report %s: %w", name, err)
-		}
-		out = append(out, r.Meta())
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("reports of %s: %w", upper, err)
-	}
-	// Stable: commits of the same second keep the log's order.
-	slices.SortStableFunc(out, func(a, b ReportMeta) int { return b.CreatedDate.Compare(a.CreatedDate) })
 	return out, nil
 }
 

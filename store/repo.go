@@ -2,28 +2,30 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/envpromote/envpromote/errkind"
 )
 
 // Errors returned by Repo implementations. They are always wrapped with
-// context; match them with errors.Is.
+// context; match them with errors.Is. Each also matches its kind in
+// errkind (NotFound, Conflict, Invalid).
 var (
 	// ErrNotFound: the branch or revision does not exist.
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = errkind.New(errkind.NotFound, "not found")
 	// ErrConflict: a compare-and-set Commit lost: the branch head is not the
 	// parent the caller named.
-	ErrConflict = errors.New("conflict: branch head moved")
+	ErrConflict = errkind.New(errkind.Conflict, "conflict: branch head moved")
 	// ErrInvalidPath: a file path is not a clean, relative, slash-separated path.
-	ErrInvalidPath = errors.New("invalid path")
+	ErrInvalidPath = errkind.New(errkind.Invalid, "invalid path")
 	// ErrInvalidBranch: a branch name breaks the naming rules of ValidateBranch.
-	ErrInvalidBranch = errors.New("invalid branch name")
+	ErrInvalidBranch = errkind.New(errkind.Invalid, "invalid branch name")
 	// ErrInvalidMetadata: a commit metadata key or value breaks the rules of
 	// CommitInfo.Validate.
-	ErrInvalidMetadata = errors.New("invalid commit metadata")
+	ErrInvalidMetadata = errkind.New(errkind.Invalid, "invalid commit metadata")
 )
 
 // Revision names one commit. It is opaque to callers: the Git backend uses
@@ -77,6 +79,40 @@ type Repo interface {
 	Commit(ctx context.Context, branch string, parent Revision, snap *Snapshot, info CommitInfo) (Commit, error)
 	// Log lists branch's commits newest first (ErrNotFound if no history).
 	Log(ctx context.Context, branch string, opts LogOptions) ([]Commit, error)
+}
+
+// Update is one branch move of Transactor.Apply, with the arguments of a
+// Commit call.
+type Update struct {
+	Branch   string
+	Parent   Revision // the head Branch must still have; zero: must not exist
+	Snapshot *Snapshot
+	Info     CommitInfo
+	// Replace makes the new commit a root commit (no parent) while still
+	// requiring the head to be Parent, so the branch keeps only its latest
+	// state: for records whose history nobody reads, such as lock leases.
+	// The caller must make each such commit differ from every earlier
+	// head of the branch (e.g. metadata naming the head it replaces), or
+	// a writer that read an old head could win its compare-and-set.
+	Replace bool
+}
+
+// Transactor is a Repo that moves several branches at once: a fenced
+// commit moves a config branch only while a lock branch still holds the
+// lease that checked it. No other writer can move any of the branches
+// between the check and the moves. A reader may see the moves one at a
+// time, and a process killed inside Apply can leave a prefix of them done
+// (each a valid commit), so callers order updates such that any prefix is
+// safe.
+type Transactor interface {
+	Repo
+	// Apply makes each update as Commit would, or none of them: if any
+	// branch's head is not its Parent it returns an error wrapping
+	// ErrConflict and moves nothing. Updates must name distinct branches.
+	// The commits are returned in the order of updates. A backend that
+	// cannot apply this many updates at once returns an error wrapping
+	// errors.ErrUnsupported before writing anything.
+	Apply(ctx context.Context, updates []Update) ([]Commit, error)
 }
 
 // MaxBranchLen bounds branch names so they fit every ref store.

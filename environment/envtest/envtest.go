@@ -252,7 +252,11 @@ type fixture struct {
 
 func (f fixture) registry() *environment.Registry {
 	lic := memenv.NewLicenses(environment.License{ID: "license-1", Organization: org})
-	return environment.New(f.store, lic, environment.Options{Clock: f.clock.Now, Auditor: f.audit})
+	r, err := environment.New(f.store, lic, environment.Options{Clock: f.clock.Now, Auditor: f.audit})
+	if err != nil {
+		panic(err) // both arguments are set
+	}
+	return r
 }
 
 func newFixture(t *testing.T, newStore func(t *testing.T) environment.Store) fixture {

@@ -38,7 +38,10 @@ func BenchmarkRegistry(b *testing.B) {
 	}}}
 	for _, n := range []int{100, 500} {
 		for _, be := range backends {
-			reg := environment.New(be.new(b), licenses{}, environment.Options{})
+			reg, err := environment.New(be.new(b), licenses{}, environment.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
 			var last environment.Environment
 			for i := range n {
 				typ := environment.Production

@@ -20,7 +20,10 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	reg := environment.New(envs, licenses{}, environment.Options{})
+	reg, err := environment.New(envs, licenses{}, environment.Options{})
+	if err != nil {
+		panic(err)
+	}
 	admin := environment.Principal{ID: "ada", Roles: []environment.RoleAssignment{{
 		Role:  environment.OrganizationAdmin,
 		Scope: environment.Scope{Type: environment.ScopeOrganization, ID: "acme"},

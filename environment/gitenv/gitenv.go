@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/envpromote/envpromote/environment"
+	"github.com/envpromote/envpromote/internal/retry"
 	"github.com/envpromote/envpromote/store"
 )
 
@@ -109,9 +110,10 @@ func (s *Store) List(ctx context.Context, prefix string) ([]environment.Record, 
 // Apply commits the writes of b as one commit, or returns an error wrapping
 // environment.ErrConflict when a record is not at the version its write
 // names. When another commit moved the branch but left these records as
-// expected, Apply rebases onto it and commits again.
+// expected, Apply rebases onto it and commits again, within the library's
+// retry policy.
 func (s *Store) Apply(ctx context.Context, b environment.Batch) error {
-	for {
+	for loop := retry.Default.Start(); ; {
 		head, snap, err := s.head(ctx)
 		if err != nil {
 			return fmt.Errorf("gitenv: apply: %w", err)
@@ -142,7 +144,7 @@ func (s *Store) Apply(ctx context.Context, b environment.Batch) error {
 			}
 			return nil
 		}
-		if err := ctx.Err(); err != nil {
+		if err := loop.Wait(ctx, err); err != nil {
 			return fmt.Errorf("gitenv: apply: %w", err)
 		}
 	}

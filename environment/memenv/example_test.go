@@ -12,9 +12,12 @@ import (
 func Example() {
 	ctx := context.Background()
 	audit := &memenv.AuditLog{}
-	reg := environment.New(memenv.New(),
+	reg, err := environment.New(memenv.New(),
 		memenv.NewLicenses(environment.License{ID: "lic-1", Organization: "acme"}),
 		environment.Options{Auditor: audit})
+	if err != nil {
+		panic(err)
+	}
 	admin := environment.Principal{ID: "ada", Roles: []environment.RoleAssignment{{
 		Role:  environment.OrganizationAdmin,
 		Scope: environment.Scope{Type: environment.ScopeOrganization, ID: "acme"},

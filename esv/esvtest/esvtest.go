@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/envpromote/envpromote/actor"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
@@ -92,7 +93,7 @@ func fullState(now time.Time) esv.State {
 }
 
 func runStore(t *testing.T, newStore func(t *testing.T) esv.Store) {
-	ctx := context.Background()
+	ctx := actor.With(context.Background(), "ada")
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 	t.Run("NeverSavedIsEmpty", func(t *testing.T) {

@@ -10,10 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/envpromote/envpromote/actor"
 	"github.com/envpromote/envpromote/esv"
 )
 
-// rules are the ESV rules of DESIGN.md, each a subtest named after it.
+// rules are the ESV rules (ARCHITECTURE.md, "ESVs"), each a subtest named after it.
 var rules = []struct {
 	name string
 	run  func(t *testing.T, f *fixture)
@@ -30,13 +31,14 @@ var rules = []struct {
 	{"Rule_ChangesPendingUntilRestart", rulePendingUntilRestart},
 	{"Rule_RestartingThenReady", ruleRestartingThenReady},
 	{"Rule_GuardRefusesWrites", ruleGuard},
+	{"Rule_WritesNeedAnActor", ruleWritesNeedAnActor},
 	{"Rule_NamesShareOneNamespace", ruleOneNamespace},
 	{"Rule_LookupOnlyPlaceholderSecrets", ruleLookupPlaceholderSecrets},
 	{"Rule_NotFound", ruleNotFound},
 	{"Concurrency", runConcurrency},
 }
 
-var ctx = context.Background()
+var ctx = actor.With(context.Background(), "ada")
 
 func ruleNamesAreValidated(t *testing.T, f *fixture) {
 	s := f.service(esv.Options{})
@@ -404,24 +406,7 @@ func ruleGuard(t *testing.T, f *fixture) {
 	locked[env] = true
 	mu.Unlock()
 
-	writes := map[string]func() error{
-		"SetVariable":            func() error { _, err := s.SetVariable(ctx, env, "esv-v", esv.VariableSpec{Value: "2"}); return err },
-		"SetVariableDescription": func() error { _, err := s.SetVariableDescription(ctx, env, "esv-v", "d"); return err },
-		"DeleteVariable":         func() error { return s.DeleteVariable(ctx, env, "esv-v") },
-		"CreateSecret": func() error {
-			_, err := s.CreateSecret(ctx, env, "esv-t", esv.SecretSpec{Value: secret("x")})
-			return err
-		},
-		"SetSecretDescription": func() error { _, err := s.SetSecretDescription(ctx, env, "esv-s", "d"); return err },
-		"CreateSecretVersion":  func() error { _, err := s.CreateSecretVersion(ctx, env, "esv-s", secret("3")); return err },
-		"SetSecretVersionStatus": func() error {
-			_, err := s.SetSecretVersionStatus(ctx, env, "esv-s", 1, esv.Disabled)
-			return err
-		},
-		"DeleteSecretVersion": func() error { return s.DeleteSecretVersion(ctx, env, "esv-s", 1) },
-		"DeleteSecret":        func() error { return s.DeleteSecret(ctx, env, "esv-s") },
-		"Restart":             func() error { _, err := s.Restart(ctx, env); return err },
-	}
+	writes := everyWrite(ctx, s)
 	for name, w := range writes {
 		if err := w(); !errors.Is(err, errLocked) {
 			t.Errorf("%s while locked: %v, want an error wrapping the lock error", name, err)
@@ -532,5 +517,46 @@ func runConcurrency(t *testing.T, f *fixture) {
 	}
 	if ok != 1 {
 		t.Fatalf("%d concurrent creates of one secret succeeded, want 1", ok)
+	}
+}
+
+// everyWrite returns each write of the Service, on env's esv-v and esv-s.
+func everyWrite(ctx context.Context, s *esv.Service) map[string]func() error {
+	return map[string]func() error{
+		"SetVariable":            func() error { _, err := s.SetVariable(ctx, env, "esv-v", esv.VariableSpec{Value: "2"}); return err },
+		"SetVariableDescription": func() error { _, err := s.SetVariableDescription(ctx, env, "esv-v", "d"); return err },
+		"DeleteVariable":         func() error { return s.DeleteVariable(ctx, env, "esv-v") },
+		"CreateSecret": func() error {
+			_, err := s.CreateSecret(ctx, env, "esv-t", esv.SecretSpec{Value: secret("x")})
+			return err
+		},
+		"SetSecretDescription": func() error { _, err := s.SetSecretDescription(ctx, env, "esv-s", "d"); return err },
+		"CreateSecretVersion":  func() error { _, err := s.CreateSecretVersion(ctx, env, "esv-s", secret("3")); return err },
+		"SetSecretVersionStatus": func() error {
+			_, err := s.SetSecretVersionStatus(ctx, env, "esv-s", 1, esv.Disabled)
+			return err
+		},
+		"DeleteSecretVersion": func() error { return s.DeleteSecretVersion(ctx, env, "esv-s", 1) },
+		"DeleteSecret":        func() error { return s.DeleteSecret(ctx, env, "esv-s") },
+		"Restart":             func() error { _, err := s.Restart(ctx, env); return err },
+	}
+}
+
+func ruleWritesNeedAnActor(t *testing.T, f *fixture) {
+	s := f.service(esv.Options{})
+	must[esv.Variable](t)(s.SetVariable(ctx, env, "esv-v", esv.VariableSpec{Value: "1"}))
+	must[esv.Secret](t)(s.CreateSecret(ctx, env, "esv-s", esv.SecretSpec{Value: secret("1")}))
+	must[esv.SecretVersion](t)(s.CreateSecretVersion(ctx, env, "esv-s", secret("2")))
+	_, before, _ := f.store.Load(ctx, env)
+	for name, w := range everyWrite(context.Background(), s) {
+		if err := w(); !errors.Is(err, actor.ErrMissing) {
+			t.Errorf("%s with no actor: %v, want actor.ErrMissing", name, err)
+		}
+	}
+	if _, after, _ := f.store.Load(ctx, env); after != before {
+		t.Errorf("writes with no actor changed the state")
+	}
+	if v := must[esv.Variable](t)(s.Variable(ctx, env, "esv-v")); v.LastChangedBy != "ada" {
+		t.Errorf("lastChangedBy = %q, want the actor, ada", v.LastChangedBy)
 	}
 }

@@ -10,7 +10,10 @@
 //	loaded.json             what the environment loaded at its last restart
 //	restart.json            a restart in progress, if any
 //
-// Every Save is one commit. Secret values are encrypted with AES-256-GCM
+// Every Save is one commit, authored by the actor of the change and with a
+// subject saying what changed ("Set variable esv-greeting in dev"), taken
+// from esv.ChangeOf; a Save with no actor is refused (actor.ErrMissing).
+// Secret values are encrypted with AES-256-GCM
 // under keys derived (HMAC-SHA256) from the key the user supplies, and
 // bound by the additional data to the environment, secret and version they
 // belong to, so a ciphertext copied elsewhere does not decrypt. No Git

@@ -5,13 +5,14 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/envpromote/envpromote/actor"
 	"github.com/envpromote/envpromote/esv"
 	"github.com/envpromote/envpromote/esv/gitesv"
 	"github.com/envpromote/envpromote/store/gitstore"
 )
 
 func Example() {
-	ctx := context.Background()
+	ctx := actor.With(context.Background(), "ada")
 	repo := gitstore.NewMemory(gitstore.Options{})
 	st, err := gitesv.New(repo, gitesv.Options{Key: []byte("0123456789abcdef0123456789abcdef")})
 	if err != nil {

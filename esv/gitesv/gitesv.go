@@ -13,13 +13,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/envpromote/envpromote/actor"
+	"github.com/envpromote/envpromote/errkind"
 	"github.com/envpromote/envpromote/esv"
 	"github.com/envpromote/envpromote/store"
 )
 
 // ErrDecrypt: a stored secret value does not decrypt under the key given to
 // New (a wrong key, or a file moved or tampered with).
-var ErrDecrypt = errors.New("gitesv: secret value does not decrypt")
+var ErrDecrypt = errkind.New(errkind.FailedPrecondition, "gitesv: secret value does not decrypt")
 
 // DefaultBranchPrefix prefixes environment names to name their branches
 // when Options.BranchPrefix is empty.
@@ -118,9 +120,18 @@ func (s *Store) Save(ctx context.Context, env string, rev esv.Revision, st esv.S
 	if err != nil {
 		return "", fmt.Errorf("gitesv: save %q: %w", env, err)
 	}
+	ch := esv.ChangeOf(ctx)
+	who, err := actor.Resolve(ctx, ch.Actor, "gitesv: save "+strconv.Quote(env))
+	if err != nil {
+		return "", err
+	}
+	subject := "Update ESVs"
+	if ch.Summary != "" {
+		subject = strings.ToUpper(ch.Summary[:1]) + ch.Summary[1:]
+	}
 	c, err := s.repo.Commit(ctx, b, store.Revision(rev), snap, store.CommitInfo{
-		Author:   "envpromote esv",
-		Message:  "esv: update " + env,
+		Author:   store.Author(who),
+		Message:  fmt.Sprintf("%s in %s", subject, env),
 		Metadata: map[string]string{"type": "esv"},
 	})
 	if errors.Is(err, store.ErrConflict) {

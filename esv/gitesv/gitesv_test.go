@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/envpromote/envpromote/actor"
 	"github.com/envpromote/envpromote/esv"
 	"github.com/envpromote/envpromote/esv/esvtest"
 	"github.com/envpromote/envpromote/esv/gitesv"
@@ -58,7 +59,7 @@ func TestRule_SecretsNeverPlaintextInGit(t *testing.T) {
 	if err != nil {
 		t.Skip("git not installed")
 	}
-	ctx := context.Background()
+	ctx := actor.With(context.Background(), "ada")
 	repo, dir := initRepo(t)
 	s := esv.New(newStore(t, repo, key), esv.Options{})
 	secrets := []string{"pl41ntext-first-secret", "pl41ntext-second-version", "pl41ntext-pending-version"}
@@ -104,7 +105,7 @@ func TestRule_SecretsNeverPlaintextInGit(t *testing.T) {
 }
 
 func TestWrongKeyDoesNotDecrypt(t *testing.T) {
-	ctx := context.Background()
+	ctx := actor.With(context.Background(), "ada")
 	repo := memstore.New(memstore.Options{})
 	s := esv.New(newStore(t, repo, key), esv.Options{})
 	if _, err := s.CreateSecret(ctx, "dev", "esv-pw", esv.SecretSpec{Value: esv.NewSecretValue([]byte("x"))}); err != nil {
@@ -117,7 +118,7 @@ func TestWrongKeyDoesNotDecrypt(t *testing.T) {
 }
 
 func TestCiphertextBoundToEnvironment(t *testing.T) {
-	ctx := context.Background()
+	ctx := actor.With(context.Background(), "ada")
 	repo := memstore.New(memstore.Options{})
 	gs := newStore(t, repo, key)
 	s := esv.New(gs, esv.Options{})
@@ -135,7 +136,7 @@ func TestCiphertextBoundToEnvironment(t *testing.T) {
 }
 
 func TestUnchangedSecretKeepsItsBlob(t *testing.T) {
-	ctx := context.Background()
+	ctx := actor.With(context.Background(), "ada")
 	repo := memstore.New(memstore.Options{})
 	s := esv.New(newStore(t, repo, key), esv.Options{})
 	read := func() []byte {
@@ -174,7 +175,7 @@ func TestNewRejectsBadKeysAndBranches(t *testing.T) {
 // use. Load must refuse them with an error naming the file, never hand them
 // on to panic later.
 func TestCorruptSecretFileIsAnError(t *testing.T) {
-	ctx := context.Background()
+	ctx := actor.With(context.Background(), "ada")
 	for name, body := range map[string]string{
 		"no versions":        `{"_id": "esv-pw", "encoding": "generic", "versions": []}`,
 		"versions missing":   `{"_id": "esv-pw", "encoding": "generic"}`,
@@ -218,5 +219,33 @@ func TestCorruptSecretFileIsAnError(t *testing.T) {
 				t.Error("Secrets over a corrupt secret file succeeded")
 			}
 		})
+	}
+}
+
+// TestRule_CommitsNameActorAndESV: each ESV change is a commit authored by
+// the actor whose subject names the ESV, so `git log esv/<env>` reads as
+// who changed what.
+func TestRule_CommitsNameActorAndESV(t *testing.T) {
+	ctx := actor.With(context.Background(), "Ada <ada@example.com>")
+	repo := memstore.New(memstore.Options{})
+	s := esv.New(newStore(t, repo, key), esv.Options{})
+	if _, err := s.SetVariable(ctx, "dev", "esv-greeting", esv.VariableSpec{Value: "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateSecret(ctx, "dev", "esv-db-password", esv.SecretSpec{Value: esv.NewSecretValue([]byte("s3cret"))}); err != nil {
+		t.Fatal(err)
+	}
+	log, err := repo.Log(ctx, gitesv.DefaultBranchPrefix+"dev", store.LogOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Create secret esv-db-password in dev", "Set variable esv-greeting in dev"}
+	for i, c := range log {
+		if c.Author != "Ada <ada@example.com>" || c.Message != want[i] {
+			t.Errorf("commit %d: author %q, subject %q; want Ada <ada@example.com>, %q", i, c.Author, c.Message, want[i])
+		}
+	}
+	if _, err := newStore(t, repo, key).Save(context.Background(), "dev", "", esv.State{}); !errors.Is(err, actor.ErrMissing) {
+		t.Errorf("Save with no actor: %v, want actor.ErrMissing", err)
 	}
 }

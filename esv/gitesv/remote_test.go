@@ -6,6 +6,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/envpromote/envpromote/actor"
 	"github.com/envpromote/envpromote/esv"
 	"github.com/envpromote/envpromote/esv/esvtest"
 	"github.com/envpromote/envpromote/internal/gittest"
@@ -34,7 +35,7 @@ func TestConformanceGitRemote(t *testing.T) {
 // writes, and of two saves on one revision exactly one lands.
 func TestRule_MachinesShareESVsThroughTheRemote(t *testing.T) {
 	url := gittest.Daemon(t).NewRepo(t)
-	ctx := context.Background()
+	ctx := actor.With(context.Background(), "ada")
 	a, b := newStore(t, machine(t, url), key), newStore(t, machine(t, url), key)
 	st := esv.State{Variables: map[string]esv.Variable{"esv-a": {Name: "esv-a", ExpressionType: esv.TypeString, Value: "1"}}}
 	rev, err := a.Save(ctx, "dev", "", st)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 )
@@ -12,19 +13,17 @@ func TestQuickstart(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkLines(t, out.String(),
-		"Development  development PRODUCTION",
-		"    added    Welcome (realm /alpha)",
-		"  lock state: locked (promotion ",
-		"  bob cannot lock Staging → Production meanwhile: one promotion per group",
-		"  BLOCKED by the integrity checks:",
-		"placeholder references esv-welcome-banner, which the upper environment does not define",
-		"  progress: ERROR, missing ESVs [esv-welcome-banner]; Staging is unchanged",
-		"  while locked, ESV writes are refused: true",
-		"  progress: COMPLETE, 2 change(s), one new commit on Staging's branch",
-		`  promoter "ada", description "Welcome journey", ticket "CHG-42"`,
-		"    deleted  Welcome (realm /alpha)",
-		"  a second rollback is refused: nothing to roll back",
-		"  lock state: unlocked",
+		"  Development (development): tenant export imported",
+		"  Production  (production): tenant export imported",
+		"  dry run: 1 change(s); a real run would be blocked by [esv-welcome-banner]",
+		"  BLOCKED realms/alpha/journeys/Welcome/Welcome.json:1:28 (banner): placeholder references esv-welcome-banner",
+		"    fix: create the variable or secret esv-welcome-banner",
+		"  the pair is unlocked again, Staging unchanged",
+		"  Authentication > Journeys: added Welcome (realm /alpha), promoted by ada",
+		"  rollback: 1 change(s)",
+		"  rollback  Roll back the last promotion of Staging  by ada",
+		"  promotion Promote Development to Staging           by ada",
+		"  edit      Import the tenant export                 by ada",
 	)
 }
 
@@ -38,5 +37,17 @@ func checkLines(t *testing.T, out string, want ...string) {
 			t.Fatalf("output lacks %q (in order); output:\n%s", w, out)
 		}
 		rest = rest[i+len(w):]
+	}
+}
+
+// TestQuickstartUsesOnlyThePublicAPI: the quickstart is meant to be copied
+// out of this module, so it imports nothing internal.
+func TestQuickstartUsesOnlyThePublicAPI(t *testing.T) {
+	src, err := os.ReadFile("main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(src), "/internal/") {
+		t.Fatal("main.go imports an internal package")
 	}
 }

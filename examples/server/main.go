@@ -16,13 +16,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/envpromote/envpromote/actor"
 	"github.com/envpromote/envpromote/environment"
 	"github.com/envpromote/envpromote/environment/gitenv"
 	"github.com/envpromote/envpromote/environment/memenv"
 	"github.com/envpromote/envpromote/esv"
 	"github.com/envpromote/envpromote/esv/gitesv"
-	"github.com/envpromote/envpromote/examples/internal/tour"
 	"github.com/envpromote/envpromote/httpapi"
+	"github.com/envpromote/envpromote/internal/tenantgen"
 	"github.com/envpromote/envpromote/lock/gitlock"
 	"github.com/envpromote/envpromote/promotion"
 	"github.com/envpromote/envpromote/store"
@@ -37,6 +38,7 @@ func main() {
 	flag.DurationVar(&o.lockTTL, "lock-ttl", 15*time.Minute, "how long a promotion lock lasts unless released: the most a crashed instance's lock blocks the others")
 	flag.StringVar(&o.token, "token", "", "bearer token to accept (default: a random one, printed)")
 	flag.DurationVar(&o.grace, "grace", 30*time.Second, "how long a stop waits for running promotions")
+	flag.StringVar(&o.domain, "domain", "localhost", "also serve each environment at the root of <name>.<domain>, as a tenant is (empty: path prefixes only)")
 	flag.Parse()
 	if o.token == "" {
 		o.token = rand.Text()
@@ -55,6 +57,7 @@ func main() {
 
 type options struct {
 	addr, dir, token, remote string
+	domain                   string // Config.Hosts: SubdomainHosts(domain)
 	grace, lockTTL           time.Duration
 }
 
@@ -81,6 +84,10 @@ func run(ctx context.Context, ln net.Listener, o options, out io.Writer) error {
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
 	base := "http://" + ln.Addr().String()
 	printUsage(out, base, o.token, dir)
+	if o.domain != "" {
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		fmt.Fprintf(out, "Each environment is also served at the root of its host: http://staging.%s:%s/environment/… (curl --resolve staging.%[1]s:%[2]s:127.0.0.1, or frodo with that host as its tenant URL)\n", o.domain, port)
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -100,6 +107,7 @@ func run(ctx context.Context, ln net.Listener, o options, out io.Writer) error {
 // demo builds the organization in a new Git repository and returns the
 // API serving it and the repository's directory.
 func demo(ctx context.Context, o options) (*httpapi.Server, string, error) {
+	ctx = actor.With(ctx, "demo-admin") // who seeds the demo
 	dir := o.dir
 	if dir == "" {
 		var err error
@@ -125,7 +133,10 @@ func demo(ctx context.Context, o options) (*httpapi.Server, string, error) {
 	}
 	locker := gitlock.New(repo, gitlock.Options{})
 	esvs := esv.New(esvStore, esv.Options{Guard: promotion.ESVGuard(locker), RestartDelay: 2 * time.Second})
-	registry := environment.New(envStore, memenv.NewLicenses(environment.License{ID: license, Organization: org}), environment.Options{})
+	registry, err := environment.New(envStore, memenv.NewLicenses(environment.License{ID: license, Organization: org}), environment.Options{})
+	if err != nil {
+		return nil, "", err
+	}
 	admin := environment.Principal{ID: "demo-admin", Roles: []environment.RoleAssignment{{
 		Role: environment.OrganizationAdmin, Scope: environment.Scope{Type: environment.ScopeOrganization, ID: org},
 	}}}
@@ -154,7 +165,12 @@ func demo(ctx context.Context, o options) (*httpapi.Server, string, error) {
 		}
 	}
 
+	var hosts httpapi.HostResolver
+	if o.domain != "" {
+		hosts = httpapi.SubdomainHosts(o.domain)
+	}
 	api, err := httpapi.New(httpapi.Config{
+		Hosts: hosts,
 		Authenticator: httpapi.NewStaticTokens(map[string]httpapi.Principal{
 			o.token: {Principal: admin, Scopes: []string{httpapi.ScopePromotion, httpapi.ScopeESVAll}},
 		}),
@@ -187,7 +203,7 @@ func createGroup(ctx context.Context, registry *environment.Registry, admin envi
 // development an email template that needs an ESV staging lacks.
 func seedTenant(ctx context.Context, promoter *promotion.Promoter, esvs *esv.Service, group environment.Group, paths map[string]string) error {
 	for _, env := range group.Members {
-		if err := tour.Load(ctx, promoter, esvs, env.ID); err != nil {
+		if err := load(ctx, promoter, esvs, env.ID); err != nil {
 			return err
 		}
 	}
@@ -252,4 +268,65 @@ Environments (PingOne):
 See the history: git -C %[3]s log --all --oneline
 Stop with Ctrl-C.
 `, base, token, dir, newESV)
+}
+
+// demoTenant is the small generated tenant every environment starts with.
+var demoTenant = tenantgen.Generate(tenantgen.Options{Seed: 1, Files: 200, Realms: 1})
+
+// load writes the tenant into env as its first commit and defines, in env,
+// every ESV the tenant uses.
+func load(ctx context.Context, p *promotion.Promoter, esvs *esv.Service, env string) error {
+	_, err := p.Edit(ctx, env, func(b *store.Builder) error {
+		for _, path := range demoTenant.Paths() {
+			if err := b.Put(path, demoTenant.Files[path]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, store.CommitInfo{Message: "Import tenant export"})
+	if err != nil {
+		return err
+	}
+	for name, typ := range demoTenant.Vars {
+		if _, err := esvs.SetVariable(ctx, env, name, esv.VariableSpec{ExpressionType: esv.ExpressionType(typ), Value: sample(esv.ExpressionType(typ))}); err != nil {
+			return err
+		}
+	}
+	for name, enc := range demoTenant.Secrets {
+		spec := esv.SecretSpec{Encoding: esv.Encoding(enc), UseInPlaceholders: true, Value: esv.NewSecretValue(secret(esv.Encoding(enc)))}
+		if _, err := esvs.CreateSecret(ctx, env, name, spec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sample is a value of type t.
+func sample(t esv.ExpressionType) string {
+	switch t {
+	case esv.TypeInt, esv.TypeNumber:
+		return "1"
+	case esv.TypeBool:
+		return "true"
+	case esv.TypeArray:
+		return `["a"]`
+	case esv.TypeObject:
+		return `{"a":1}`
+	case esv.TypeBase64:
+		return "eA=="
+	case esv.TypeKeyValueList:
+		return "a=b"
+	}
+	return "value"
+}
+
+// secret is a (made-up) secret of encoding e.
+func secret(e esv.Encoding) []byte {
+	switch e {
+	case esv.EncodingPEM:
+		return []byte("-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n")
+	case esv.EncodingBase64HMAC, esv.EncodingBase64AES:
+		return []byte("MDEyMzQ1Njc4OWFiY2RlZg==")
+	}
+	return []byte("s3cret")
 }

@@ -155,3 +155,51 @@ func TestHelperProcess(t *testing.T) {
 		strings.Fields(os.Getenv("ENVPROMOTE_SERVER_ARGS"))...)
 	main()
 }
+
+// TestRun_ServesEachEnvironmentAtTheRootOfItsHost: the same environment
+// answers under its path prefix and at the root of <name>.localhost, the
+// base URL clients that build URLs from the host alone are given.
+func TestRun_ServesEachEnvironmentAtTheRootOfItsHost(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var out syncBuffer
+	go func() {
+		done <- run(ctx, ln, options{dir: t.TempDir(), token: "t", grace: time.Minute, domain: "localhost"}, &out)
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	base := "http://" + ln.Addr().String()
+	var byPrefix, byHost struct {
+		Result []struct {
+			ID string `json:"_id"`
+		}
+	}
+	if code := call(t, "GET", base+"/staging/environment/variables", "t", "", &byPrefix); code != http.StatusOK {
+		t.Fatalf("by prefix: %d", code)
+	}
+	req, _ := http.NewRequest("GET", base+"/environment/variables", nil)
+	req.Host = "staging.localhost:" + ln.Addr().(*net.TCPAddr).AddrPort().String()[len("127.0.0.1:"):]
+	req.Header.Set("Authorization", "Bearer t")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&byHost); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("by host: %d %v", resp.StatusCode, err)
+	}
+	if len(byHost.Result) == 0 || len(byHost.Result) != len(byPrefix.Result) || byHost.Result[0].ID != byPrefix.Result[0].ID {
+		t.Errorf("by host %+v, by prefix %+v", byHost, byPrefix)
+	}
+	if !strings.Contains(out.String(), "staging.localhost") {
+		t.Errorf("output does not show the host name:\n%s", out.String())
+	}
+}

@@ -69,7 +69,9 @@ func TestRule_InstancesSharingARemote(t *testing.T) {
 	}
 	srv := gittest.HTTP(t)
 	url := srv.NewRepo(t)
-	defer gittest.Git(t, srv.Path(url), "fsck", "--strict") // fails the test on any error
+	// Registered first, so it runs last: after every instance stopped, since
+	// fsck racing a push can read a ref before the objects it names.
+	t.Cleanup(func() { gittest.Git(t, srv.Path(url), "fsck", "--strict") }) // fails the test on any error
 	const token, ttl = "helper-token", 8 * time.Second
 	var ins []*instance
 	for range 3 { // one after the other: the first seeds the remote

@@ -1,6 +1,6 @@
 // Package tenantgen generates deterministic synthetic PingOne Advanced
 // Identity Cloud tenants for tests and benchmarks, in the fr-config-manager
-// export layout of DESIGN.md ("Tenant export layout").
+// export layout (ARCHITECTURE.md, "Tenant export layout").
 //
 // A tenant has AM realms (alpha, bravo, …) with journeys and their nodes
 // (page nodes with inner nodes in a subdirectory), scripts split into

@@ -43,7 +43,7 @@ var (
 	Large = Options{Seed: 1, Files: 10_000, Crypto: 4}
 )
 
-// Kind says how promotion treats a file (DESIGN.md, "Tenant export layout").
+// Kind says how promotion treats a file (ARCHITECTURE.md, "Tenant export layout").
 type Kind uint8
 
 const (

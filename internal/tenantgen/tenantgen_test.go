@@ -108,7 +108,7 @@ func TestPresets_Size(t *testing.T) {
 	}
 }
 
-// layout is DESIGN.md's "Tenant export layout" table: where each kind of
+// layout is ARCHITECTURE.md's "Tenant export layout" table: where each kind of
 // file lives.
 var layout = []struct {
 	kind tenantgen.Kind

@@ -3,8 +3,8 @@ package gitlock
 import (
 	"context"
 	"errors"
-	"fmt"
-	"slices"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -13,227 +13,41 @@ import (
 	"github.com/envpromote/envpromote/internal/testclock"
 	"github.com/envpromote/envpromote/lock"
 	"github.com/envpromote/envpromote/store"
+	"github.com/envpromote/envpromote/store/gitstore"
 	"github.com/envpromote/envpromote/store/memstore"
 )
 
-// faultyRepo is a real Repo whose next Commits on one branch fail with err,
-// so a test can cut a Lock short at a chosen environment.
-type faultyRepo struct {
-	store.Repo
-	mu     sync.Mutex
-	branch string
-	err    error
-	times  int
-}
-
-func (r *faultyRepo) Commit(ctx context.Context, branch string, parent store.Revision, snap *store.Snapshot, info store.CommitInfo) (store.Commit, error) {
-	r.mu.Lock()
-	fail := branch == r.branch && r.times > 0
-	if fail {
-		r.times--
-	}
-	r.mu.Unlock()
-	if fail {
-		return store.Commit{}, fmt.Errorf("commit %s: %w", branch, r.err)
-	}
-	return r.Repo.Commit(ctx, branch, parent, snap, info)
-}
-
-// history lists the type and token of each commit on env's lock branch,
-// oldest first.
-func history(t *testing.T, repo store.Repo, env string) []string {
-	t.Helper()
-	log, err := repo.Log(t.Context(), branchName(env), store.LogOptions{})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, c := range slices.Backward(log) {
-		out = append(out, c.Metadata["type"]+" "+c.Metadata["token"])
-	}
-	return out
-}
-
-func wantState(t *testing.T, l *Locker, env string, want lock.State, leaseID string) {
-	t.Helper()
-	st, err := l.State(t.Context(), env)
-	if err != nil {
-		t.Fatalf("State(%q): %v", env, err)
-	}
-	if st.State != want || st.Lease.ID != leaseID {
-		t.Fatalf("State(%q) = %q with lease %q (%s), want %q with lease %q", env, st.State, st.Lease.ID, st.Detail, want, leaseID)
-	}
-}
-
-var errDiskFull = errors.New("disk full")
-
-func TestRule_FailedLockRollsBack(t *testing.T) {
-	tests := []struct {
-		name      string
-		failEnv   string
-		err       error
-		wantErr   bool
-		wantToken uint64              // of the lease taken afterwards
-		history   map[string][]string // per environment, oldest first
-	}{
-		{"first write fails", "a", errDiskFull, true, 1, map[string][]string{"a": nil, "b": nil, "c": nil}},
-		{"second write fails", "b", errDiskFull, true, 2, map[string][]string{"a": {"lock 1", "unlock 1"}, "b": nil, "c": nil}},
-		{"last write fails", "c", errDiskFull, true, 2, map[string][]string{"a": {"lock 1", "unlock 1"}, "b": {"lock 1", "unlock 1"}, "c": nil}},
-		{"second write loses a race", "b", store.ErrConflict, false, 2, map[string][]string{"a": {"lock 1", "unlock 1", "lock 2"}, "b": {"lock 2"}, "c": {"lock 2"}}},
-	}
-	for _, tt := range tests {
-		t.Run(strings.ReplaceAll(tt.name, " ", "_"), func(t *testing.T) {
-			repo := &faultyRepo{Repo: memstore.New(memstore.Options{}), branch: branchName(tt.failEnv), err: tt.err, times: 1}
-			l := New(repo, Options{})
-			lease, err := l.Lock(t.Context(), []string{"c", "a", "b"}, "alice", lock.Options{})
-			if tt.wantErr {
-				if !errors.Is(err, tt.err) {
-					t.Fatalf("Lock = %v, want the write error %v", err, tt.err)
-				}
-				for _, env := range []string{"a", "b", "c"} {
-					wantState(t, l, env, lock.StateUnlocked, "")
-				}
-				if lease, err = l.Lock(t.Context(), []string{"a", "b", "c"}, "alice", lock.Options{}); err != nil {
-					t.Fatalf("Lock after the failure: %v", err)
-				}
-			} else if err != nil {
-				t.Fatalf("Lock = %v, want it to retry and succeed", err)
-			}
-			if lease.Token != tt.wantToken {
-				t.Errorf("lease token = %d, want %d", lease.Token, tt.wantToken)
-			}
-			for env, want := range tt.history {
-				got := history(t, repo, env)
-				if tt.wantErr && want != nil { // the retry's lock commit comes last
-					want = append(want, fmt.Sprintf("lock %d", tt.wantToken))
-				} else if tt.wantErr {
-					want = []string{fmt.Sprintf("lock %d", tt.wantToken)}
-				}
-				if !slices.Equal(got, want) {
-					t.Errorf("history of %s = %q, want %q", env, got, want)
-				}
-			}
-		})
-	}
-}
-
-// TestRule_CrashLeavesVisibleClearableLease builds, commit by commit, what
-// a process that died inside Lock or Unlock leaves behind, and checks that
-// the lease is visible, blocks its environments, and is cleared by Unlock
-// or by expiry.
-func TestRule_CrashLeavesVisibleClearableLease(t *testing.T) {
-	envs := []string{"a", "b", "c"}
-	tests := []struct {
-		name     string
-		held     []string // environments still holding the lease
-		released []string // environments where it was released
-		want     lock.State
-	}{
-		{"died after locking a", []string{"a"}, nil, lock.StateLocking},
-		{"died after locking a and b", []string{"a", "b"}, nil, lock.StateLocking},
-		{"died after unlocking c", []string{"a", "b"}, []string{"c"}, lock.StateUnlocking},
-		{"died after unlocking c and b", []string{"a"}, []string{"b", "c"}, lock.StateUnlocking},
-	}
-	for _, tt := range tests {
-		for _, clear := range []string{"unlock", "expiry"} {
-			t.Run(strings.ReplaceAll(tt.name, " ", "_")+"/"+clear, func(t *testing.T) {
-				clock := testclock.New(t0)
-				l := New(memstore.New(memstore.Options{}), Options{Now: clock.Now})
-				lease, err := lock.NewLease(envs, "crashed", lock.Options{TTL: time.Hour}, clock.Now())
-				if err != nil {
-					t.Fatal(err)
-				}
-				lease.Token = 1
-				for _, env := range append(slices.Clone(tt.held), tt.released...) {
-					commit(t, l, record{Env: env, Lease: lease})
-				}
-				for _, env := range tt.released {
-					commit(t, l, record{Env: env, Lease: lease, Released: true})
-				}
-
-				for _, env := range envs {
-					if slices.Contains(tt.held, env) {
-						wantState(t, l, env, tt.want, lease.ID)
-					} else {
-						wantState(t, l, env, lock.StateUnlocked, "")
-					}
-				}
-				var le *lock.LockedError
-				if _, err := l.Lock(t.Context(), envs, "next", lock.Options{}); !errors.As(err, &le) || le.Holder.ID != lease.ID {
-					t.Fatalf("Lock over the remains = %v, want ErrLocked naming lease %s", err, lease.ID)
-				}
-				if err := l.Validate(t.Context(), lease); !errors.Is(err, lock.ErrNotHeld) {
-					t.Errorf("Validate(partial lease) = %v, want ErrNotHeld", err)
-				}
-
-				if clear == "unlock" {
-					st, _ := l.State(t.Context(), "a")
-					if err := l.Unlock(t.Context(), st.Lease); err != nil {
-						t.Fatalf("Unlock(lease from State) = %v, want nil", err)
-					}
-				} else {
-					clock.Advance(time.Hour)
-				}
-				next, err := l.Lock(t.Context(), envs, "next", lock.Options{})
-				if err != nil {
-					t.Fatalf("Lock after %s: %v", clear, err)
-				}
-				if next.Token <= lease.Token {
-					t.Errorf("token after %s = %d, want > %d", clear, next.Token, lease.Token)
-				}
-			})
-		}
-	}
-}
-
-// commit writes rec on its environment's branch as Lock and Unlock do.
-func commit(t *testing.T, l *Locker, rec record) {
-	t.Helper()
-	s, err := l.read(t.Context(), rec.Env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.write(t.Context(), s, rec); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func TestRule_UnreadableOrInconsistentRecordIsStateError(t *testing.T) {
+func TestRule_UnreadableRecordIsStateError(t *testing.T) {
 	tests := []struct {
 		name  string
-		setup func(t *testing.T, l *Locker, repo store.Repo)
-		env   string
+		setup func(t *testing.T, s *Store, repo store.Repo)
 	}{
-		{"garbage lease", func(t *testing.T, _ *Locker, repo store.Repo) {
+		{"garbage lease", func(t *testing.T, _ *Store, repo store.Repo) {
 			put(t, repo, "dev", map[string]string{metaLease: "{"})
-		}, "dev"},
-		{"no lease", func(t *testing.T, _ *Locker, repo store.Repo) {
+		}},
+		{"no lease", func(t *testing.T, _ *Store, repo store.Repo) {
 			put(t, repo, "dev", map[string]string{"type": "lock"})
-		}, "dev"},
-		{"sibling unreadable", func(t *testing.T, l *Locker, repo store.Repo) {
-			lease := lock.Lease{ID: "x", Envs: []string{"dev", "uat"}, Owner: "o", Token: 1, Acquired: t0}
-			commit(t, l, record{Env: "dev", Lease: lease})
+		}},
+		{"sibling unreadable", func(t *testing.T, s *Store, repo store.Repo) {
+			lease := lock.Lease{ID: "x", Envs: []string{"dev", "uat"}, Owner: "o", Token: 1, Acquired: t0, TTL: time.Hour, Expires: t0.Add(time.Hour)}
+			if _, err := s.Swap(t.Context(), "dev", "", lock.Record{Lease: lease}); err != nil {
+				t.Fatal(err)
+			}
 			put(t, repo, "uat", map[string]string{metaLease: "[]"})
-		}, "dev"},
-		{"sibling held by a later lease", func(t *testing.T, l *Locker, _ store.Repo) {
-			commit(t, l, record{Env: "dev", Lease: lock.Lease{ID: "x", Envs: []string{"dev", "uat"}, Owner: "o", Token: 1, Acquired: t0}})
-			commit(t, l, record{Env: "uat", Lease: lock.Lease{ID: "y", Envs: []string{"uat"}, Owner: "o", Token: 2, Acquired: t0}})
-		}, "dev"},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.ReplaceAll(tt.name, " ", "_"), func(t *testing.T) {
 			repo := memstore.New(memstore.Options{})
-			l := New(repo, Options{})
-			tt.setup(t, l, repo)
-			st, err := l.State(t.Context(), tt.env)
+			s := NewStore(repo, nil)
+			l := lock.New(s, lock.ManagerOptions{Now: testclock.New(t0).Now})
+			tt.setup(t, s, repo)
+			st, err := l.State(t.Context(), "dev")
 			if err != nil || st.State != lock.StateError || st.Detail == "" {
 				t.Fatalf("State = %+v, %v; want StateError with a detail", st, err)
 			}
 			if _, err := l.Lock(t.Context(), []string{"dev", "uat"}, "alice", lock.Options{}); err == nil {
-				t.Fatalf("Lock over an unreadable or held record succeeded")
+				t.Fatal("Lock over an unreadable record succeeded")
 			}
 		})
 	}
@@ -244,5 +58,108 @@ func put(t *testing.T, repo store.Repo, env string, metadata map[string]string) 
 	t.Helper()
 	if _, err := repo.Commit(t.Context(), branchName(env), "", nil, store.CommitInfo{Author: "someone", Metadata: metadata}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Issue 13: lock records used to chain forever, three commits per lock and
+// unlock of a pair. Each lock branch now holds one commit.
+func TestRule_LockHistoryIsBounded(t *testing.T) {
+	dir := t.TempDir()
+	repo, err := gitstore.Init(dir, gitstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := New(repo, Options{})
+	for range 20 {
+		lease, err := l.Lock(t.Context(), []string{"dev", "uat"}, "alice", lock.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.Renew(t.Context(), lease); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Unlock(t.Context(), lease); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, env := range []string{"dev", "uat"} {
+		log, err := repo.Log(t.Context(), branchName(env), store.LogOptions{})
+		if err != nil || len(log) != 1 {
+			t.Fatalf("%s: %d commits on its lock branch (%v), want 1", env, len(log), err)
+		}
+		if _, err := exec.LookPath("git"); err == nil {
+			out, err := exec.Command("git", "-C", dir, "rev-list", "--count", "refs/"+branchName(env)).Output()
+			if err != nil || strings.TrimSpace(string(out)) != "1" {
+				t.Fatalf("git rev-list --count refs/%s = %q (%v), want 1", branchName(env), out, err)
+			}
+		}
+	}
+	if lease, err := l.Lock(t.Context(), []string{"dev"}, "bob", lock.Options{}); err != nil || lease.Token != 21 {
+		t.Fatalf("Lock after 20 rounds: token %d (%v), want 21: tokens survive the bounded history", lease.Token, err)
+	}
+}
+
+// stealingRepo runs steal once, just before the first Apply that moves the
+// branch "dev": another process taking the lease over between the
+// promoter's check and its commit.
+type stealingRepo struct {
+	*gitstore.Repo
+	once  sync.Once
+	steal func()
+}
+
+func (r *stealingRepo) Apply(ctx context.Context, updates []store.Update) ([]store.Commit, error) {
+	if updates[len(updates)-1].Branch == "dev" {
+		r.once.Do(r.steal)
+	}
+	return r.Repo.Apply(ctx, updates)
+}
+
+// The fence is atomic with the commit: a lease that expires and is taken
+// over after the check cannot commit. (With Validate before Commit, as
+// before, it did.)
+func TestRule_FencedCommitLandsOnlyUnderTheCurrentLease(t *testing.T) {
+	gs, err := gitstore.Init(filepath.Join(t.TempDir(), "repo.git"), gitstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := testclock.New(t0)
+	repo := &stealingRepo{Repo: gs}
+	l := New(repo, Options{Now: clock.Now})
+	lease, err := l.Lock(t.Context(), []string{"dev"}, "alice", lock.Options{TTL: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var thief lock.Lease
+	repo.steal = func() {
+		clock.Advance(time.Minute)
+		other := New(gs, Options{Now: clock.Now})
+		if thief, err = other.Lock(context.Background(), []string{"dev"}, "mallory", lock.Options{}); err != nil {
+			t.Error(err)
+		}
+	}
+	snap, err := (*store.Snapshot)(nil).With("f", []byte("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = l.Commit(t.Context(), lease, repo, store.Update{Branch: "dev", Snapshot: snap})
+	if !errors.Is(err, lock.ErrNotHeld) {
+		t.Fatalf("Commit after the lease was taken over = %v, want ErrNotHeld", err)
+	}
+	if _, err := gs.Head(t.Context(), "dev"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the superseded lease committed (head: %v)", err)
+	}
+	// The current holder commits, and its lease is renewed in the same step.
+	clock.Advance(time.Second)
+	c, err := l.Commit(t.Context(), thief, repo, store.Update{Branch: "dev", Snapshot: snap})
+	if err != nil {
+		t.Fatalf("Commit by the current holder: %v", err)
+	}
+	st, err := l.State(t.Context(), "dev")
+	if err != nil || !st.Lease.Expires.Equal(clock.Now().Add(lock.DefaultTTL)) {
+		t.Fatalf("lease after the fenced commit expires %v (%v), want renewed to %v", st.Lease.Expires, err, clock.Now().Add(lock.DefaultTTL))
+	}
+	if h, _ := gs.Head(t.Context(), "dev"); h.Revision != c.Revision {
+		t.Fatalf("head %s, want %s", h.Revision, c.Revision)
 	}
 }

@@ -12,7 +12,8 @@ import (
 	"github.com/envpromote/envpromote/store/gitstore"
 )
 
-// Each lock and unlock is a commit on the environment's lock branch.
+// Each lock and unlock replaces the one commit of the environment's lock
+// branch, so lock history stays bounded however often it is locked.
 func Example() {
 	ctx := context.Background()
 	repo := gitstore.NewMemory(gitstore.Options{})
@@ -36,7 +37,6 @@ func Example() {
 	// Output:
 	// production: locked by alice token 1
 	// unlock token 1
-	// lock token 1
 }
 
 // Two Lockers on the same on-disk repository, as two processes would be,
@@ -53,7 +53,7 @@ func Example_sharedRepository() {
 		fmt.Println(err)
 		return
 	}
-	open := func() *gitlock.Locker {
+	open := func() *lock.Manager {
 		repo, err := gitstore.Open(dir, gitstore.Options{})
 		if err != nil {
 			panic(err)

@@ -3,7 +3,6 @@ package gitlock
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -21,14 +20,8 @@ const metaLease = "lease"
 // refs/locks/<env>, apart from the environments' config branches.
 const branchPrefix = "locks/"
 
-// errCorrupt: a lease record cannot be read back. Only a hand edit or a
-// foreign writer makes one; gitlock refuses to guess the lease it held.
-var errCorrupt = errors.New("unreadable lease record")
-
-// record is what each commit on a lock branch holds: the latest lease
-// granted on Env,
-// kept after release so the next lease can take a higher token and State
-// can tell a set being released from one being taken.
+// record is what the commit of a lock branch holds: lock.Record, with the
+// environment it is for.
 type record struct {
 	Env      string     `json:"environment"`
 	Lease    lock.Lease `json:"lease"`
@@ -41,32 +34,39 @@ func (r record) encode() ([]byte, error) { return json.Marshal(r) }
 
 // decodeRecord parses the record of env's branch and checks that it
 // describes a lease gitlock could have granted on env. Errors wrap
-// errCorrupt.
+// lock.ErrCorrupt.
 func decodeRecord(env string, data []byte) (record, error) {
 	var r record
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err != nil {
-		return record{}, fmt.Errorf("%w: %v", errCorrupt, err)
+		return record{}, fmt.Errorf("%w: %v", lock.ErrCorrupt, err)
 	}
 	if dec.More() {
-		return record{}, fmt.Errorf("%w: data after the record", errCorrupt)
+		return record{}, fmt.Errorf("%w: data after the record", lock.ErrCorrupt)
 	}
 	l := r.Lease
 	switch {
 	case r.Env != env:
-		return record{}, fmt.Errorf("%w: it is for environment %q", errCorrupt, r.Env)
+		return record{}, fmt.Errorf("%w: it is for environment %q", lock.ErrCorrupt, r.Env)
 	case l.ID == "" || l.Token == 0:
-		return record{}, fmt.Errorf("%w: lease has no id or no token", errCorrupt)
+		return record{}, fmt.Errorf("%w: lease has no id or no token", lock.ErrCorrupt)
 	case !slices.IsSorted(l.Envs) || len(slices.Compact(slices.Clone(l.Envs))) != len(l.Envs):
-		return record{}, fmt.Errorf("%w: lease environments %q are not sorted and unique", errCorrupt, l.Envs)
+		return record{}, fmt.Errorf("%w: lease environments %q are not sorted and unique", lock.ErrCorrupt, l.Envs)
 	case !slices.Contains(l.Envs, env):
-		return record{}, fmt.Errorf("%w: lease does not cover the environment", errCorrupt)
+		return record{}, fmt.Errorf("%w: lease does not cover the environment", lock.ErrCorrupt)
 	}
 	for _, e := range l.Envs {
 		if err := lock.ValidateEnvironment(e); err != nil {
-			return record{}, fmt.Errorf("%w: %v", errCorrupt, err)
+			return record{}, fmt.Errorf("%w: %v", lock.ErrCorrupt, err)
 		}
+	}
+	if r.Lease.Expires.IsZero() {
+		// Written before every lease ended, meaning "until unlocked":
+		// it now ends DefaultTTL after it was taken, like any lease
+		// whose holder did not say.
+		r.Lease.TTL = lock.DefaultTTL
+		r.Lease.Expires = r.Lease.Acquired.Add(lock.DefaultTTL)
 	}
 	return r, nil
 }

@@ -104,8 +104,8 @@ func TestRule_UnreadableRecordIsRejected(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.ReplaceAll(tt.name, " ", "_"), func(t *testing.T) {
 			_, err := decodeRecord("dev", tt.data)
-			if !errors.Is(err, errCorrupt) || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("decodeRecord = %v, want errCorrupt mentioning %q", err, tt.want)
+			if !errors.Is(err, lock.ErrCorrupt) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("decodeRecord = %v, want lock.ErrCorrupt mentioning %q", err, tt.want)
 			}
 		})
 	}
@@ -119,8 +119,8 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Fuzz(func(t *testing.T, env string, data []byte) {
 		r, err := decodeRecord(env, data)
 		if err != nil {
-			if !errors.Is(err, errCorrupt) {
-				t.Fatalf("error %v does not wrap errCorrupt", err)
+			if !errors.Is(err, lock.ErrCorrupt) {
+				t.Fatalf("error %v does not wrap lock.ErrCorrupt", err)
 			}
 			return
 		}
@@ -141,4 +141,18 @@ func mustEncode(tb testing.TB, r record) []byte {
 		tb.Fatal(err)
 	}
 	return data
+}
+
+// Records written before every lease ended have no expiry ("until
+// unlocked"); they now end DefaultTTL after they were taken.
+func TestRule_RecordWithoutExpiryEndsAfterDefaultTTL(t *testing.T) {
+	data := []byte(`{"environment":"dev","lease":{"id":"x","environments":["dev"],"owner":"o","token":1,"acquired":"2025-01-02T03:04:05Z"}}`)
+	r, err := decodeRecord("dev", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acquired := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	if r.Lease.TTL != lock.DefaultTTL || !r.Lease.Expires.Equal(acquired.Add(lock.DefaultTTL)) {
+		t.Fatalf("lease without expiry decodes as TTL %v, expires %v; want DefaultTTL after %v", r.Lease.TTL, r.Lease.Expires, acquired)
+	}
 }

@@ -1,6 +1,7 @@
 package locktest
 
 import (
+	stdcmp "cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/envpromote/envpromote/internal/testclock"
 	"github.com/envpromote/envpromote/lock"
+	"github.com/envpromote/envpromote/store"
+	"github.com/envpromote/envpromote/store/memstore"
 )
 
 // NewLocker returns a new, empty Locker that stamps and expires leases by
@@ -44,6 +47,9 @@ func Run(t *testing.T, newLocker NewLocker) {
 		{"Rule_OverlappingSetsNeverShareAnEnvironment", testOverlapping},
 		{"Rule_NoDeadlockAcrossOrders", testNoDeadlock},
 		{"Rule_UnlockReleasesTheGrantedSet", testGrantedSet},
+		{"Rule_RenewExtendsAHeldLease", testRenew},
+		{"Rule_KeepAliveRenewsUntilLost", testKeepAlive},
+		{"Rule_CommitOnlyUnderAHeldLease", testCommit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,11 +115,9 @@ func testGrant(t *testing.T, l lock.Locker, c *testclock.Clock) {
 	ids := map[string]bool{}
 	for _, tt := range tests {
 		lease := mustLock(t, l, tt.envs, "alice", tt.opts)
+		ttl := stdcmp.Or(tt.opts.TTL, lock.DefaultTTL)
 		want := lock.Lease{ID: lease.ID, Envs: tt.wantEnvs, Owner: "alice", Description: tt.opts.Description,
-			Token: lease.Token, Acquired: c.Now()}
-		if tt.opts.TTL > 0 {
-			want.Expires = c.Now().Add(tt.opts.TTL)
-		}
+			Token: lease.Token, Acquired: c.Now(), TTL: ttl, Expires: c.Now().Add(ttl)}
 		if diff := cmp.Diff(want, lease); diff != "" {
 			t.Errorf("Lock(%q) lease (-want +got):\n%s", tt.envs, diff)
 		}
@@ -251,7 +255,7 @@ func testFencing(t *testing.T, l lock.Locker, c *testclock.Clock) {
 }
 
 func testExpiry(t *testing.T, l lock.Locker, c *testclock.Clock) {
-	forever := mustLock(t, l, []string{"z"}, "alice", lock.Options{})
+	dflt := mustLock(t, l, []string{"z"}, "alice", lock.Options{})
 	old := mustLock(t, l, []string{"a", "b"}, "alice", lock.Options{TTL: time.Minute})
 	for _, age := range []time.Duration{0, 59 * time.Second, time.Minute - time.Nanosecond} {
 		c.Advance(age - c.Now().Sub(old.Acquired))
@@ -272,11 +276,86 @@ func testExpiry(t *testing.T, l lock.Locker, c *testclock.Clock) {
 	if lease.Token <= old.Token {
 		t.Errorf("lease after expiry got token %d, want > %d", lease.Token, old.Token)
 	}
-	// A lease without TTL never expires.
-	c.Advance(100000 * time.Hour)
-	wantState(t, l, "z", lock.StateLocked, forever)
-	if err := l.Validate(t.Context(), forever); err != nil {
-		t.Errorf("Validate(lease without TTL) after 100000h = %v, want nil", err)
+	// A lease without a TTL gets DefaultTTL: a crashed holder's lease ends.
+	c.Advance(dflt.Acquired.Add(lock.DefaultTTL).Sub(c.Now()) - time.Nanosecond)
+	wantState(t, l, "z", lock.StateLocked, dflt)
+	c.Advance(time.Nanosecond)
+	wantState(t, l, "z", lock.StateUnlocked, lock.Lease{})
+	wantNotHeld(t, l.Validate(t.Context(), dflt), "Validate(lease past DefaultTTL)")
+}
+
+func testRenew(t *testing.T, l lock.Locker, c *testclock.Clock) {
+	lease := mustLock(t, l, []string{"a", "b"}, "alice", lock.Options{TTL: time.Minute})
+	for range 5 { // five renewals keep it held for five TTLs
+		c.Advance(50 * time.Second)
+		next, err := l.Renew(t.Context(), lease)
+		if err != nil {
+			t.Fatalf("Renew: %v", err)
+		}
+		want := lease
+		want.Expires = c.Now().Add(time.Minute)
+		if diff := cmp.Diff(want, next); diff != "" {
+			t.Fatalf("Renew (-want +got):\n%s", diff)
+		}
+		wantState(t, l, "b", lock.StateLocked, next)
+		lease = next
+	}
+	// The caller's older copy still names the lease: renewal keeps id and token.
+	if err := l.Validate(t.Context(), lease); err != nil {
+		t.Fatalf("Validate(renewed) = %v", err)
+	}
+	c.Advance(time.Minute)
+	_, err := l.Renew(t.Context(), lease)
+	wantNotHeld(t, err, "Renew(expired lease)")
+	other := mustLock(t, l, []string{"a"}, "bob", lock.Options{})
+	_, err = l.Renew(t.Context(), lease)
+	wantNotHeld(t, err, "Renew(replaced lease)")
+	mustUnlock(t, l, other)
+	_, err = l.Renew(t.Context(), other)
+	wantNotHeld(t, err, "Renew(unlocked lease)")
+}
+
+func testKeepAlive(t *testing.T, l lock.Locker, c *testclock.Clock) {
+	const ttl = 30 * time.Millisecond // real time between renewals is ttl/3
+	lease := mustLock(t, l, []string{"a"}, "alice", lock.Options{TTL: ttl})
+	k := lock.KeepAlive(t.Context(), l, lease)
+	c.Advance(ttl / 2)
+	for k.Lease().Expires.Equal(lease.Expires) { // wait for a renewal at the new time
+		time.Sleep(time.Millisecond)
+	}
+	c.Advance(ttl / 2) // past the original expiry, within the renewed one
+	if err := l.Validate(t.Context(), lease); err != nil {
+		t.Fatalf("Validate after the original TTL with KeepAlive: %v", err)
+	}
+	mustUnlock(t, l, lease)
+	<-k.Lost() // the next renewal finds the lease gone
+	wantNotHeld(t, k.Err(), "Keeper.Err after Unlock")
+	k.Stop()
+}
+
+func testCommit(t *testing.T, l lock.Locker, c *testclock.Clock) {
+	repo := memstore.New(memstore.Options{})
+	snap := func(v string) *store.Snapshot {
+		s, err := (*store.Snapshot)(nil).With("f", []byte(v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	lease := mustLock(t, l, []string{"a"}, "alice", lock.Options{TTL: time.Minute})
+	first, err := l.Commit(t.Context(), lease, repo, store.Update{Branch: "a", Snapshot: snap("1")})
+	if err != nil {
+		t.Fatalf("Commit under a held lease: %v", err)
+	}
+	_, err = l.Commit(t.Context(), lease, repo, store.Update{Branch: "a", Snapshot: snap("2")})
+	if !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("Commit on a moved branch = %v, want store.ErrConflict", err)
+	}
+	c.Advance(time.Minute)
+	_, err = l.Commit(t.Context(), lease, repo, store.Update{Branch: "a", Parent: first.Revision, Snapshot: snap("2")})
+	wantNotHeld(t, err, "Commit under an expired lease")
+	if h, _ := repo.Head(t.Context(), "a"); h.Revision != first.Revision {
+		t.Fatalf("an expired lease committed %s", h.Revision)
 	}
 }
 

@@ -2,12 +2,13 @@ package gitstore
 
 import (
 	"container/list"
+	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
 )
 
 // lru keeps the most recently used values decoded from immutable Git
-// objects, by object id. It is guarded by Repo.mu.
+// objects, by object id. It is safe for concurrent use.
 //
 // The tree cache's snapshots share their nodes with every snapshot built
 // from them, so the memory it holds is the distinct content of the cached
@@ -15,6 +16,7 @@ import (
 // spares Head, Log and every lock or report lookup from inflating the same
 // commits again.
 type lru[V any] struct {
+	mu    sync.Mutex
 	max   int        // < 0: cache nothing
 	order *list.List // of plumbing.Hash, most recently used first
 	items map[plumbing.Hash]entry[V]
@@ -30,6 +32,8 @@ func newLRU[V any](max int) *lru[V] {
 }
 
 func (c *lru[V]) get(h plumbing.Hash) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	e, ok := c.items[h]
 	if ok {
 		c.order.MoveToFront(e.elem)
@@ -41,6 +45,8 @@ func (c *lru[V]) add(h plumbing.Hash, v V) {
 	if c.max < 0 {
 		return
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if e, ok := c.items[h]; ok {
 		c.order.MoveToFront(e.elem)
 		return

@@ -36,6 +36,17 @@
 // CheckAndSetReference flocks and rewrites the ref in place, which neither
 // the git CLI honours nor survives a crash mid-write; see diskStorage.)
 //
+// A lock file held by another writer, or left by a crashed one, makes a
+// write fail after a short bounded wait with a *RefLockError (ErrRefLocked)
+// naming the file and its age, never store.ErrConflict, so no caller
+// retries it as a lost race. A lock file that no process holds (envpromote
+// writers flock theirs; the kernel drops the flock when a process dies) and
+// that is older than Options.StaleRefLock is taken over: see RefLockError.
+//
+// Apply (store.Transactor) moves several refs under their lock files at
+// once; the Promoter uses it to land a commit only while its lease, kept on
+// a lock ref, is current.
+//
 // # Reading
 //
 // Snapshot loads trees level by level and keeps the most recently used ones

@@ -69,6 +69,12 @@ type Options struct {
 	// by Snapshot: 0 means DefaultCacheTrees, a negative value disables the
 	// cache.
 	CacheTrees int
+	// Maintenance configures Maintain and when commits start it.
+	Maintenance Maintenance
+	// StaleRefLock is the age from which a ref lock file that no process
+	// holds counts as left by a crash and is taken over (see
+	// RefLockError); 0 means DefaultStaleRefLock.
+	StaleRefLock time.Duration
 }
 
 // Repo is a store.Repo kept in a Git repository through go-git. It is safe
@@ -80,10 +86,12 @@ type Repo struct {
 	now    func() time.Time
 	remote *remote // nil for a local repository
 
-	mu      sync.Mutex // guards st and the caches
+	mu      sync.Mutex // serialises commits, and reads that need it: see readLock
 	st      storage.Storer
 	trees   *lru[*store.Snapshot]
 	commits *lru[store.Commit] // without Branch, which the reader supplies
+
+	maint maintenance
 }
 
 // Init creates a bare Git repository at path and returns it. The directory
@@ -111,8 +119,10 @@ func Open(path string, opts Options) (*Repo, error) {
 		}
 	}
 	st := &diskStorage{
-		Storage: filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRU(8*cache.MiByte)),
-		dir:     dir,
+		Storage:    filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRU(8*cache.MiByte)),
+		dir:        dir,
+		db:         newObjectDB(dir),
+		staleAfter: cmp.Or(opts.StaleRefLock, DefaultStaleRefLock),
 	}
 	return newRepo(st, opts), nil
 }
@@ -129,6 +139,7 @@ func newRepo(st storage.Storer, opts Options) *Repo {
 	if r.now == nil {
 		r.now = time.Now
 	}
+	r.maint.opts = opts.Maintenance
 	if opts.Remote != "" {
 		r.remote = newRemote(opts.Remote, opts)
 	}
@@ -155,20 +166,33 @@ func (r *Repo) head(ctx context.Context, branch string) (store.Commit, error) {
 	if err != nil {
 		return store.Commit{}, err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	defer r.readLock()()
 	return r.readCommit(h, branch)
 }
 
+// readLock takes r.mu for reads that need it: go-git's memory storage is
+// not safe for concurrent use, and a remote's fetch writes. A local
+// repository on disk reads without it (objectDB and ref files are safe for
+// concurrent use), so no read waits for another's I/O or for a commit.
+// It is never held over a network call (see remote).
+func (r *Repo) readLock() (unlock func()) {
+	if r.remote == nil && r.db() != nil {
+		return func() {}
+	}
+	r.mu.Lock()
+	return r.mu.Unlock
+}
+
 // headHash returns the hash branch points to, or an error wrapping
-// store.ErrNotFound. With a remote, the cache then holds its history.
+// store.ErrNotFound. With a remote, the cache then holds its history. It
+// takes readLock itself, so that a remote's network calls run without it.
 func (r *Repo) headHash(ctx context.Context, branch string) (plumbing.Hash, error) {
 	if r.remote != nil {
 		return r.remoteHead(ctx, refName(branch))
 	}
-	r.mu.Lock()
+	unlock := r.readLock()
 	ref, err := r.st.Reference(refName(branch))
-	r.mu.Unlock()
+	unlock()
 	if errors.Is(err, plumbing.ErrReferenceNotFound) {
 		return plumbing.ZeroHash, fmt.Errorf("no branch %s: %w", branch, store.ErrNotFound)
 	}
@@ -202,8 +226,7 @@ func (r *Repo) snapshot(ctx context.Context, rev store.Revision) (*store.Snapsho
 			return nil, err
 		}
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	defer r.readLock()()
 	c, err := r.commitObject(h)
 	if err != nil {
 		return nil, err
@@ -227,94 +250,20 @@ func (r *Repo) Commit(ctx context.Context, branch string, parent store.Revision,
 }
 
 func (r *Repo) commit(ctx context.Context, branch string, parent store.Revision, snap *store.Snapshot, info store.CommitInfo) (store.Commit, error) {
-	if err := check(ctx, branch); err != nil {
-		return store.Commit{}, err
-	}
-	if info.Time.IsZero() {
-		info.Time = r.now()
-	}
-	sig, msg, err := encodeInfo(info)
+	cs, err := r.apply(ctx, []store.Update{{Branch: branch, Parent: parent, Snapshot: snap, Info: info}})
 	if err != nil {
 		return store.Commit{}, err
 	}
-	old := plumbing.ZeroHash
-	if parent != "" {
-		if !plumbing.IsHash(string(parent)) {
-			return store.Commit{}, fmt.Errorf("parent is not a commit id: %w", store.ErrConflict)
-		}
-		old = plumbing.NewHash(string(parent))
-	}
-	name := refName(branch)
-	h, err := r.write(ctx, name, old, snap, sig, msg)
-	if err == nil && r.remote != nil {
-		err = r.push(ctx, refUpdate{name, old, h})
-	}
-	if err != nil {
-		return store.Commit{}, err
-	}
-	info.Time = sig.When
-	info.Metadata = maps.Clone(info.Metadata)
-	return store.Commit{Revision: revision(h), Parent: parent, Branch: branch, Tree: snap.Hash(), CommitInfo: info}, nil
-}
-
-// write stores snap and its commit on old (zero: none). Locally it then
-// moves the ref from old by compare-and-set; with a remote the caller
-// pushes, since no network call runs under r.mu.
-func (r *Repo) write(ctx context.Context, name plumbing.ReferenceName, old plumbing.Hash, snap *store.Snapshot, sig object.Signature, msg string) (plumbing.Hash, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.remote == nil {
-		// Fail a stale commit before writing its objects. The
-		// CheckAndSetReference below is what makes it safe.
-		cur, err := r.st.Reference(name)
-		switch {
-		case errors.Is(err, plumbing.ErrReferenceNotFound):
-			cur = plumbing.NewHashReference(name, plumbing.ZeroHash)
-		case err != nil:
-			return plumbing.ZeroHash, err
-		}
-		if cur.Hash() != old {
-			return plumbing.ZeroHash, fmt.Errorf("head is %s: %w", revision(cur.Hash()), store.ErrConflict)
-		}
-	}
-	if err := r.writeTree(ctx, snap); err != nil {
-		return plumbing.ZeroHash, err
-	}
-	co := &object.Commit{Author: sig, Committer: sig, Message: msg, TreeHash: plumbing.Hash(snap.Hash())}
-	if !old.IsZero() {
-		co.ParentHashes = []plumbing.Hash{old}
-	}
-	obj := r.st.NewEncodedObject()
-	if err := co.Encode(obj); err != nil {
-		return plumbing.ZeroHash, err
-	}
-	h, err := r.st.SetEncodedObject(obj)
-	if err != nil {
-		return plumbing.ZeroHash, err
-	}
-	if err := ctx.Err(); err != nil {
-		return plumbing.ZeroHash, err
-	}
-	if r.remote != nil {
-		return h, nil
-	}
-	// A zero old hash means "must not exist": diskStorage implements
-	// it under the ref's lock file, and go-git's memory storage
-	// treats it so under r.mu (the check above covers an absent ref).
-	err = r.st.CheckAndSetReference(plumbing.NewHashReference(name, h), plumbing.NewHashReference(name, old))
-	if errors.Is(err, storage.ErrReferenceHasChanged) || errors.Is(err, errRefLocked) {
-		err = fmt.Errorf("%w: %w", store.ErrConflict, err)
-	}
-	return h, err
+	return cs[0], nil
 }
 
 // writeTree stores the tree of s and everything below it that the object
 // storage lacks. A subtree already stored is skipped whole: Git objects are
 // immutable and stored only once their children are, so its children exist
 // too. This is what makes a commit cost what changed.
-func (r *Repo) writeTree(ctx context.Context, s *store.Snapshot) error {
+func (r *Repo) writeTree(ctx context.Context, b *batch, s *store.Snapshot) error {
 	h := plumbing.Hash(s.Hash())
-	if r.has(h) {
+	if b.has(h) {
 		return nil
 	}
 	if err := ctx.Err(); err != nil {
@@ -326,11 +275,11 @@ func (r *Repo) writeTree(ctx context.Context, s *store.Snapshot) error {
 		t.Entries[i] = object.TreeEntry{Name: e.Name, Mode: filemode.Regular, Hash: plumbing.Hash(e.Hash)}
 		if e.Dir != nil {
 			t.Entries[i].Mode = filemode.Dir
-			if err := r.writeTree(ctx, e.Dir); err != nil {
+			if err := r.writeTree(ctx, b, e.Dir); err != nil {
 				return err
 			}
-		} else if !r.has(t.Entries[i].Hash) {
-			if _, err := r.st.SetEncodedObject(&blob{hash: t.Entries[i].Hash, data: e.Data}); err != nil {
+		} else if !b.has(t.Entries[i].Hash) {
+			if err := b.add(&rawObject{hash: t.Entries[i].Hash, typ: plumbing.BlobObject, data: e.Data}); err != nil {
 				return err
 			}
 		}
@@ -342,7 +291,7 @@ func (r *Repo) writeTree(ctx context.Context, s *store.Snapshot) error {
 	if obj.Hash() != h {
 		return fmt.Errorf("tree %s encoded as %s: snapshot and Git disagree", h, obj.Hash())
 	}
-	if _, err := r.st.SetEncodedObject(obj); err != nil {
+	if err := b.add(obj); err != nil {
 		return err
 	}
 	r.trees.add(h, s)
@@ -369,8 +318,7 @@ func (r *Repo) log(ctx context.Context, branch string, opts store.LogOptions) ([
 	if err != nil {
 		return nil, err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	defer r.readLock()()
 	var out []store.Commit
 	for !h.IsZero() && (opts.Limit <= 0 || len(out) < opts.Limit) {
 		if err := ctx.Err(); err != nil {

@@ -1,10 +1,8 @@
 package gitstore
 
 import (
-	"bytes"
+	"context"
 	"errors"
-	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,31 +24,6 @@ func refName(branch string) plumbing.ReferenceName {
 	return plumbing.NewBranchReferenceName(branch)
 }
 
-// blob is a blob object whose id the Snapshot already computed, so storing
-// it neither copies nor re-hashes the data for the hash. It is read-only.
-type blob struct {
-	hash plumbing.Hash
-	data []byte
-}
-
-func (b *blob) Hash() plumbing.Hash            { return b.hash }
-func (b *blob) Type() plumbing.ObjectType      { return plumbing.BlobObject }
-func (b *blob) SetType(plumbing.ObjectType)    {}
-func (b *blob) Size() int64                    { return int64(len(b.data)) }
-func (b *blob) SetSize(int64)                  {}
-func (b *blob) Reader() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b.data)), nil }
-func (b *blob) Writer() (io.WriteCloser, error) {
-	return nil, errors.New("gitstore: blob is read-only")
-}
-
-// errRefLocked: another writer held a ref's lock file for longer than
-// lockTimeout, or a crashed one left it behind.
-var errRefLocked = errors.New("ref is locked")
-
-// lockTimeout bounds the wait for another writer's ref lock. Writers hold it
-// for microseconds; a lock older than this is most likely stale.
-const lockTimeout = 2 * time.Second
-
 // diskStorage is go-git's filesystem storage with its ref writes replaced by
 // Git's own lock-file protocol (the one git update-ref uses):
 //
@@ -69,20 +42,9 @@ const lockTimeout = 2 * time.Second
 // head or the new one, never neither.
 type diskStorage struct {
 	*filesystem.Storage
-	dir string // the Git directory
-}
-
-// EncodedObject reads an object, indexing the packs again when it is not
-// found: go-git indexes packs once, so after a git gc by anyone else every
-// object it moved into a new pack would seem missing, and a branch that
-// exists would read as absent.
-func (s *diskStorage) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
-	o, err := s.Storage.EncodedObject(t, h)
-	if errors.Is(err, plumbing.ErrObjectNotFound) {
-		s.Reindex()
-		o, err = s.Storage.EncodedObject(t, h)
-	}
-	return o, err
+	dir        string        // the Git directory
+	db         *objectDB     // reads every object; see objects.go
+	staleAfter time.Duration // Options.StaleRefLock
 }
 
 // CheckAndSetReference sets ref if the stored one equals old: a nil old is
@@ -106,54 +68,78 @@ func (s *diskStorage) SetReference(ref *plumbing.Reference) error {
 }
 
 // setRef writes the hash ref ref, first checking it holds old unless old is nil.
-func (s *diskStorage) setRef(ref, old *plumbing.Reference) (err error) {
-	path := filepath.Join(s.dir, filepath.FromSlash(ref.Name().String()))
-	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
-		return err
-	}
-	lock, err := createLock(path + ".lock")
+func (s *diskStorage) setRef(ref, old *plumbing.Reference) error {
+	l, err := s.lockRef(context.Background(), ref.Name())
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			lock.Close()
-			os.Remove(lock.Name())
-		}
-	}()
 	if old != nil {
-		cur := plumbing.ZeroHash
-		switch r, err := s.Storage.Reference(ref.Name()); {
-		case err == nil:
-			cur = r.Hash()
-		case !errors.Is(err, plumbing.ErrReferenceNotFound):
+		cur, err := l.current()
+		if err != nil {
+			l.abort()
 			return err
 		}
 		if cur != old.Hash() {
+			l.abort()
 			return storage.ErrReferenceHasChanged
 		}
 	}
-	if _, err := lock.WriteString(ref.Hash().String() + "\n"); err != nil {
-		return err
-	}
-	if err := lock.Close(); err != nil {
-		return err
-	}
-	return os.Rename(lock.Name(), path)
+	return l.commit(ref.Hash())
 }
 
-// createLock creates the lock file, waiting with backoff while another
-// writer holds it.
-func createLock(name string) (*os.File, error) {
-	deadline := time.Now().Add(lockTimeout)
-	for wait := 100 * time.Microsecond; ; wait = min(2*wait, 20*time.Millisecond) {
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
-		if !errors.Is(err, os.ErrExist) {
-			return f, err
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("%w: %s exists for over %v; if no writer is running, a crash left it: remove it", errRefLocked, name, lockTimeout)
-		}
-		time.Sleep(wait)
+// refLock is a held <ref>.lock: the ref cannot change until commit or abort.
+type refLock struct {
+	s    *diskStorage
+	name plumbing.ReferenceName
+	path string // the ref file; the lock file is path+".lock"
+	f    *os.File
+}
+
+// lockRef takes name's lock file (see takeLock).
+func (s *diskStorage) lockRef(ctx context.Context, name plumbing.ReferenceName) (*refLock, error) {
+	path := filepath.Join(s.dir, filepath.FromSlash(name.String()))
+	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
+		return nil, err
 	}
+	f, err := s.takeLock(ctx, path+".lock")
+	if err != nil {
+		return nil, err
+	}
+	return &refLock{s: s, name: name, path: path, f: f}, nil
+}
+
+// current returns the ref's value (loose ref, else packed-refs); zero if it
+// does not exist.
+func (l *refLock) current() (plumbing.Hash, error) {
+	r, err := l.s.Storage.Reference(l.name)
+	switch {
+	case err == nil:
+		return r.Hash(), nil
+	case errors.Is(err, plumbing.ErrReferenceNotFound):
+		return plumbing.ZeroHash, nil
+	}
+	return plumbing.ZeroHash, err
+}
+
+// commit sets the ref to h by renaming the lock file over it, and releases
+// the lock. On failure the lock is released and the ref unchanged.
+func (l *refLock) commit(h plumbing.Hash) error {
+	_, err := l.f.WriteString(h.String() + "\n")
+	if err == nil {
+		err = l.f.Close() // drops the flock for the rename's microseconds; a taker also needs the file old
+
+	}
+	if err == nil {
+		err = os.Rename(l.f.Name(), l.path)
+	}
+	if err != nil {
+		l.abort()
+	}
+	return err
+}
+
+// abort releases the lock, leaving the ref as it was.
+func (l *refLock) abort() {
+	l.f.Close()
+	os.Remove(l.f.Name())
 }

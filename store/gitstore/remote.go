@@ -411,7 +411,9 @@ func (r *Repo) send(ctx context.Context, updates []refUpdate) error {
 		req.Commands = append(req.Commands, &packp.Command{Name: u.name, Old: u.old, New: u.new})
 	}
 	r.mu.Lock()
+	r.maint.writers.RLock() // the objects are not referenced yet: see Maintain
 	pack, err := r.encodePack(updates, ar.References)
+	r.maint.writers.RUnlock()
 	r.mu.Unlock()
 	if err != nil {
 		return err

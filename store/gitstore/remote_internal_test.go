@@ -32,15 +32,14 @@ func TestRule_AtomicPushMovesEveryRefOrNone(t *testing.T) {
 			base := at("dev", "", "base")
 			l1 := at("locks/dev", "", "lease 1")
 			l2 := at("locks/dev", revision(l1), "lease 2")
-			sig, msg, err := encodeInfo(info)
-			if err != nil {
-				t.Fatal(err)
-			}
 			dev, lock := refName("dev"), refName("locks/dev")
-			h, err := r.write(ctx, dev, base, storetest.Snapshot(t, map[string]string{"x": "promoted"}), sig, msg)
+			moves := []refUpdate{{name: dev, old: base}}
+			u := store.Update{Branch: "dev", Parent: revision(base), Snapshot: storetest.Snapshot(t, map[string]string{"x": "promoted"}), Info: info}
+			_, err := r.write(ctx, moves, []store.Update{u}, []store.CommitInfo{info})
 			if err != nil {
 				t.Fatal(err)
 			}
+			h := moves[0].new
 
 			err = r.push(ctx, refUpdate{dev, base, h}, refUpdate{lock, l1, l1})
 			if !errors.Is(err, store.ErrConflict) {

@@ -75,31 +75,57 @@ func (r *Repo) Snapshot(ctx context.Context, rev store.Revision) (*store.Snapsho
 // Commit adds snap to branch if parent is its head (zero: branch must not
 // exist); otherwise it returns ErrConflict and changes nothing.
 func (r *Repo) Commit(ctx context.Context, branch string, parent store.Revision, snap *store.Snapshot, info store.CommitInfo) (store.Commit, error) {
-	fail := func(err error) (store.Commit, error) {
-		return store.Commit{}, fmt.Errorf("commit %s: %w", branch, err)
+	cs, err := r.Apply(ctx, []store.Update{{Branch: branch, Parent: parent, Snapshot: snap, Info: info}})
+	if err != nil {
+		return store.Commit{}, err
 	}
-	if err := check(ctx, branch); err != nil {
-		return fail(err)
+	return cs[0], nil
+}
+
+var _ store.Transactor = (*Repo)(nil)
+
+// Apply implements store.Transactor, under one lock: all or nothing.
+func (r *Repo) Apply(ctx context.Context, updates []store.Update) ([]store.Commit, error) {
+	cs := make([]store.Commit, len(updates))
+	for i, u := range updates {
+		fail := func(err error) ([]store.Commit, error) {
+			return nil, fmt.Errorf("commit %s: %w", u.Branch, err)
+		}
+		if err := check(ctx, u.Branch); err != nil {
+			return fail(err)
+		}
+		if err := u.Info.Validate(); err != nil {
+			return fail(err)
+		}
+		if slices.ContainsFunc(updates[:i], func(o store.Update) bool { return o.Branch == u.Branch }) {
+			return fail(fmt.Errorf("%w: branch updated twice", store.ErrInvalidBranch))
+		}
+		info := u.Info
+		if info.Time.IsZero() {
+			info.Time = r.now()
+		}
+		info.Time = info.Time.Truncate(time.Second)
+		info.Metadata = maps.Clone(info.Metadata)
+		cs[i] = store.Commit{Parent: u.Parent, Branch: u.Branch, Tree: u.Snapshot.Hash(), CommitInfo: info}
+		cs[i].Revision = revision(cs[i]) // names the replaced head too, so a Replace commit is new
+		if u.Replace {
+			cs[i].Parent = ""
+		}
 	}
-	if err := info.Validate(); err != nil {
-		return fail(err)
-	}
-	if info.Time.IsZero() {
-		info.Time = r.now()
-	}
-	info.Time = info.Time.Truncate(time.Second)
-	info.Metadata = maps.Clone(info.Metadata)
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if head := r.heads[branch]; head != parent {
-		return fail(fmt.Errorf("%w: head is %q, not %q", store.ErrConflict, head, parent))
+	for _, u := range updates {
+		if head := r.heads[u.Branch]; head != u.Parent {
+			return nil, fmt.Errorf("commit %s: %w: head is %q, not %q", u.Branch, store.ErrConflict, head, u.Parent)
+		}
 	}
-	c := store.Commit{Parent: parent, Branch: branch, Tree: snap.Hash(), CommitInfo: info}
-	c.Revision = revision(c)
-	r.commits[c.Revision] = commit{Commit: c, snap: snap}
-	r.heads[branch] = c.Revision
-	return clone(c), nil
+	for i, u := range updates {
+		r.commits[cs[i].Revision] = commit{Commit: cs[i], snap: u.Snapshot}
+		r.heads[u.Branch] = cs[i].Revision
+		cs[i] = clone(cs[i])
+	}
+	return cs, nil
 }
 
 // Log lists branch's commits newest first.

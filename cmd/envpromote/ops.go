@@ -1,0 +1,260 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/envpromote/envpromote/httpapi"
+	"github.com/envpromote/envpromote/lock"
+	"github.com/envpromote/envpromote/promotion"
+	"github.com/spf13/cobra"
+)
+
+func (a *app) lockCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "lock",
+		Short: "Inspect promotion locks and recover a stuck or partial one",
+		Long: `promote and rollback lock and unlock by themselves. A lock stays behind only
+when asked (--keep-lock), or when a run died (a killed process, a lost
+machine): then the pair stays locked and every promotion of the group is
+refused with exit code 4 until it is released here.`,
+	}
+	status := &cobra.Command{
+		Use: "status UPPER", Short: "Show the lock state of UPPER and the environment below it", Args: args(1, 1, "one UPPER environment"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.openOrg(cmd)
+			if err != nil {
+				return err
+			}
+			p, up, err := s.member(ctx(cmd), args[0], true)
+			if err != nil {
+				return err
+			}
+			st, err := p.LockState(ctx(cmd), "", up.ID)
+			if err != nil {
+				return err
+			}
+			if a.json {
+				return writeJSON(a.stdout, st)
+			}
+			names, err := s.names(ctx(cmd))
+			if err != nil {
+				return err
+			}
+			g := p.Group()
+			lower := names[g.Members[index(g, up.ID)-1].ID]
+			rows := [][]string{
+				{lower, string(st.Lower.State), st.Lower.PromotionID},
+				{up.Name, string(st.Upper.State), st.Upper.PromotionID},
+			}
+			fmt.Fprintf(a.stdout, "%s → %s: %s", lower, up.Name, st.Result)
+			if st.Lease.Owner != "" {
+				fmt.Fprintf(a.stdout, " by %s since %s", st.Lease.Owner, st.Lease.Acquired.UTC().Format(time.RFC3339))
+			}
+			fmt.Fprintln(a.stdout)
+			return table(a.stdout, []string{"ENV", "STATE", "PROMOTION"}, rows)
+		},
+	}
+	var id string
+	release := &cobra.Command{
+		Use:   "release UPPER [--id PROMOTION]",
+		Short: "Release the lock held on UPPER and the environment below it",
+		Long: `release frees every lease found on UPPER or the environment below it,
+including a partial one that holds only one of them. A lease held by someone
+else (not --as) is released only with --id naming it, as terraform
+force-unlock asks for the lock id: check first that its job is dead.`,
+		Example: "  envpromote lock release staging\n  envpromote lock release staging --id 6ef77850-94b8-4c54-99c0-b3d78a1c3874",
+		Args:    args(1, 1, "one UPPER environment"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c := ctx(cmd)
+			s, err := a.openOrg(cmd)
+			if err != nil {
+				return err
+			}
+			p, up, err := s.member(c, args[0], true)
+			if err != nil {
+				return err
+			}
+			g := p.Group()
+			lower := g.Members[index(g, up.ID)-1].ID
+			var leases []lock.Lease
+			for _, env := range []string{lower, up.ID} {
+				st, err := s.Locker().State(c, env)
+				if err != nil {
+					return err
+				}
+				if st.Lease.ID != "" && !slices.ContainsFunc(leases, func(l lock.Lease) bool { return l.ID == st.Lease.ID }) {
+					leases = append(leases, st.Lease)
+				}
+			}
+			if len(leases) == 0 {
+				fmt.Fprintf(a.stdout, "%s is not locked\n", up.Name)
+				return nil
+			}
+			for _, l := range leases {
+				if l.Owner != s.actor && l.ID != id {
+					return usagef("%s is locked by %s (promotion %s), not by %s: if its job is dead, pass --id %s", up.Name, l.Owner, l.ID, s.actor, l.ID)
+				}
+			}
+			for _, l := range leases {
+				if err := s.Locker().Unlock(c, l); err != nil && !errors.Is(err, lock.ErrNotHeld) {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "Released promotion %s of %s\n", l.ID, l.Owner)
+			}
+			return nil
+		},
+	}
+	release.Flags().StringVar(&id, "id", "", "the promotion id of a lease held by someone else")
+	cmd.AddCommand(status, release)
+	return cmd
+}
+
+// maintainer is what a repository offers for maintenance.
+type maintainer interface{ Maintain(context.Context) error }
+
+func (a *app) maintainCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "maintain",
+		Short: "Repository maintenance: purge expired environments, compact the repository",
+		Long: `maintain removes the DELETE_PENDING environments whose 30 days have passed
+and compacts the Git repository (packing loose objects), like git gc. It is
+safe to run while others work; run it from cron or a CI schedule.`,
+		Args: args(0, 0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := a.openOrg(cmd)
+			if err != nil {
+				return err
+			}
+			purged, err := s.t.Purge(ctx(cmd))
+			if err != nil {
+				return err
+			}
+			for _, e := range purged {
+				fmt.Fprintf(a.stdout, "Purged %s (deleted %s)\n", e.Name, e.SoftDeletedAt.UTC().Format(time.DateOnly))
+			}
+			if m, ok := s.Repo().(maintainer); ok {
+				err = m.Maintain(ctx(cmd))
+			} else {
+				var out []byte
+				out, err = exec.CommandContext(ctx(cmd), "git", "-C", a.repo, "gc", "--quiet").CombinedOutput()
+				if err != nil {
+					err = fmt.Errorf("git gc: %v: %s", err, strings.TrimSpace(string(out)))
+				}
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "Maintained %s\n", a.repo)
+			return nil
+		},
+	}
+}
+
+func (a *app) serveCmd() *cobra.Command {
+	var addr, tokenFile string
+	var grace time.Duration
+	cmd := &cobra.Command{
+		Use:   "serve [--addr ADDR] [--token-file FILE]",
+		Short: "Serve the HTTP API (AIC promotion and ESV endpoints, PingOne environments)",
+		Long: `serve serves this repository (or --remote) over HTTP in the shape of the
+AIC promotion and ESV APIs and PingOne's /v1/environments, each environment
+under its name: http://ADDR/staging/environment/promotion/lock …
+
+Requests authenticate with a bearer token, read from --token-file or
+$ENVPROMOTE_TOKEN; with neither, a random one is printed. The token acts as
+--as, an Organization Admin of the repository's organization. Put a proxy
+that terminates TLS in front of it for anything but loopback.
+
+Ctrl-C or SIGTERM lets running promotions finish; after --grace they are
+cancelled, which leaves no partial state.`,
+		Example: "  ENVPROMOTE_TOKEN=$(cat token) envpromote serve --addr 127.0.0.1:8080",
+		Args:    args(0, 0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c := ctx(cmd)
+			token := a.getenv("ENVPROMOTE_TOKEN")
+			if tokenFile != "" {
+				b, err := os.ReadFile(tokenFile)
+				if err != nil {
+					return fmt.Errorf("--token-file: %w", unwrapPath(err))
+				}
+				token = strings.TrimSpace(string(b))
+			}
+			printToken := token == ""
+			if printToken {
+				token = rand.Text()
+			}
+			s, err := a.openOrg(cmd)
+			if err != nil {
+				return err
+			}
+			api, err := a.api(c, s, token)
+			if err != nil {
+				return err
+			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return usagef("--addr: %v", err)
+			}
+			fmt.Fprintf(a.stdout, "Serving %s on http://%s\n", a.repo, ln.Addr())
+			if printToken {
+				fmt.Fprintf(a.stdout, "Bearer token: %s\n", token)
+			}
+			srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+			served := make(chan error, 1)
+			go func() { served <- srv.Serve(ln) }()
+			select {
+			case err := <-served:
+				return err
+			case <-c.Done():
+			}
+			fmt.Fprintln(a.stderr, "stopping: waiting for running promotions")
+			stop, cancel := context.WithTimeout(context.WithoutCancel(c), grace)
+			defer cancel()
+			return errors.Join(srv.Shutdown(stop), api.Shutdown(stop))
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
+	cmd.Flags().StringVar(&tokenFile, "token-file", "", "file holding the bearer token to accept (default $ENVPROMOTE_TOKEN)")
+	cmd.Flags().DurationVar(&grace, "grace", 30*time.Second, "how long a stop waits for running promotions")
+	return cmd
+}
+
+// api builds the HTTP API over every environment and group of s.
+func (a *app) api(ctx context.Context, s *system, token string) (*httpapi.Server, error) {
+	envs, err := s.Registry().List(ctx, s.p, "")
+	if err != nil {
+		return nil, err
+	}
+	paths := map[string]string{}
+	for _, e := range envs {
+		paths[e.Name] = e.ID
+	}
+	groups, err := s.Registry().Groups(ctx, s.p, s.org)
+	if err != nil {
+		return nil, err
+	}
+	var promoters []*promotion.Promoter
+	for _, g := range groups {
+		p, err := s.Promoter(ctx, g.Name)
+		if err != nil {
+			return nil, err
+		}
+		promoters = append(promoters, p)
+	}
+	return httpapi.New(httpapi.Config{
+		Authenticator: httpapi.NewStaticTokens(map[string]httpapi.Principal{
+			token: {Principal: s.p, Scopes: []string{httpapi.ScopePromotion, httpapi.ScopeESVAll}},
+		}),
+		Registry: s.Registry(), ESV: s.ESV(), Promoters: promoters, Environments: paths,
+	})
+}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/envpromote/envpromote"
+	"github.com/envpromote/envpromote/environment"
+	"github.com/envpromote/envpromote/esv"
+	"github.com/envpromote/envpromote/lock"
+	"github.com/envpromote/envpromote/promotion"
+	"github.com/envpromote/envpromote/store"
+)
+
+// system is the front door (an envpromote.Tenant) as the command uses it:
+// the repository's organization, the actor, and the actor's principal.
+type system struct {
+	t          *envpromote.Tenant
+	opts       envpromote.Options
+	org, actor string
+	p          environment.Principal
+	// observer, when set, receives the promotion events of this run.
+	observer func(promotion.Event)
+}
+
+// orgBranch holds the organization init recorded, so that every later
+// command — on this machine or, through --remote, another — opens the
+// Tenant of that organization.
+const (
+	orgBranch = "organization"
+	orgFile   = "organization"
+)
+
+// open opens (creating it if need be) the Tenant behind --repo/--remote.
+func (a *app) open(ctx context.Context) (*system, error) {
+	if a.sys != nil {
+		return a.sys, nil
+	}
+	key, err := a.key()
+	if err != nil {
+		return nil, err
+	}
+	clock, err := a.clock()
+	if err != nil {
+		return nil, err
+	}
+	s := &system{actor: a.as}
+	s.opts = envpromote.Options{Dir: a.repo, Remote: a.remote, Key: key, Clock: clock, Logger: slog.New(eventHandler{s})}
+	if s.t, err = envpromote.Open(ctx, s.opts); err != nil {
+		return nil, err
+	}
+	a.sys = s // closed by a.close from here on
+	org, err := s.recordedOrg(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if org != "" {
+		if err := s.reopen(ctx, org); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// reopen opens the Tenant of org, the repository's organization.
+func (s *system) reopen(ctx context.Context, org string) error {
+	s.t.Close()
+	s.opts.Organization = org
+	t, err := envpromote.Open(ctx, s.opts)
+	if err != nil {
+		return err
+	}
+	s.t, s.org, s.p = t, org, t.Admin(s.actor)
+	return nil
+}
+
+func (a *app) close() {
+	if a.sys != nil {
+		a.sys.t.Close()
+	}
+}
+
+// clock is the Tenant's clock: fixed at $ENVPROMOTE_TIME (RFC 3339) when
+// set, like GIT_COMMITTER_DATE, for scripts that replay history; else the
+// system clock.
+func (a *app) clock() (func() time.Time, error) {
+	v := a.getenv("ENVPROMOTE_TIME")
+	if v == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return nil, usagef("$ENVPROMOTE_TIME %q: not an RFC 3339 time (2026-11-30T17:00:00Z)", v)
+	}
+	return func() time.Time { return t }, nil
+}
+
+// recordedOrg reads the organization init recorded; "" before init.
+func (s *system) recordedOrg(ctx context.Context) (string, error) {
+	head, err := s.t.Repo().Head(ctx, orgBranch)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	snap, err := s.t.Repo().Snapshot(ctx, head.Revision)
+	if err != nil {
+		return "", err
+	}
+	b, err := snap.ReadFile(orgFile)
+	return strings.TrimSpace(string(b)), err
+}
+
+// initOrg records org (once) and grants it lic.
+func (s *system) initOrg(ctx context.Context, org string, lic environment.License) error {
+	if s.org == "" {
+		snap, err := store.New(map[string][]byte{orgFile: []byte(org + "\n")})
+		if err != nil {
+			return err
+		}
+		if _, err := s.t.Repo().Commit(ctx, orgBranch, "", snap, store.CommitInfo{
+			Author: s.actor, Message: "Initialize organization " + org}); err != nil {
+			return err
+		}
+		if err := s.reopen(ctx, org); err != nil {
+			return err
+		}
+	}
+	return s.t.Licenses().Put(ctx, lic)
+}
+
+func (s *system) Registry() *environment.Registry { return s.t.Registry() }
+func (s *system) ESV() *esv.Service               { return s.t.ESVs() }
+func (s *system) Repo() store.Repo                { return s.t.Repo() }
+func (s *system) Locker() lock.Locker             { return s.t.Locker() }
+
+// Promoter returns the Promoter of the group named name.
+func (s *system) Promoter(ctx context.Context, name string) (*promotion.Promoter, error) {
+	if s.org == "" {
+		return nil, errNoOrg
+	}
+	return s.t.Promoter(ctx, name)
+}
+
+func (s *system) observe(fn func(promotion.Event)) { s.observer = fn }
+
+// eventHandler turns the Tenant's log records of promotion events (the
+// Promoter logs each Event with its fields as attributes) back into Events
+// for the progress display: the front door has no per-call observer. Other
+// records are dropped; errors reach the user as the command's error.
+type eventHandler struct{ s *system }
+
+func (h eventHandler) Enabled(context.Context, slog.Level) bool { return h.s.observer != nil }
+func (h eventHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h eventHandler) WithGroup(string) slog.Handler            { return h }
+
+func (h eventHandler) Handle(_ context.Context, r slog.Record) error {
+	ev := promotion.Event{Time: r.Time, Message: r.Message}
+	r.Attrs(func(a slog.Attr) bool {
+		switch a.Key {
+		case "op":
+			ev.Op = a.Value.String()
+		case "lower":
+			ev.Lower = a.Value.String()
+		case "upper":
+			ev.Upper = a.Value.String()
+		case "promotionId":
+			ev.PromotionID = a.Value.String()
+		case "status":
+			ev.Status = promotion.Status(fmt.Sprint(a.Value.Any()))
+		}
+		return true
+	})
+	if ev.Op != "" && h.s.observer != nil {
+		h.s.observer(ev)
+	}
+	return nil
+}

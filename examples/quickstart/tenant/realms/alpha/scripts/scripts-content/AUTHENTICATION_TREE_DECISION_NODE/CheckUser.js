@@ -1,0 +1,2 @@
+// Lets known users through.
+outcome = nodeState.get("username") ? "true" : "false";

@@ -1,0 +1,627 @@
+package gitstore
+
+import (
+	"bufio"
+	"bytes"
+	"compress/zlib"
+	"crypto/sha1"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+)
+
+// rawObject is a Git object held in memory, whose id is already known, so
+// storing it neither copies nor re-hashes its content. It is read-only.
+type rawObject struct {
+	hash plumbing.Hash
+	typ  plumbing.ObjectType
+	data []byte
+}
+
+func (o *rawObject) Hash() plumbing.Hash         { return o.hash }
+func (o *rawObject) Type() plumbing.ObjectType   { return o.typ }
+func (o *rawObject) SetType(plumbing.ObjectType) {}
+func (o *rawObject) Size() int64                 { return int64(len(o.data)) }
+func (o *rawObject) SetSize(int64)               {}
+func (o *rawObject) Reader() (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(o.data)), nil
+}
+func (o *rawObject) Writer() (io.WriteCloser, error) {
+	return nil, errors.New("gitstore: object is read-only")
+}
+
+// objectDB reads the objects of an on-disk repository, packed or loose,
+// without go-git's object storage, which is not safe for concurrent use and
+// re-parses pack headers on every read. It is safe for concurrent use: a
+// read looks up an immutable list of packs and reads the pack file with
+// pread, taking no lock while doing I/O.
+//
+// Packs come and go under it (its own commits, a fetch, Maintain in another
+// process, git gc): a lookup that misses scans objects/pack again, and a pack
+// that vanished stays readable through the file this process holds open.
+type objectDB struct {
+	dir   string // <git dir>/objects
+	packs atomic.Pointer[[]*pack]
+	scan  sync.Mutex // serialises rescans
+	bases baseCache
+}
+
+func newObjectDB(gitDir string) *objectDB {
+	db := &objectDB{dir: filepath.Join(gitDir, "objects")}
+	db.packs.Store(new([]*pack))
+	db.bases.max = 16 << 20
+	return db
+}
+
+func (db *objectDB) packDir() string { return filepath.Join(db.dir, "pack") }
+
+func (db *objectDB) loosePath(h plumbing.Hash) string {
+	s := h.String()
+	return filepath.Join(db.dir, s[:2], s[2:])
+}
+
+// find returns the pack holding h and its offset, or nil.
+func (db *objectDB) find(h plumbing.Hash) (*pack, int64) {
+	for _, p := range *db.packs.Load() {
+		if off, ok := p.offset(h); ok {
+			return p, off
+		}
+	}
+	return nil, 0
+}
+
+// has reports whether the repository holds h. With rescan false it trusts
+// the packs already known, for callers to whom a false "no" costs only a
+// duplicate object.
+func (db *objectDB) has(h plumbing.Hash, rescan bool) bool {
+	if p, _ := db.find(h); p != nil {
+		return true
+	}
+	if _, err := os.Stat(db.loosePath(h)); err == nil {
+		return true
+	}
+	if rescan && db.rescan() {
+		p, _ := db.find(h)
+		return p != nil
+	}
+	return false
+}
+
+// read returns the type and content of object h, or an error wrapping
+// plumbing.ErrObjectNotFound.
+func (db *objectDB) read(h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
+	for attempt := 0; ; attempt++ {
+		if p, off := db.find(h); p != nil {
+			return p.read(db, off)
+		}
+		t, data, err := db.readLoose(h)
+		if !errors.Is(err, plumbing.ErrObjectNotFound) || attempt > 0 || !db.rescan() {
+			return t, data, err
+		}
+	}
+}
+
+func (db *objectDB) readLoose(h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
+	raw, err := os.ReadFile(db.loosePath(h))
+	if errors.Is(err, os.ErrNotExist) {
+		return plumbing.InvalidObject, nil, plumbing.ErrObjectNotFound
+	}
+	if err != nil {
+		return plumbing.InvalidObject, nil, err
+	}
+	zr, err := zlib.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return plumbing.InvalidObject, nil, fmt.Errorf("loose object %s: %w", h, err)
+	}
+	defer zr.Close()
+	br := bufio.NewReader(zr)
+	hdr, err := br.ReadString(0)
+	if err != nil {
+		return plumbing.InvalidObject, nil, fmt.Errorf("loose object %s: bad header: %w", h, err)
+	}
+	ts, ss, _ := strings.Cut(strings.TrimSuffix(hdr, "\x00"), " ")
+	t, err := plumbing.ParseObjectType(ts)
+	size, serr := strconv.Atoi(ss)
+	if err != nil || serr != nil || size < 0 {
+		return plumbing.InvalidObject, nil, fmt.Errorf("loose object %s: bad header %q", h, hdr)
+	}
+	data := make([]byte, size)
+	if _, err := io.ReadFull(br, data); err != nil {
+		return plumbing.InvalidObject, nil, fmt.Errorf("loose object %s: %w", h, err)
+	}
+	return t, data, nil
+}
+
+// rescan brings the list of packs up to date with objects/pack and reports
+// whether it changed.
+func (db *objectDB) rescan() bool {
+	db.scan.Lock()
+	defer db.scan.Unlock()
+	names, _ := filepath.Glob(filepath.Join(db.packDir(), "pack-*.idx"))
+	old := *db.packs.Load()
+	byName := make(map[string]*pack, len(old))
+	for _, p := range old {
+		byName[p.name] = p
+	}
+	var packs []*pack
+	changed := false
+	for _, n := range names {
+		n = strings.TrimSuffix(n, ".idx")
+		if p := byName[n]; p != nil {
+			packs = append(packs, p)
+			delete(byName, n)
+			continue
+		}
+		// A pack being written has no .idx yet; one being deleted may have
+		// lost its .pack: both are skipped until they settle.
+		if p, err := openPack(n); err == nil {
+			packs = append(packs, p)
+			changed = true
+		}
+	}
+	// Vanished packs are forgotten, not closed: a reader may be using one,
+	// and its file closes when it is collected.
+	changed = changed || len(byName) > 0
+	// Largest first: after maintenance nearly every lookup hits the first.
+	slices.SortStableFunc(packs, func(a, b *pack) int { return len(b.offs) - len(a.offs) })
+	db.packs.Store(&packs)
+	return changed
+}
+
+// pack is an open pack file and its index, read whole into memory.
+type pack struct {
+	name   string // path without .pack or .idx
+	f      *os.File
+	size   int64
+	fanout [256]uint32
+	names  []byte    // sorted object ids, 20 bytes each
+	offs   []int64   // offset of names[i]
+	sorted []int64   // every offset ascending, then the trailer's
+	mtime  time.Time // of the .pack when opened
+}
+
+func openPack(name string) (_ *pack, err error) {
+	idx, err := os.ReadFile(name + ".idx")
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(name + ".pack")
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+		}
+	}()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	p := &pack{name: name, f: f, size: fi.Size(), mtime: fi.ModTime()}
+	if err := p.parseIdx(idx); err != nil {
+		return nil, fmt.Errorf("%s.idx: %w", name, err)
+	}
+	return p, nil
+}
+
+// parseIdx decodes a version 2 pack index.
+func (p *pack) parseIdx(b []byte) error {
+	if len(b) < 8+256*4+40 || !bytes.Equal(b[:8], []byte{0xff, 't', 'O', 'c', 0, 0, 0, 2}) {
+		return errors.New("not a version 2 pack index")
+	}
+	for i := range p.fanout {
+		p.fanout[i] = binary.BigEndian.Uint32(b[8+4*i:])
+	}
+	n := int(p.fanout[255])
+	base := 8 + 256*4
+	if len(b) < base+n*28+40 {
+		return errors.New("truncated")
+	}
+	p.names = b[base : base+20*n]
+	o32 := b[base+24*n : base+28*n]
+	o64 := b[base+28*n : len(b)-40]
+	p.offs = make([]int64, n)
+	for i := range n {
+		o := binary.BigEndian.Uint32(o32[4*i:])
+		if o&(1<<31) != 0 {
+			j := int(o&^(1<<31)) * 8
+			if j+8 > len(o64) {
+				return errors.New("large offset out of range")
+			}
+			p.offs[i] = int64(binary.BigEndian.Uint64(o64[j:]))
+		} else {
+			p.offs[i] = int64(o)
+		}
+	}
+	p.sorted = append(slices.Clone(p.offs), p.size-20)
+	slices.Sort(p.sorted)
+	return nil
+}
+
+func (p *pack) offset(h plumbing.Hash) (int64, bool) {
+	lo := 0
+	if h[0] > 0 {
+		lo = int(p.fanout[h[0]-1])
+	}
+	hi := int(p.fanout[h[0]])
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		switch c := bytes.Compare(p.names[20*m:20*m+20], h[:]); {
+		case c == 0:
+			return p.offs[m], true
+		case c < 0:
+			lo = m + 1
+		default:
+			hi = m
+		}
+	}
+	return 0, false
+}
+
+// hashes lists the ids of the pack's objects.
+func (p *pack) hashes() []plumbing.Hash {
+	out := make([]plumbing.Hash, len(p.offs))
+	for i := range out {
+		copy(out[i][:], p.names[20*i:])
+	}
+	return out
+}
+
+var zlibReaders sync.Pool
+
+func inflate(src []byte, size int) ([]byte, error) {
+	var zr io.ReadCloser
+	if v := zlibReaders.Get(); v != nil {
+		zr = v.(io.ReadCloser)
+		if err := zr.(zlib.Resetter).Reset(bytes.NewReader(src), nil); err != nil {
+			return nil, err
+		}
+	} else {
+		var err error
+		if zr, err = zlib.NewReader(bytes.NewReader(src)); err != nil {
+			return nil, err
+		}
+	}
+	defer zlibReaders.Put(zr)
+	out := make([]byte, size)
+	if _, err := io.ReadFull(zr, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// read returns the object at off, resolving deltas.
+func (p *pack) read(db *objectDB, off int64) (plumbing.ObjectType, []byte, error) {
+	t, data, err := p.readAt(db, off, 0)
+	if err != nil {
+		return t, nil, fmt.Errorf("pack %s at %d: %w", filepath.Base(p.name), off, err)
+	}
+	return t, data, nil
+}
+
+func (p *pack) readAt(db *objectDB, off int64, depth int) (plumbing.ObjectType, []byte, error) {
+	if depth > 10_000 {
+		return plumbing.InvalidObject, nil, errors.New("delta chain too deep")
+	}
+	i, _ := slices.BinarySearch(p.sorted, off+1)
+	if i == len(p.sorted) || off < 12 {
+		return plumbing.InvalidObject, nil, errors.New("offset out of range")
+	}
+	raw := make([]byte, p.sorted[i]-off)
+	if _, err := p.f.ReadAt(raw, off); err != nil {
+		return plumbing.InvalidObject, nil, err
+	}
+	c := raw[0]
+	t := plumbing.ObjectType(c >> 4 & 7)
+	size := int(c & 15)
+	n := 1
+	for shift := 4; c&0x80 != 0; shift += 7 {
+		if n >= len(raw) || shift > 56 {
+			return t, nil, errors.New("bad object header")
+		}
+		c = raw[n]
+		n++
+		size |= int(c&0x7f) << shift
+	}
+	var (
+		bt   plumbing.ObjectType
+		base []byte
+		err  error
+	)
+	switch t {
+	case plumbing.CommitObject, plumbing.TreeObject, plumbing.BlobObject, plumbing.TagObject:
+		data, err := inflate(raw[n:], size)
+		return t, data, err
+	case plumbing.OFSDeltaObject:
+		var rel int64
+		for k := 0; ; k++ {
+			if n >= len(raw) || k > 9 {
+				return t, nil, errors.New("bad delta offset")
+			}
+			c = raw[n]
+			n++
+			rel = rel<<7 | int64(c&0x7f)
+			if c&0x80 == 0 {
+				break
+			}
+			rel++
+		}
+		bt, base, err = db.bases.resolve(p, off-rel, func() (plumbing.ObjectType, []byte, error) {
+			return p.readAt(db, off-rel, depth+1)
+		})
+	case plumbing.REFDeltaObject:
+		if n+20 > len(raw) {
+			return t, nil, errors.New("bad delta base")
+		}
+		bh := plumbing.Hash(raw[n : n+20])
+		n += 20
+		bp, boff := db.find(bh)
+		if bp == nil {
+			return t, nil, fmt.Errorf("delta base %s: %w", bh, plumbing.ErrObjectNotFound)
+		}
+		bt, base, err = db.bases.resolve(bp, boff, func() (plumbing.ObjectType, []byte, error) {
+			return bp.readAt(db, boff, depth+1)
+		})
+	default:
+		return t, nil, fmt.Errorf("object type %d", t)
+	}
+	if err != nil {
+		return t, nil, err
+	}
+	delta, err := inflate(raw[n:], size)
+	if err != nil {
+		return t, nil, err
+	}
+	data, err := packfile.PatchDelta(base, delta)
+	return bt, data, err
+}
+
+// baseCache keeps delta bases recently inflated, bounded in bytes, so that
+// reading the versions of a file stored as deltas of one another inflates
+// each base once.
+type baseCache struct {
+	mu    sync.Mutex
+	max   int
+	bytes int
+	order []baseKey // FIFO of what is cached
+	items map[baseKey]baseVal
+}
+
+type baseKey struct {
+	p   *pack
+	off int64
+}
+
+type baseVal struct {
+	t    plumbing.ObjectType
+	data []byte
+}
+
+func (c *baseCache) resolve(p *pack, off int64, load func() (plumbing.ObjectType, []byte, error)) (plumbing.ObjectType, []byte, error) {
+	k := baseKey{p, off}
+	c.mu.Lock()
+	v, ok := c.items[k]
+	c.mu.Unlock()
+	if ok {
+		return v.t, v.data, nil
+	}
+	t, data, err := load()
+	if err != nil || len(data) > c.max/4 {
+		return t, data, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.items == nil {
+		c.items = map[baseKey]baseVal{}
+	}
+	if _, ok := c.items[k]; !ok {
+		c.items[k] = baseVal{t, data}
+		c.order = append(c.order, k)
+		c.bytes += len(data)
+		for c.bytes > c.max {
+			old := c.order[0]
+			c.order = c.order[1:]
+			c.bytes -= len(c.items[old].data)
+			delete(c.items, old)
+		}
+	}
+	return t, data, nil
+}
+
+// packWriter writes a pack and its index into objects/pack. Objects go in
+// as they come, whole or as a delta of an object written before; the pack
+// becomes visible, to this process and every other, only when its index is
+// renamed into place, Git's own order.
+type packWriter struct {
+	dir     string
+	f       *os.File
+	w       *bufio.Writer
+	sum     hash.Hash
+	off     int64
+	level   int
+	zw      *zlib.Writer
+	zbuf    bytes.Buffer
+	entries []idxEntry
+}
+
+type idxEntry struct {
+	hash plumbing.Hash
+	off  int64
+	crc  uint32
+}
+
+// newPackWriter starts a pack of n objects compressed at level.
+func newPackWriter(packDir string, n, level int) (*packWriter, error) {
+	if err := os.MkdirAll(packDir, 0o777); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(packDir, "tmp_pack_")
+	if err != nil {
+		return nil, err
+	}
+	pw := &packWriter{dir: packDir, f: f, sum: sha1.New(), level: level}
+	pw.w = bufio.NewWriterSize(io.MultiWriter(f, pw.sum), 1<<16)
+	hdr := []byte{'P', 'A', 'C', 'K', 0, 0, 0, 2, 0, 0, 0, 0}
+	binary.BigEndian.PutUint32(hdr[8:], uint32(n))
+	pw.write(hdr)
+	return pw, nil
+}
+
+func (pw *packWriter) write(b []byte) { pw.w.Write(b); pw.off += int64(len(b)) } // errors surface at Flush
+
+// add writes object h, as a delta of the object at baseOff when delta is
+// not nil.
+func (pw *packWriter) add(h plumbing.Hash, t plumbing.ObjectType, data []byte, baseOff int64, delta []byte) error {
+	off := pw.off
+	body := data
+	if delta != nil {
+		t, body = plumbing.OFSDeltaObject, delta
+	}
+	var hdr []byte
+	c := byte(t)<<4 | byte(len(body)&15)
+	for size := len(body) >> 4; size > 0; size >>= 7 {
+		hdr = append(hdr, c|0x80)
+		c = byte(size & 0x7f)
+	}
+	hdr = append(hdr, c)
+	if delta != nil {
+		rel := off - baseOff
+		enc := []byte{byte(rel & 0x7f)}
+		for rel >>= 7; rel > 0; rel >>= 7 {
+			rel--
+			enc = append(enc, byte(0x80|rel&0x7f))
+		}
+		slices.Reverse(enc)
+		hdr = append(hdr, enc...)
+	}
+	pw.zbuf.Reset()
+	if pw.zw == nil {
+		var err error
+		if pw.zw, err = zlib.NewWriterLevel(&pw.zbuf, pw.level); err != nil {
+			return err
+		}
+	} else {
+		pw.zw.Reset(&pw.zbuf)
+	}
+	if _, err := pw.zw.Write(body); err != nil {
+		return err
+	}
+	if err := pw.zw.Close(); err != nil {
+		return err
+	}
+	crc := crc32.Update(crc32.ChecksumIEEE(hdr), crc32.IEEETable, pw.zbuf.Bytes())
+	pw.write(hdr)
+	pw.write(pw.zbuf.Bytes())
+	pw.entries = append(pw.entries, idxEntry{h, off, crc})
+	return nil
+}
+
+// abort removes the unfinished pack.
+func (pw *packWriter) abort() {
+	pw.f.Close()
+	os.Remove(pw.f.Name())
+}
+
+// finish writes the trailer and the index and moves both into place,
+// returning the pack's path without extension. The header must have
+// announced exactly the objects added. With keep, a .keep file marks the
+// pack before it appears: the caller removes it.
+func (pw *packWriter) finish(keep bool) (string, error) {
+	if err := pw.w.Flush(); err != nil {
+		pw.abort()
+		return "", err
+	}
+	sum := pw.sum.Sum(nil)
+	if _, err := pw.f.Write(sum); err != nil {
+		pw.abort()
+		return "", err
+	}
+	if err := pw.f.Close(); err != nil {
+		os.Remove(pw.f.Name())
+		return "", err
+	}
+	name := filepath.Join(pw.dir, "pack-"+hex.EncodeToString(sum))
+	idx := pw.index(sum)
+	tmp, err := os.CreateTemp(pw.dir, "tmp_idx_")
+	if err == nil && keep {
+		err = os.WriteFile(name+".keep", []byte(keepMark+"\n"), 0o666)
+	}
+	if err == nil {
+		_, err = tmp.Write(idx)
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Rename(pw.f.Name(), name+".pack")
+		}
+		if err == nil {
+			err = os.Rename(tmp.Name(), name+".idx")
+		}
+		os.Remove(tmp.Name())
+	}
+	if err != nil {
+		os.Remove(pw.f.Name())
+		if keep {
+			os.Remove(name + ".keep")
+		}
+		return "", err
+	}
+	return name, nil
+}
+
+// keepMark starts the .keep files of commits in flight, which Maintain
+// removes when a crash left one behind.
+const keepMark = "envpromote commit in flight"
+
+// index encodes the version 2 index of the pack whose checksum is sum.
+func (pw *packWriter) index(sum []byte) []byte {
+	es := pw.entries
+	slices.SortFunc(es, func(a, b idxEntry) int { return bytes.Compare(a.hash[:], b.hash[:]) })
+	var b bytes.Buffer
+	b.Write([]byte{0xff, 't', 'O', 'c', 0, 0, 0, 2})
+	var fan [256]uint32
+	for _, e := range es {
+		fan[e.hash[0]]++
+	}
+	var n uint32
+	for _, c := range fan {
+		n += c
+		b.Write(binary.BigEndian.AppendUint32(nil, n))
+	}
+	for _, e := range es {
+		b.Write(e.hash[:])
+	}
+	for _, e := range es {
+		b.Write(binary.BigEndian.AppendUint32(nil, e.crc))
+	}
+	var large []byte
+	for _, e := range es {
+		o := uint32(e.off)
+		if e.off >= 1<<31 {
+			o = 1<<31 | uint32(len(large)/8)
+			large = binary.BigEndian.AppendUint64(large, uint64(e.off))
+		}
+		b.Write(binary.BigEndian.AppendUint32(nil, o))
+	}
+	b.Write(large)
+	b.Write(sum)
+	s := sha1.Sum(b.Bytes())
+	b.Write(s[:])
+	return b.Bytes()
+}
