@@ -42,6 +42,7 @@ type remote struct {
 	mu     sync.Mutex // guards refs and listed; never held over a network call
 	refs   map[plumbing.ReferenceName]plumbing.Hash
 	listed time.Time // when the listing in refs started; zero: none usable
+	floor  time.Time // listings started before this Repo's last push are not kept
 }
 
 func newRemote(url string, opts Options) *remote {
@@ -206,11 +207,12 @@ func (r *Repo) mirror(name plumbing.ReferenceName, h plumbing.Hash) {
 	_ = r.st.SetReference(plumbing.NewHashReference(name, h))
 }
 
-// remember keeps a listing started at start unless a later one is kept.
+// remember keeps a listing started at start unless a later one is kept or
+// it may predate this Repo's last push.
 func (rm *remote) remember(start time.Time, refs map[plumbing.ReferenceName]plumbing.Hash) {
 	rm.mu.Lock()
 	defer rm.mu.Unlock()
-	if start.After(rm.listed) {
+	if start.After(rm.listed) && start.After(rm.floor) {
 		rm.refs, rm.listed = refs, start
 	}
 }
@@ -221,6 +223,7 @@ func (rm *remote) remember(start time.Time, refs map[plumbing.ReferenceName]plum
 func (rm *remote) learned(updates []refUpdate, landed bool) {
 	rm.mu.Lock()
 	defer rm.mu.Unlock()
+	rm.floor = time.Now()
 	if !landed {
 		rm.listed = time.Time{}
 		return
