@@ -218,7 +218,10 @@ func TestCrashChild(t *testing.T) {
 // repository; after each kill, git fsck finds no error and a new process
 // finds no partial promotion and no state that needs a hand edit (every
 // lease left clears by one Unlock). 2 kills per workload in CI, 20 (120 in
-// all) with ENVPROMOTE_LONG=1.
+// all) with ENVPROMOTE_LONG=1, which takes longer than go test's default
+// timeout:
+//
+//	ENVPROMOTE_LONG=1 go test ./promotion -run CrashCampaign -timeout 40m
 func TestRule_CrashCampaign(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")

@@ -64,9 +64,9 @@ func (r *Repo) apply(ctx context.Context, updates []store.Update) ([]store.Commi
 		}
 	}
 
-	out, pack, err := r.write(ctx, moves, updates, infos)
+	out, err := r.write(ctx, moves, updates, infos)
 	if err == nil && r.remote != nil {
-		err = r.push(ctx, pack, moves...)
+		err = r.push(ctx, moves...)
 	}
 	if errors.Is(err, storage.ErrReferenceHasChanged) {
 		err = fmt.Errorf("%w: %w", store.ErrConflict, err)
@@ -79,16 +79,16 @@ func (r *Repo) apply(ctx context.Context, updates []store.Update) ([]store.Commi
 }
 
 // write stores the updates' objects in one batch and, locally, moves their
-// refs. With a remote it returns the pack to push instead: no network call
-// runs under r.mu.
-func (r *Repo) write(ctx context.Context, moves []refUpdate, updates []store.Update, infos []store.CommitInfo) ([]store.Commit, []byte, error) {
+// refs. With a remote the caller pushes them: no network call runs under
+// r.mu.
+func (r *Repo) write(ctx context.Context, moves []refUpdate, updates []store.Update, infos []store.CommitInfo) ([]store.Commit, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.remote == nil {
 		// Fail a stale update before writing objects; the ref locks
 		// below are what make it safe.
 		if err := r.checkHeads(moves); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	r.maint.writers.RLock() // until the branches move: see Maintain
@@ -99,33 +99,32 @@ func (r *Repo) write(ctx context.Context, moves []refUpdate, updates []store.Upd
 	for i, u := range updates {
 		h, c, err := r.writeCommit(ctx, b, u, infos[i])
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		moves[i].new, out[i] = h, c
 	}
 	if err := b.flush(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if r.remote != nil {
-		pack, err := r.encodePack(moves)
-		return out, pack, err
+		return out, nil
 	}
 	if ds, ok := r.st.(*diskStorage); ok {
-		return out, nil, ds.moveRefs(ctx, moves)
+		return out, ds.moveRefs(ctx, moves)
 	}
 	// Memory storage has no writer but this one, under r.mu.
 	if err := r.checkHeads(moves); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	for _, m := range moves {
 		if err := r.st.SetReference(plumbing.NewHashReference(m.name, m.new)); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
-	return out, nil, nil
+	return out, nil
 }
 
 // checkHeads returns an error wrapping store.ErrConflict unless every ref

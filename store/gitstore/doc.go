@@ -63,8 +63,11 @@
 //   - Commit pushes the new commit with the expected old head; the server
 //     applies the update under its ref lock only if the head has not moved,
 //     else Commit returns store.ErrConflict. Exactly one of several machines
-//     committing on the same parent wins. The push carries only the objects
-//     that differ from the parent's tree.
+//     committing on the same parent wins, even when they make the very same
+//     commit. The push carries only the trees and blobs that neither the
+//     parent's tree nor the remote's environment branches hold at the same
+//     path, so a promotion sends what it mixes anew, not the files it takes
+//     from the lower environment.
 //   - Head and Log ask the remote for the current head first (one listing
 //     of its refs), fetching what the cache lacks, so they see every commit
 //     that succeeded before the call. Options.MaxStaleness trades that for
@@ -83,7 +86,8 @@
 //
 // A Repo serialises its own access to the cache (go-git's storages are not
 // safe for concurrent use) but holds no lock over a network call: a fetch
-// downloads its pack before storing it, a push encodes its pack before
-// sending it, so one slow remote round trip never blocks reads the cache can
-// answer.
+// downloads its pack before storing it, a push encodes its pack between the
+// remote's advertisement and the upload, so one slow remote round trip never
+// blocks reads the cache can answer. A one-file promotion costs four round
+// trips: a listing per environment read, and the push's two.
 package gitstore

@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,6 +42,7 @@ type remote struct {
 	mu     sync.Mutex // guards refs and listed; never held over a network call
 	refs   map[plumbing.ReferenceName]plumbing.Hash
 	listed time.Time // when the listing in refs started; zero: none usable
+	floor  time.Time // listings started before this Repo's last push are not kept
 }
 
 func newRemote(url string, opts Options) *remote {
@@ -205,11 +207,12 @@ func (r *Repo) mirror(name plumbing.ReferenceName, h plumbing.Hash) {
 	_ = r.st.SetReference(plumbing.NewHashReference(name, h))
 }
 
-// remember keeps a listing started at start unless a later one is kept.
+// remember keeps a listing started at start unless a later one is kept or
+// it may predate this Repo's last push.
 func (rm *remote) remember(start time.Time, refs map[plumbing.ReferenceName]plumbing.Hash) {
 	rm.mu.Lock()
 	defer rm.mu.Unlock()
-	if start.After(rm.listed) {
+	if start.After(rm.listed) && start.After(rm.floor) {
 		rm.refs, rm.listed = refs, start
 	}
 }
@@ -220,6 +223,7 @@ func (rm *remote) remember(start time.Time, refs map[plumbing.ReferenceName]plum
 func (rm *remote) learned(updates []refUpdate, landed bool) {
 	rm.mu.Lock()
 	defer rm.mu.Unlock()
+	rm.floor = time.Now()
 	if !landed {
 		rm.listed = time.Time{}
 		return
@@ -233,14 +237,33 @@ func (rm *remote) learned(updates []refUpdate, landed bool) {
 	}
 }
 
-// encodePack encodes the new commit of each update and the objects it
-// reaches that its old commit's tree lacks: what the remote, which holds
-// the old commits, needs. The caller holds r.mu.
-func (r *Repo) encodePack(updates []refUpdate) ([]byte, error) {
+// encodePack encodes the objects of the commits of updates that the remote
+// lacks. Which those are is judged by path: a tree or blob is skipped when
+// one of the base trees holds the same at the same path. The bases are the
+// trees of the updates' old commits and of the remote's environment
+// branches (refs/heads/) the cache holds, so a promotion, whose tree grafts
+// the lower environment's subtrees, sends only what it mixes anew. Deltas
+// are not searched: go-git's search costs more than it saves on the small
+// packs a commit makes. The caller holds r.mu.
+func (r *Repo) encodePack(updates []refUpdate, advertised map[string]plumbing.Hash) ([]byte, error) {
+	var bases []plumbing.Hash
+	addBase := func(c plumbing.Hash) {
+		if co, err := object.GetCommit(r.st, c); err == nil && !slices.Contains(bases, co.TreeHash) {
+			bases = append(bases, co.TreeHash)
+		}
+	}
+	for _, u := range updates {
+		addBase(u.old)
+	}
+	for name, h := range advertised {
+		if strings.HasPrefix(name, "refs/heads/") && len(bases) < maxBases {
+			addBase(h)
+		}
+	}
 	var objs []plumbing.Hash
 	seen := map[plumbing.Hash]bool{}
 	for _, u := range updates {
-		if seen[u.new] {
+		if seen[u.new] || u.new == u.old {
 			continue
 		}
 		seen[u.new] = true
@@ -249,28 +272,26 @@ func (r *Repo) encodePack(updates []refUpdate) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		base := plumbing.ZeroHash
-		if !u.old.IsZero() {
-			if p, err := object.GetCommit(r.st, u.old); err == nil {
-				base = p.TreeHash
-			}
-		}
-		if err := r.newObjects(c.TreeHash, base, seen, &objs); err != nil {
+		if err := r.newObjects(c.TreeHash, bases, seen, &objs); err != nil {
 			return nil, err
 		}
 	}
 	var buf bytes.Buffer
-	if _, err := packfile.NewEncoder(&buf, r.st, false).Encode(objs, 10); err != nil {
+	if _, err := packfile.NewEncoder(&buf, r.st, false).Encode(objs, 0); err != nil {
 		return nil, fmt.Errorf("encode a pack: %w", err)
 	}
 	return buf.Bytes(), nil
 }
 
-// newObjects appends tree h and what it holds unless base, the tree at the
-// same path in the parent, holds the same: an unchanged subtree is not
-// visited, so a push costs what changed.
-func (r *Repo) newObjects(h, base plumbing.Hash, seen map[plumbing.Hash]bool, out *[]plumbing.Hash) error {
-	if h == base || seen[h] {
+// maxBases bounds the base trees a push compares with, which every
+// directory it sends is compared with.
+const maxBases = 16
+
+// newObjects appends tree h and what it holds, skipping whatever one of
+// bases, the trees at the same path in the base commits, holds the same:
+// an unchanged subtree is not visited, so a push costs what changed.
+func (r *Repo) newObjects(h plumbing.Hash, bases []plumbing.Hash, seen map[plumbing.Hash]bool, out *[]plumbing.Hash) error {
+	if seen[h] || slices.Contains(bases, h) {
 		return nil
 	}
 	seen[h] = true
@@ -279,26 +300,33 @@ func (r *Repo) newObjects(h, base plumbing.Hash, seen map[plumbing.Hash]bool, ou
 	if err != nil {
 		return err
 	}
-	old := map[string]object.TreeEntry{}
-	if !base.IsZero() {
-		if bt, err := object.GetTree(r.st, base); err == nil {
+	old := make([]map[string]object.TreeEntry, 0, len(bases))
+	for _, b := range bases {
+		if bt, err := object.GetTree(r.st, b); err == nil {
+			m := make(map[string]object.TreeEntry, len(bt.Entries))
 			for _, e := range bt.Entries {
-				old[e.Name] = e
+				m[e.Name] = e
 			}
+			old = append(old, m)
 		}
 	}
 	for _, e := range t.Entries {
-		b := old[e.Name]
-		switch {
-		case b.Hash == e.Hash:
-		case e.Mode == filemode.Dir:
-			if b.Mode != filemode.Dir {
-				b.Hash = plumbing.ZeroHash
+		var sub []plumbing.Hash
+		known := false
+		for _, m := range old {
+			b, ok := m[e.Name]
+			known = known || ok && b.Hash == e.Hash
+			if ok && b.Mode == filemode.Dir {
+				sub = append(sub, b.Hash)
 			}
-			if err := r.newObjects(e.Hash, b.Hash, seen, out); err != nil {
+		}
+		switch {
+		case known || seen[e.Hash]:
+		case e.Mode == filemode.Dir:
+			if err := r.newObjects(e.Hash, sub, seen, out); err != nil {
 				return err
 			}
-		case !seen[e.Hash]:
+		default:
 			seen[e.Hash] = true
 			*out = append(*out, e.Hash)
 		}
@@ -306,7 +334,7 @@ func (r *Repo) newObjects(h, base plumbing.Hash, seen map[plumbing.Hash]bool, ou
 	return nil
 }
 
-// push sends pack and applies updates on the remote, all or none: with
+// push sends the updates' objects and applies them on the remote, all or none: with
 // more than one, as one atomic push. Git's receive-pack applies each update
 // under the ref's lock only if the ref still holds old, so this is a
 // compare-and-set on the server. A refusal (the advertisement or the
@@ -315,8 +343,8 @@ func (r *Repo) newObjects(h, base plumbing.Hash, seen map[plumbing.Hash]bool, ou
 // writers exactly one succeeds. After any other error (a lost reply, say)
 // the remote's heads decide: all at new means the push landed, a ref at
 // neither old nor new means another writer won.
-func (r *Repo) push(ctx context.Context, pack []byte, updates ...refUpdate) error {
-	err := r.send(ctx, pack, updates)
+func (r *Repo) push(ctx context.Context, updates ...refUpdate) error {
+	err := r.send(ctx, updates)
 	if err != nil {
 		names := make([]plumbing.ReferenceName, len(updates))
 		for i, u := range updates {
@@ -356,8 +384,9 @@ func (r *Repo) push(ctx context.Context, pack []byte, updates ...refUpdate) erro
 }
 
 // send runs one receive-pack exchange. A ref already moved on the
-// advertisement fails before the pack is sent.
-func (r *Repo) send(ctx context.Context, pack []byte, updates []refUpdate) error {
+// advertisement fails before the pack is encoded, which happens between
+// the advertisement and the upload, under r.mu but not over the network.
+func (r *Repo) send(ctx context.Context, updates []refUpdate) error {
 	rm := r.remote
 	if rm.err != nil {
 		return rm.err
@@ -383,6 +412,14 @@ func (r *Repo) send(ctx context.Context, pack []byte, updates []refUpdate) error
 			return fmt.Errorf("%w: %s is at %s, not %s", errRefused, u.name, revision(cur), revision(u.old))
 		}
 		req.Commands = append(req.Commands, &packp.Command{Name: u.name, Old: u.old, New: u.new})
+	}
+	r.mu.Lock()
+	r.maint.writers.RLock() // the objects are not referenced yet: see Maintain
+	pack, err := r.encodePack(updates, ar.References)
+	r.maint.writers.RUnlock()
+	r.mu.Unlock()
+	if err != nil {
+		return err
 	}
 	req.Packfile = io.NopCloser(bytes.NewReader(pack))
 	rs, err := s.ReceivePack(ctx, req)

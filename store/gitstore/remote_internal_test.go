@@ -35,13 +35,13 @@ func TestRule_AtomicPushMovesEveryRefOrNone(t *testing.T) {
 			dev, lock := refName("dev"), refName("locks/dev")
 			moves := []refUpdate{{name: dev, old: base}}
 			u := store.Update{Branch: "dev", Parent: revision(base), Snapshot: storetest.Snapshot(t, map[string]string{"x": "promoted"}), Info: info}
-			_, pack, err := r.write(ctx, moves, []store.Update{u}, []store.CommitInfo{info})
+			_, err := r.write(ctx, moves, []store.Update{u}, []store.CommitInfo{info})
 			if err != nil {
 				t.Fatal(err)
 			}
 			h := moves[0].new
 
-			err = r.push(ctx, pack, refUpdate{dev, base, h}, refUpdate{lock, l1, l1})
+			err = r.push(ctx, refUpdate{dev, base, h}, refUpdate{lock, l1, l1})
 			if !errors.Is(err, store.ErrConflict) {
 				t.Fatalf("push fenced by a lock that moved: %v, want ErrConflict", err)
 			}
@@ -49,7 +49,7 @@ func TestRule_AtomicPushMovesEveryRefOrNone(t *testing.T) {
 				t.Fatalf("after the refused push the remote holds dev=%s lock=%s (%v); want both unchanged", refs[dev], refs[lock], err)
 			}
 
-			if err := r.push(ctx, pack, refUpdate{dev, base, h}, refUpdate{lock, l2, l2}); err != nil {
+			if err := r.push(ctx, refUpdate{dev, base, h}, refUpdate{lock, l2, l2}); err != nil {
 				t.Fatalf("push fenced by the current lock: %v", err)
 			}
 			if refs, err := r.sync(ctx); err != nil || refs[dev] != h || refs[lock] != l2 {
