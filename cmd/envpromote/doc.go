@@ -20,7 +20,7 @@
 //	envpromote esv restart ENV
 //	envpromote lock status|release UPPER
 //	envpromote maintain
-//	envpromote serve --addr ADDR
+//	envpromote serve --addr ADDR [--hosts DOMAIN]
 //	envpromote completion bash|zsh|fish|powershell
 //
 // Run "envpromote help COMMAND" for each command's flags, behaviour and
@@ -78,5 +78,8 @@
 //     it, as terraform force-unlock asks for the lock id.
 //   - serve authenticates with a bearer token from --token-file or
 //     $ENVPROMOTE_TOKEN (a random one is printed otherwise), which acts as
-//     --as.
+//     --as; the console at /console/ takes the same token. It serves each
+//     environment under /NAME and, with --hosts DOMAIN, at the root of
+//     NAME.DOMAIN too (--hosts localhost for frodo on one machine), and
+//     prints every base URL on start.
 package main
