@@ -279,6 +279,12 @@ func (a *app) fileDiff(ctx context.Context, s *system, lo, up environment.Enviro
 	if err != nil {
 		return err
 	}
+	type fileJSON struct {
+		Path   string `json:"path"`
+		Change string `json:"change"` // added, modified or deleted
+		Diff   string `json:"diff"`   // unified
+	}
+	var out []fileJSON
 	for _, c := range store.Diff(from, to) {
 		before, _ := from.ReadFile(c.Path)
 		after, _ := to.ReadFile(c.Path)
@@ -289,7 +295,15 @@ func (a *app) fileDiff(ctx context.Context, s *system, lo, up environment.Enviro
 		case store.Deleted:
 			newName = "/dev/null"
 		}
-		fmt.Fprint(a.stdout, udiff.Unified(oldName, newName, string(before), string(after)))
+		d := udiff.Unified(oldName, newName, string(before), string(after))
+		if a.json {
+			out = append(out, fileJSON{c.Path, c.Op.String(), d})
+		} else {
+			fmt.Fprint(a.stdout, d)
+		}
+	}
+	if a.json {
+		return writeJSON(a.stdout, out)
 	}
 	return nil
 }

@@ -46,15 +46,20 @@ refused with exit code 4 until it is released here.`,
 			if err != nil {
 				return err
 			}
-			if a.json {
-				return writeJSON(a.stdout, st)
-			}
 			names, err := s.names(ctx(cmd))
 			if err != nil {
 				return err
 			}
 			g := p.Group()
 			lower := names[g.Members[index(g, up.ID)-1].ID]
+			if a.json {
+				return writeJSON(a.stdout, lockStateJSON{
+					Result: st.Result, PromotionID: st.PromotionID, Description: st.Description,
+					LowerEnv: envLockJSON{lower, st.Lower.ID, st.Lower.PromotionID, st.Lower.State},
+					UpperEnv: envLockJSON{up.Name, st.Upper.ID, st.Upper.PromotionID, st.Upper.State},
+					Owner:    st.Lease.Owner, Acquired: st.Lease.Acquired.UTC(), Expires: st.Lease.Expires.UTC(),
+				})
+			}
 			rows := [][]string{
 				{lower, string(st.Lower.State), st.Lower.PromotionID},
 				{up.Name, string(st.Upper.State), st.Upper.PromotionID},
@@ -161,6 +166,27 @@ safe to run while others work; run it from cron or a CI schedule.`,
 			return nil
 		},
 	}
+}
+
+// lockStateJSON is lock status --json: the AIC lock state (result,
+// promotionId, description, lowerEnv, upperEnv), environments named by
+// name and id, and the holder when the pair is locked.
+type lockStateJSON struct {
+	Result      lock.State  `json:"result"`
+	PromotionID string      `json:"promotionId,omitempty"`
+	Description string      `json:"description,omitempty"`
+	LowerEnv    envLockJSON `json:"lowerEnv"`
+	UpperEnv    envLockJSON `json:"upperEnv"`
+	Owner       string      `json:"owner,omitempty"`
+	Acquired    time.Time   `json:"acquired,omitzero"`
+	Expires     time.Time   `json:"expires,omitzero"`
+}
+
+type envLockJSON struct {
+	Name        string     `json:"name"`
+	ID          string     `json:"id"`
+	PromotionID string     `json:"promotionId,omitempty"`
+	State       lock.State `json:"state"`
 }
 
 func (a *app) serveCmd() *cobra.Command {
