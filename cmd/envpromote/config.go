@@ -228,7 +228,8 @@ func (a *app) diffCmd() *cobra.Command {
 		Long: `diff prints the provisional report of promoting LOWER to UPPER: the config
 items that would be added, modified or deleted, grouped as AIC groups them.
 It takes no lock and changes nothing. --files prints unified diffs of the
-static configuration instead (dynamic configuration is never promoted).`,
+static configuration instead (dynamic configuration is never promoted);
+with --json, one {path, change, diff} per file.`,
 		Example: "  envpromote diff dev staging\n  envpromote diff dev staging --files | less",
 		Args:    args(2, 2, "LOWER and UPPER"),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -194,7 +194,7 @@ func (a *app) serveCmd() *cobra.Command {
 	var grace time.Duration
 	cmd := &cobra.Command{
 		Use:   "serve [--addr ADDR] [--hosts DOMAIN] [--token-file FILE]",
-		Short: "Serve the HTTP API (AIC promotion and ESV endpoints, PingOne environments) and the console",
+		Short: "Serve the AIC and PingOne HTTP APIs and the web console",
 		Long: `serve serves this repository (or --remote) over HTTP in the shape of the
 AIC promotion and ESV APIs and PingOne's /v1/environments, each environment
 under its name: http://ADDR/staging/environment/promotion/lock … People
