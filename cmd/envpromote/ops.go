@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"regexp"
@@ -282,7 +283,16 @@ cancelled, which leaves no partial state.`,
 // own host (an environment whose name cannot be a host label has none).
 func (a *app) printServing(addr *net.TCPAddr, names []string, domain string, hosts httpapi.HostResolver) error {
 	base := "http://" + addr.String()
-	fmt.Fprintf(a.stdout, "Serving %s on %s\n", a.repo, base)
+	what := a.repo
+	if a.remote != "" {
+		// A password in the URL (https://user:token@host/…) stays off the screen.
+		remote := a.remote
+		if u, err := url.Parse(remote); err == nil {
+			remote = u.Redacted()
+		}
+		what = remote + " (cache " + a.repo + ")"
+	}
+	fmt.Fprintf(a.stdout, "Serving %s on %s\n", what, base)
 	fmt.Fprintf(a.stdout, "Console:      %s/console/\n", base)
 	fmt.Fprintf(a.stdout, "PingOne API:  %s/v1/environments\n", base)
 	header := []string{"ENVIRONMENT", "AIC BASE URL"}
