@@ -251,7 +251,7 @@ cancelled, which leaves no partial state.`,
 			if err != nil {
 				return usagef("--addr: %v", err)
 			}
-			if err := a.printServing(ln.Addr().(*net.TCPAddr), names, domain, hosts); err != nil {
+			if err := a.printServing(ln.Addr().(*net.TCPAddr), names, domain); err != nil {
 				return err
 			}
 			if printToken {
@@ -280,8 +280,9 @@ cancelled, which leaves no partial state.`,
 
 // printServing prints where serve answers: the console, PingOne's API, and
 // each environment's AIC base URL under its path and, with hosts, at its
-// own host (an environment whose name cannot be a host label has none).
-func (a *app) printServing(addr *net.TCPAddr, names []string, domain string, hosts httpapi.HostResolver) error {
+// own host under domain (an environment whose name cannot be a host label
+// has none).
+func (a *app) printServing(addr *net.TCPAddr, names []string, domain string) error {
 	base := "http://" + addr.String()
 	what := a.repo
 	if a.remote != "" {
@@ -296,7 +297,9 @@ func (a *app) printServing(addr *net.TCPAddr, names []string, domain string, hos
 	fmt.Fprintf(a.stdout, "Console:      %s/console/\n", base)
 	fmt.Fprintf(a.stdout, "PingOne API:  %s/v1/environments\n", base)
 	header := []string{"ENVIRONMENT", "AIC BASE URL"}
-	if hosts != nil {
+	var hosts httpapi.HostResolver
+	if domain != "" {
+		hosts = httpapi.SubdomainHosts(domain)
 		header = append(header, "HOST BASE URL")
 	}
 	rows := make([][]string, len(names))
