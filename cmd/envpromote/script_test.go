@@ -142,7 +142,8 @@ func cmdGitServer(ts *testscript.TestScript, neg bool, args []string) {
 
 // scriptTB lends gittest, written for tests, the script's failure and
 // cleanup; it implements the methods gittest calls (the embedded nil
-// testing.TB only supplies the unexported one).
+// testing.TB only supplies the unexported one). A script without git skips
+// itself ([!exec:git] skip), so here a server that does not start fails.
 type scriptTB struct {
 	testing.TB
 	ts *testscript.TestScript
