@@ -228,7 +228,8 @@ func (a *app) diffCmd() *cobra.Command {
 		Long: `diff prints the provisional report of promoting LOWER to UPPER: the config
 items that would be added, modified or deleted, grouped as AIC groups them.
 It takes no lock and changes nothing. --files prints unified diffs of the
-static configuration instead (dynamic configuration is never promoted).`,
+static configuration instead (dynamic configuration is never promoted);
+with --json, one {path, change, diff} per file.`,
 		Example: "  envpromote diff dev staging\n  envpromote diff dev staging --files | less",
 		Args:    args(2, 2, "LOWER and UPPER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -279,6 +280,12 @@ func (a *app) fileDiff(ctx context.Context, s *system, lo, up environment.Enviro
 	if err != nil {
 		return err
 	}
+	type fileJSON struct {
+		Path   string `json:"path"`
+		Change string `json:"change"` // added, modified or deleted
+		Diff   string `json:"diff"`   // unified
+	}
+	var out []fileJSON
 	for _, c := range store.Diff(from, to) {
 		before, _ := from.ReadFile(c.Path)
 		after, _ := to.ReadFile(c.Path)
@@ -289,7 +296,15 @@ func (a *app) fileDiff(ctx context.Context, s *system, lo, up environment.Enviro
 		case store.Deleted:
 			newName = "/dev/null"
 		}
-		fmt.Fprint(a.stdout, udiff.Unified(oldName, newName, string(before), string(after)))
+		d := udiff.Unified(oldName, newName, string(before), string(after))
+		if a.json {
+			out = append(out, fileJSON{c.Path, c.Op.String(), d})
+		} else {
+			fmt.Fprint(a.stdout, d)
+		}
+	}
+	if a.json {
+		return writeJSON(a.stdout, out)
 	}
 	return nil
 }

@@ -20,7 +20,7 @@
 //	envpromote esv restart ENV
 //	envpromote lock status|release UPPER
 //	envpromote maintain
-//	envpromote serve --addr ADDR
+//	envpromote serve --addr ADDR [--hosts DOMAIN]
 //	envpromote completion bash|zsh|fish|powershell
 //
 // Run "envpromote help COMMAND" for each command's flags, behaviour and
@@ -51,6 +51,49 @@
 // Every failure is one line on stderr, "envpromote: …", with environments
 // named by name; never a stack trace.
 //
+// # JSON output
+//
+// With --json, the commands that read print one JSON document on stdout
+// and nothing else there (progress and failures go to stderr, and the exit
+// code is as above). Fields are only ever added, never renamed or removed;
+// a field without a value may be left out; times are RFC 3339; lists keep
+// the order of the table. The shapes are the vendor APIs' where there is
+// one, so the same tools read both: environments and groups name
+// environments by id, as PingOne does; status and lock status, made for
+// the command, name them by name too. The fields, by command (for a list,
+// of each element):
+//
+//	env list, env get|create|type|restore      (PingOne's environment; list: [environment])
+//	    id name description type region license{id} organization{id} icon status
+//	    billOfMaterials{products[{id type description}] createdAt updatedAt}
+//	    createdAt updatedAt softDeletedAt hardDeleteAllowedAt
+//	group list                                 [{name organization{id} members[{id tier}]}]
+//	status [GROUP]                             one element per member, lowest first:
+//	    group environment tier head updated subject lock lockedBy restart pendingESVs
+//	diff, report ID, promote, rollback         (AIC's promotionReport)
+//	    reportId reportName promotionId createdDate dryRun type promoter
+//	    promotionDescription ticketReference missingESVs encryptedSecrets
+//	    previouslyIgnoredEncryptedSecrets lowerEnvironment upperEnvironment
+//	    revision sourceRevision
+//	    report{AMConfig|IDMConfig[{configItem configChange{added|modified|deleted[{name realm uid}]}}]}
+//	diff --files                               [{path change diff}]: change is added,
+//	                                           modified or deleted; diff is unified
+//	reports ENV                                (AIC's promotionReportMeta)
+//	    [{reportId promotionId createdDate dryRun type promoter}]
+//	promote, blocked (exit 3)                  {blocked findings[{check severity path
+//	                                           jsonPath line column esv message hint}]}
+//	esv var get, esv var list                  (AIC's variable; list: [variable])
+//	    _id description expressionType valueBase64 lastChangedBy lastChangeDate loaded
+//	esv secret list                            (AIC's secret, never a value)
+//	    [{_id description encoding useInPlaceholders activeVersion loadedVersion
+//	    lastChangedBy lastChangeDate loaded}]
+//	lock status UPPER                          (AIC's lock state, with names and the holder)
+//	    result promotionId description lowerEnv{name id promotionId state}
+//	    upperEnv{name id promotionId state} owner acquired expires
+//
+// The commands that change something print their one-line summary either
+// way, except those above that print a report or an environment.
+//
 // # Choices where the issue was silent
 //
 //   - The repository belongs to one organization, recorded by init; the
@@ -78,5 +121,8 @@
 //     it, as terraform force-unlock asks for the lock id.
 //   - serve authenticates with a bearer token from --token-file or
 //     $ENVPROMOTE_TOKEN (a random one is printed otherwise), which acts as
-//     --as.
+//     --as; the console at /console/ takes the same token. It serves each
+//     environment under /NAME and, with --hosts DOMAIN, at the root of
+//     NAME.DOMAIN too (--hosts localhost for frodo on one machine), and
+//     prints every base URL on start.
 package main

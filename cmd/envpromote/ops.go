@@ -8,9 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,15 +47,20 @@ refused with exit code 4 until it is released here.`,
 			if err != nil {
 				return err
 			}
-			if a.json {
-				return writeJSON(a.stdout, st)
-			}
 			names, err := s.names(ctx(cmd))
 			if err != nil {
 				return err
 			}
 			g := p.Group()
 			lower := names[g.Members[index(g, up.ID)-1].ID]
+			if a.json {
+				return writeJSON(a.stdout, lockStateJSON{
+					Result: st.Result, PromotionID: st.PromotionID, Description: st.Description,
+					LowerEnv: envLockJSON{lower, st.Lower.ID, st.Lower.PromotionID, st.Lower.State},
+					UpperEnv: envLockJSON{up.Name, st.Upper.ID, st.Upper.PromotionID, st.Upper.State},
+					Owner:    st.Lease.Owner, Acquired: st.Lease.Acquired.UTC(), Expires: st.Lease.Expires.UTC(),
+				})
+			}
 			rows := [][]string{
 				{lower, string(st.Lower.State), st.Lower.PromotionID},
 				{up.Name, string(st.Upper.State), st.Upper.PromotionID},
@@ -161,15 +169,44 @@ safe to run while others work; run it from cron or a CI schedule.`,
 	}
 }
 
+// lockStateJSON is lock status --json: the AIC lock state (result,
+// promotionId, description, lowerEnv, upperEnv), environments named by
+// name and id, and the holder when the pair is locked.
+type lockStateJSON struct {
+	Result      lock.State  `json:"result"`
+	PromotionID string      `json:"promotionId,omitempty"`
+	Description string      `json:"description,omitempty"`
+	LowerEnv    envLockJSON `json:"lowerEnv"`
+	UpperEnv    envLockJSON `json:"upperEnv"`
+	Owner       string      `json:"owner,omitempty"`
+	Acquired    time.Time   `json:"acquired,omitzero"`
+	Expires     time.Time   `json:"expires,omitzero"`
+}
+
+type envLockJSON struct {
+	Name        string     `json:"name"`
+	ID          string     `json:"id"`
+	PromotionID string     `json:"promotionId,omitempty"`
+	State       lock.State `json:"state"`
+}
+
 func (a *app) serveCmd() *cobra.Command {
-	var addr, tokenFile string
+	var addr, tokenFile, domain string
 	var grace time.Duration
 	cmd := &cobra.Command{
-		Use:   "serve [--addr ADDR] [--token-file FILE]",
-		Short: "Serve the HTTP API (AIC promotion and ESV endpoints, PingOne environments)",
+		Use:   "serve [--addr ADDR] [--hosts DOMAIN] [--token-file FILE]",
+		Short: "Serve the AIC and PingOne HTTP APIs and the web console",
 		Long: `serve serves this repository (or --remote) over HTTP in the shape of the
 AIC promotion and ESV APIs and PingOne's /v1/environments, each environment
-under its name: http://ADDR/staging/environment/promotion/lock …
+under its name: http://ADDR/staging/environment/promotion/lock … People
+sign in to the console at http://ADDR/console/ with the same token.
+
+AIC serves one environment per host, and clients that build every URL from
+the host alone (frodo) need that: with --hosts DOMAIN each environment is
+also served at the root of NAME.DOMAIN, so --hosts localhost serves staging
+at http://staging.localhost:PORT/environment/… (browsers and curl resolve
+*.localhost to loopback; for another domain, point its wildcard DNS record
+at the server). serve prints every environment's base URLs on start.
 
 Requests authenticate with a bearer token, read from --token-file or
 $ENVPROMOTE_TOKEN; with neither, a random one is printed. The token acts as
@@ -178,10 +215,18 @@ that terminates TLS in front of it for anything but loopback.
 
 Ctrl-C or SIGTERM lets running promotions finish; after --grace they are
 cancelled, which leaves no partial state.`,
-		Example: "  ENVPROMOTE_TOKEN=$(cat token) envpromote serve --addr 127.0.0.1:8080",
-		Args:    args(0, 0, "no arguments"),
+		Example: `  ENVPROMOTE_TOKEN=$(cat token) envpromote serve --addr 127.0.0.1:8080
+  envpromote serve --hosts localhost    # staging at http://staging.localhost:8080`,
+		Args: args(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c := ctx(cmd)
+			var hosts httpapi.HostResolver
+			if cmd.Flags().Changed("hosts") {
+				if len(domain) > 253 || !domainName.MatchString(strings.Trim(domain, ".")) {
+					return usagef("--hosts %q: want a domain name such as localhost or tenant.example.com, without scheme, port or path", domain)
+				}
+				hosts = httpapi.SubdomainHosts(domain)
+			}
 			token := a.getenv("ENVPROMOTE_TOKEN")
 			if tokenFile != "" {
 				b, err := os.ReadFile(tokenFile)
@@ -198,7 +243,7 @@ cancelled, which leaves no partial state.`,
 			if err != nil {
 				return err
 			}
-			api, err := a.api(c, s, token)
+			api, names, err := a.api(c, s, token, hosts)
 			if err != nil {
 				return err
 			}
@@ -206,7 +251,9 @@ cancelled, which leaves no partial state.`,
 			if err != nil {
 				return usagef("--addr: %v", err)
 			}
-			fmt.Fprintf(a.stdout, "Serving %s on http://%s\n", a.repo, ln.Addr())
+			if err := a.printServing(ln.Addr().(*net.TCPAddr), names, domain); err != nil {
+				return err
+			}
 			if printToken {
 				fmt.Fprintf(a.stdout, "Bearer token: %s\n", token)
 			}
@@ -225,38 +272,87 @@ cancelled, which leaves no partial state.`,
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
+	cmd.Flags().StringVar(&domain, "hosts", "", "also serve each environment at the root of NAME.DOMAIN (e.g. localhost)")
 	cmd.Flags().StringVar(&tokenFile, "token-file", "", "file holding the bearer token to accept (default $ENVPROMOTE_TOKEN)")
 	cmd.Flags().DurationVar(&grace, "grace", 30*time.Second, "how long a stop waits for running promotions")
 	return cmd
 }
 
-// api builds the HTTP API over every environment and group of s.
-func (a *app) api(ctx context.Context, s *system, token string) (*httpapi.Server, error) {
+// printServing prints where serve answers: the console, PingOne's API, and
+// each environment's AIC base URL under its path and, with hosts, at its
+// own host under domain (an environment whose name cannot be a host label
+// has none).
+func (a *app) printServing(addr *net.TCPAddr, names []string, domain string) error {
+	base := "http://" + addr.String()
+	what := a.repo
+	if a.remote != "" {
+		// A password in the URL (https://user:token@host/…) stays off the screen.
+		remote := a.remote
+		if u, err := url.Parse(remote); err == nil {
+			remote = u.Redacted()
+		}
+		what = remote + " (cache " + a.repo + ")"
+	}
+	fmt.Fprintf(a.stdout, "Serving %s on %s\n", what, base)
+	fmt.Fprintf(a.stdout, "Console:      %s/console/\n", base)
+	fmt.Fprintf(a.stdout, "PingOne API:  %s/v1/environments\n", base)
+	header := []string{"ENVIRONMENT", "AIC BASE URL"}
+	var hosts httpapi.HostResolver
+	if domain != "" {
+		hosts = httpapi.SubdomainHosts(domain)
+		header = append(header, "HOST BASE URL")
+	}
+	rows := make([][]string, len(names))
+	for i, n := range names {
+		rows[i] = []string{n, base + "/" + n}
+		if hosts != nil {
+			host := strings.ToLower(n) + "." + strings.ToLower(strings.Trim(domain, "."))
+			if seg, ok := hosts(host); ok && seg == n {
+				rows[i] = append(rows[i], "http://"+net.JoinHostPort(host, strconv.Itoa(addr.Port)))
+			} else {
+				rows[i] = append(rows[i], "")
+			}
+		}
+	}
+	return table(a.stdout, header, rows)
+}
+
+// domainName is what --hosts takes: a DNS name, dot-separated labels of
+// letters, digits and inner hyphens.
+var domainName = regexp.MustCompile(`^(?i)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// api builds the HTTP API over every environment and group of s, and
+// returns the environments' names (their path segments) in the
+// Registry's order.
+func (a *app) api(ctx context.Context, s *system, token string, hosts httpapi.HostResolver) (*httpapi.Server, []string, error) {
 	envs, err := s.Registry().List(ctx, s.p, "")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	paths := map[string]string{}
-	for _, e := range envs {
+	names := make([]string, len(envs))
+	for i, e := range envs {
 		paths[e.Name] = e.ID
+		names[i] = e.Name
 	}
 	groups, err := s.Registry().Groups(ctx, s.p, s.org)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var promoters []*promotion.Promoter
 	for _, g := range groups {
 		p, err := s.Promoter(ctx, g.Name)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		promoters = append(promoters, p)
 	}
-	return httpapi.New(httpapi.Config{
+	api, err := httpapi.New(httpapi.Config{
 		Authenticator: httpapi.NewStaticTokens(map[string]httpapi.Principal{
 			token: {Principal: s.p, Scopes: []string{httpapi.ScopePromotion, httpapi.ScopeESVAll}},
 		}),
-		Registry: s.Registry(), ESV: s.ESV(), Promoters: promoters, Environments: paths,
+		Registry: s.Registry(), ESV: s.ESV(), Promoters: promoters, Environments: paths, Hosts: hosts,
 		Logger: slog.New(slog.NewTextHandler(a.stderr, nil)),
 	})
+	return api, names, err
 }

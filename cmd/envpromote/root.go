@@ -38,6 +38,11 @@ The encryption key of ESV secrets comes from --key-file or $ENVPROMOTE_KEY
 (32 bytes, as raw bytes in the file, or as base64 or hex text); never from
 the command line, where it would end up in shell history and ps.
 
+--json makes the commands that read print one JSON document instead of a
+table, in the vendor APIs' shapes (PingOne environments; AIC reports, ESVs
+and lock state); "go doc github.com/envpromote/envpromote/cmd/envpromote"
+lists the fields of each.
+
 Environment:
   ENVPROMOTE_REPO   the default of --repo
   ENVPROMOTE_KEY    the encryption key, when --key-file is not given
@@ -52,6 +57,8 @@ Exit codes:
   4  locked by someone else (the holder is named)`
 
 func (a *app) rootCmd() *cobra.Command {
+	// Help lists commands in the order of the workflow, not A to Z.
+	cobra.EnableCommandSorting = false
 	root := &cobra.Command{
 		Use:           "envpromote",
 		Short:         "Promote identity-platform configuration between environments",

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/envpromote/envpromote/internal/gittest"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -54,28 +55,39 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"http":     cmdHTTP,
-			"freeport": cmdFreePort,
-			"waithttp": cmdWaitHTTP,
-			"treeeq":   cmdTreeEq,
-			"capture":  cmdCapture,
-			"exits":    cmdExits,
+			"http":      cmdHTTP,
+			"freeport":  cmdFreePort,
+			"waithttp":  cmdWaitHTTP,
+			"treeeq":    cmdTreeEq,
+			"capture":   cmdCapture,
+			"exits":     cmdExits,
+			"gitserver": cmdGitServer,
 		},
 	})
 }
 
-// cmdHTTP is a small curl: http [-until REGEXP] METHOD URL [BODY] sends
-// the request with the bearer token $ENVPROMOTE_TOKEN and JSON headers, and
-// prints the status code and the body. It fails on a status of 400 or more.
-// With -until it repeats the request (for an asynchronous operation) until
-// the body matches.
+// cmdHTTP is a small curl: http [-until REGEXP] [-host HOST] METHOD URL
+// [BODY] sends the request with the bearer token $ENVPROMOTE_TOKEN and JSON
+// headers, and prints the status code and the body. It fails on a status of
+// 400 or more. With -until it repeats the request (for an asynchronous
+// operation) until the body matches; -host sends it with that Host header
+// (a host-routed environment) to the address of URL.
 func cmdHTTP(ts *testscript.TestScript, neg bool, args []string) {
 	var until *regexp.Regexp
-	if len(args) > 1 && args[0] == "-until" {
-		until, args = regexp.MustCompile(args[1]), args[2:]
+	var host string
+	for len(args) > 1 && strings.HasPrefix(args[0], "-") {
+		switch args[0] {
+		case "-until":
+			until = regexp.MustCompile(args[1])
+		case "-host":
+			host = args[1]
+		default:
+			ts.Fatalf("http: unknown flag %s", args[0])
+		}
+		args = args[2:]
 	}
 	if len(args) < 2 || len(args) > 3 {
-		ts.Fatalf("usage: http [-until REGEXP] METHOD URL [BODY]")
+		ts.Fatalf("usage: http [-until REGEXP] [-host HOST] METHOD URL [BODY]")
 	}
 	for try := 0; ; try++ {
 		var body io.Reader
@@ -84,6 +96,9 @@ func cmdHTTP(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		req, err := http.NewRequest(args[0], args[1], body)
 		ts.Check(err)
+		if host != "" {
+			req.Host = host
+		}
 		req.Header.Set("Authorization", "Bearer "+ts.Getenv("ENVPROMOTE_TOKEN"))
 		req.Header.Set("Accept-API-Version", "protocol=1.0,resource=1.0")
 		req.Header.Set("Content-Type", "application/json")
@@ -102,6 +117,48 @@ func cmdHTTP(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		return
 	}
+}
+
+// cmdGitServer starts a Git server on loopback for the rest of the script,
+// the shared remote of several machines: gitserver daemon|http VAR starts
+// git daemon or git http-backend and sets VAR to the URL of a new empty
+// bare repository on it.
+func cmdGitServer(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 || neg {
+		ts.Fatalf("usage: gitserver daemon|http VAR")
+	}
+	t := scriptTB{ts: ts}
+	var srv *gittest.Server
+	switch args[0] {
+	case "daemon":
+		srv = gittest.Daemon(t)
+	case "http":
+		srv = gittest.HTTP(t)
+	default:
+		ts.Fatalf("gitserver: %q is neither daemon nor http", args[0])
+	}
+	ts.Setenv(args[1], srv.NewRepo(t))
+}
+
+// scriptTB lends gittest, written for tests, the script's failure and
+// cleanup; it implements the methods gittest calls (the embedded nil
+// testing.TB only supplies the unexported one). A script without git skips
+// itself ([!exec:git] skip), so here a server that does not start fails.
+type scriptTB struct {
+	testing.TB
+	ts *testscript.TestScript
+}
+
+func (scriptTB) Helper()                             {}
+func (t scriptTB) Fatal(args ...any)                 { t.ts.Fatalf("%s", fmt.Sprint(args...)) }
+func (t scriptTB) Fatalf(format string, args ...any) { t.ts.Fatalf(format, args...) }
+func (t scriptTB) Skip(args ...any)                  { t.Fatal(args...) }
+func (t scriptTB) Skipf(format string, args ...any)  { t.Fatalf(format, args...) }
+func (t scriptTB) Cleanup(f func())                  { t.ts.Defer(f) }
+func (t scriptTB) TempDir() string {
+	dir, err := os.MkdirTemp(t.ts.Getenv("WORK"), "gitserver-")
+	t.ts.Check(err)
+	return dir
 }
 
 // cmdFreePort sets the variable named by its argument to a free loopback

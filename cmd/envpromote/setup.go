@@ -110,7 +110,7 @@ Environments are named by name everywhere; ids are accepted too.`,
 			if err != nil {
 				return err
 			}
-			return a.envTable(e)
+			return a.envOut(e)
 		},
 	}
 	create.Flags().StringVar(&typ, "type", "", "PRODUCTION or SANDBOX")
@@ -149,10 +149,7 @@ joined by and.`,
 	get := &cobra.Command{
 		Use: "get NAME", Short: "Show an environment", Args: args(1, 1, "one NAME"),
 		RunE: a.onEnv(func(cmd *cobra.Command, s *system, e environment.Environment) error {
-			if a.json {
-				return writeJSON(a.stdout, e)
-			}
-			return a.envTable(e)
+			return a.envOut(e)
 		}),
 	}
 	del := &cobra.Command{
@@ -194,7 +191,7 @@ good (maintain does it too).`,
 			if err != nil {
 				return err
 			}
-			return a.envTable(e)
+			return a.envOut(e)
 		}),
 	}
 	restore.Flags().StringVar(&restoreLicense, "license", "", "the license to restore with (default: its current one)")
@@ -211,7 +208,7 @@ good (maintain does it too).`,
 			if err != nil {
 				return err
 			}
-			return a.envTable(e)
+			return a.envOut(e)
 		},
 	}
 	cmd.AddCommand(create, list, get, del, restore, typeCmd)
@@ -247,6 +244,16 @@ func (a *app) onEnv(fn func(*cobra.Command, *system, environment.Environment) er
 	}
 }
 
+// envOut prints one environment: with --json as an object, as env get and
+// the commands that change one do.
+func (a *app) envOut(e environment.Environment) error {
+	if a.json {
+		return writeJSON(a.stdout, e)
+	}
+	return a.envTable(e)
+}
+
+// envTable prints environments: with --json as a list, as env list does.
 func (a *app) envTable(envs ...environment.Environment) error {
 	if a.json {
 		return writeJSON(a.stdout, envs)
