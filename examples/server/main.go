@@ -234,6 +234,7 @@ func esvKey(remote string) ([]byte, error) {
 func printUsage(w io.Writer, base, token, dir string) {
 	fmt.Fprintf(w, `envpromote demo server on %[1]s
   environments: %[1]s/dev  %[1]s/staging  %[1]s/prod   (Git repository: %[3]s)
+  admin console: %[1]s/console/   (sign in with the token below)
 
 Set up a shell:
   export B=%[1]s T=%[2]s
