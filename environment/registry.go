@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/envpromote/envpromote/internal/uuid"
 	"github.com/hashicorp/go-multierror"
 )
 
@@ -103,7 +104,7 @@ func (r *Registry) create(ctx context.Context, p Principal, e Environment) (Envi
 		e.BillOfMaterials = DefaultBillOfMaterials()
 	}
 	for i := range e.BillOfMaterials.Products {
-		e.BillOfMaterials.Products[i].ID = newID() // assigned by the server, like the environment's
+		e.BillOfMaterials.Products[i].ID = uuid.New() // assigned by the server, like the environment's
 	}
 	active, err := r.activeLicenses(ctx, org)
 	if err != nil {
@@ -116,7 +117,7 @@ func (r *Registry) create(ctx context.Context, p Principal, e Environment) (Envi
 		if err := st.nameFree(e.Name, ""); err != nil {
 			return change{}, err
 		}
-		e.ID, e.Status, e.CreatedAt, e.UpdatedAt = newID(), Active, now, now
+		e.ID, e.Status, e.CreatedAt, e.UpdatedAt = uuid.New(), Active, now, now
 		e.BillOfMaterials = e.BillOfMaterials.settle(BillOfMaterials{}, now)
 		e.SoftDeletedAt, e.HardDeleteAllowedAt = time.Time{}, time.Time{}
 		return st.putEnv(ActionCreated, "create", nil, e), nil

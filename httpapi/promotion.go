@@ -2,11 +2,11 @@ package httpapi
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"net/http"
 	"time"
 
+	"github.com/envpromote/envpromote/internal/uuid"
 	"github.com/envpromote/envpromote/lock"
 	"github.com/envpromote/envpromote/promotion"
 )
@@ -283,7 +283,7 @@ func newReportBody(r *promotion.Report) reportBody {
 		PreviouslyIgnoredEncryptedSecrets: r.PreviouslyIgnoredEncryptedSecrets, Report: r.Changes, EncryptedSecrets: r.EncryptedSecrets,
 	}
 	if b.ReportID == "" {
-		b.ReportID = newUUID()
+		b.ReportID = uuid.New()
 	}
 	if b.ReportName == "" {
 		b.ReportName = fmt.Sprintf("Report_%s_dryrun=%t_%s", b.CreatedDate.Format("2006-01-02T15-04+00Z"), b.DryRun, b.ReportID)
@@ -299,15 +299,6 @@ type reportMetaBody struct {
 	DryRun      bool           `json:"dryRun"`
 	Type        promotion.Type `json:"type"`
 	Promoter    string         `json:"promoter"`
-}
-
-// newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	rand.Read(b[:]) // never returns an error
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 func (s *Server) lastReport(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
