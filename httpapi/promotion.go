@@ -310,11 +310,7 @@ func (s *Server) lastReport(w http.ResponseWriter, r *http.Request, c call, p *p
 		return notFound("environment %s has no promotion report yet", c.env)
 	}
 	rep, err := p.Report(r.Context(), metas[0].ReportID)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, newReportBody(rep))
-	return nil
+	return replyReport(w, rep, err)
 }
 
 // report returns one report of the called environment; the reports of
@@ -327,8 +323,7 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request, c call, p *promo
 	if rep.Upper != c.env {
 		return notFound("environment %s has no report %s", c.env, r.PathValue("reportId"))
 	}
-	writeJSON(w, http.StatusOK, newReportBody(rep))
-	return nil
+	return replyReport(w, rep, nil)
 }
 
 func (s *Server) reports(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
@@ -346,15 +341,16 @@ func (s *Server) reports(w http.ResponseWriter, r *http.Request, c call, p *prom
 
 func (s *Server) provisionalReport(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
 	rep, err := p.ProvisionalReport(r.Context(), "", c.env)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, newReportBody(rep))
-	return nil
+	return replyReport(w, rep, err)
 }
 
 func (s *Server) provisionalRollbackReport(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
 	rep, err := p.ProvisionalRollbackReport(r.Context(), c.env)
+	return replyReport(w, rep, err)
+}
+
+// replyReport answers rep in the spec's form, or returns err.
+func replyReport(w http.ResponseWriter, rep *promotion.Report, err error) error {
 	if err != nil {
 		return err
 	}
