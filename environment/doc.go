@@ -29,9 +29,10 @@
 //     fails naming that time, after it is the hard delete, and Purge removes
 //     every expired one. An organization has at most MaxDeletePending
 //     DELETE_PENDING environments. UpdateStatus(ACTIVE, license) restores one
-//     (with its current license when none is given) and clears both times. Only organization-level principals soft-delete,
-//     hard-delete, restore, purge, or turn PRODUCTION into SANDBOX (which
-//     would otherwise let a SANDBOX delete skip the waiting period).
+//     (with its current license when none is given) and clears both times.
+//     Only organization-level principals soft-delete, hard-delete, restore,
+//     purge, or turn PRODUCTION into SANDBOX (which would otherwise let a
+//     SANDBOX delete skip the waiting period).
 //   - List takes a SCIM filter (see [ParseFilter]).
 //   - Every change is made by the principal's ID (a principal without one
 //     is refused with actor.ErrMissing), reported to the [Auditor] as an

@@ -1,7 +1,6 @@
 package environment
 
 import (
-	"crypto/rand"
 	"fmt"
 	"net/url"
 	"slices"
@@ -9,6 +8,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/envpromote/envpromote/internal/uuid"
 )
 
 // Environment is a PingOne environment. Its JSON encoding uses the field
@@ -314,7 +315,7 @@ func (next BillOfMaterials) settle(prev BillOfMaterials, now time.Time) (BillOfM
 			return BillOfMaterials{}, fmt.Errorf("%w: billOfMaterials.products[%d].id %s names no product of this environment: ids of new products are assigned by the Registry; leave it empty", ErrInvalid, i, p.ID)
 		}
 		if id == "" {
-			id = newID()
+			id = uuid.New()
 		}
 		next.Products[i].ID = id
 	}
@@ -340,15 +341,6 @@ func validateID(sentinel error, field, id string) error {
 
 func isAlnum(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-}
-
-// newID returns a random (version 4) UUID, the form of PingOne ids.
-func newID() string {
-	var b [16]byte
-	rand.Read(b[:]) // never returns an error
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 // clone returns a deep copy of e, so callers never share a slice of its

@@ -102,8 +102,8 @@ func TestFilterMatch(t *testing.T) {
 	}
 }
 
-// FuzzParseFilter checks that ParseFilter never panics, that rejections are
-// *FilterErrors pointing inside the input, and that an accepted filter's
+// FuzzParseFilter checks that ParseFilter never panics, that a rejection is
+// a *FilterError pointing inside the input, and that an accepted filter's
 // canonical form parses back to itself.
 func FuzzParseFilter(f *testing.F) {
 	for _, s := range []string{

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/envpromote/envpromote/internal/uuid"
 	"github.com/hashicorp/go-multierror"
 )
 
@@ -113,7 +114,7 @@ func (r *Registry) create(ctx context.Context, p Principal, e Environment) (Envi
 		if err := st.nameFree(e.Name, ""); err != nil {
 			return change{}, err
 		}
-		e.ID, e.Status, e.CreatedAt, e.UpdatedAt = newID(), Active, now, now
+		e.ID, e.Status, e.CreatedAt, e.UpdatedAt = uuid.New(), Active, now, now
 		e.BillOfMaterials, _ = e.BillOfMaterials.settle(BillOfMaterials{}, now) // no error on create
 		e.SoftDeletedAt, e.HardDeleteAllowedAt = time.Time{}, time.Time{}
 		return st.putEnv(ActionCreated, "create", nil, e), nil

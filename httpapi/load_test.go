@@ -192,14 +192,25 @@ func BenchmarkPolling(b *testing.B) {
 // benchPolls runs b.N polls from 64 goroutines and reports requests/s and
 // p99 latency. check validates each answer (not for the static peer).
 func benchPolls(b *testing.B, url string, check bool) {
-	transport := &http.Transport{MaxIdleConnsPerHost: pollers}
+	benchParallel(b, url, pollers, func(p poller, i int) error {
+		if check {
+			return p.poll(i)
+		}
+		return p.get()
+	})
+}
+
+// benchParallel runs b.N requests on url from clients goroutines, i
+// numbering them from 1, and reports requests/s and the p99 latency.
+func benchParallel(b *testing.B, url string, clients int, request func(p poller, i int) error) {
+	transport := &http.Transport{MaxIdleConnsPerHost: clients}
 	defer transport.CloseIdleConnections()
 	var (
 		mu        sync.Mutex
 		latencies []time.Duration
 		next      atomic.Int64
 	)
-	b.SetParallelism((pollers + 1) / 2) // GOMAXPROCS is 2 on the reference machine: 64 goroutines
+	b.SetParallelism((clients + 1) / 2) // GOMAXPROCS is 2 on the reference machine
 	b.ResetTimer()
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
@@ -208,12 +219,7 @@ func benchPolls(b *testing.B, url string, check bool) {
 		for pb.Next() {
 			i := int(next.Add(1))
 			t0 := time.Now()
-			if check {
-				if err := p.poll(i); err != nil {
-					b.Error(err)
-					return
-				}
-			} else if err := p.get(); err != nil {
+			if err := request(p, i); err != nil {
 				b.Error(err)
 				return
 			}

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// operations runs the long operations (lock, unlock, promote, rollback) in
+// operations runs the long operations (unlock, promote, rollback) in
 // the background after their 202: at most one per key (the upper
 // environment), at most max at once, all cancelled by shutdown.
 type operations struct {

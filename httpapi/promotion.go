@@ -2,11 +2,11 @@ package httpapi
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"net/http"
 	"time"
 
+	"github.com/envpromote/envpromote/internal/uuid"
 	"github.com/envpromote/envpromote/lock"
 	"github.com/envpromote/envpromote/promotion"
 )
@@ -283,7 +283,7 @@ func newReportBody(r *promotion.Report) reportBody {
 		PreviouslyIgnoredEncryptedSecrets: r.PreviouslyIgnoredEncryptedSecrets, Report: r.Changes, EncryptedSecrets: r.EncryptedSecrets,
 	}
 	if b.ReportID == "" {
-		b.ReportID = newUUID()
+		b.ReportID = uuid.New()
 	}
 	if b.ReportName == "" {
 		b.ReportName = fmt.Sprintf("Report_%s_dryrun=%t_%s", b.CreatedDate.Format("2006-01-02T15-04+00Z"), b.DryRun, b.ReportID)
@@ -301,15 +301,6 @@ type reportMetaBody struct {
 	Promoter    string         `json:"promoter"`
 }
 
-// newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	rand.Read(b[:]) // never returns an error
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
-
 func (s *Server) lastReport(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
 	metas, err := p.Reports(r.Context(), c.env)
 	if err != nil {
@@ -319,11 +310,7 @@ func (s *Server) lastReport(w http.ResponseWriter, r *http.Request, c call, p *p
 		return notFound("environment %s has no promotion report yet", c.env)
 	}
 	rep, err := p.Report(r.Context(), metas[0].ReportID)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, newReportBody(rep))
-	return nil
+	return replyReport(w, rep, err)
 }
 
 // report returns one report of the called environment; the reports of
@@ -336,8 +323,7 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request, c call, p *promo
 	if rep.Upper != c.env {
 		return notFound("environment %s has no report %s", c.env, r.PathValue("reportId"))
 	}
-	writeJSON(w, http.StatusOK, newReportBody(rep))
-	return nil
+	return replyReport(w, rep, nil)
 }
 
 func (s *Server) reports(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
@@ -355,15 +341,16 @@ func (s *Server) reports(w http.ResponseWriter, r *http.Request, c call, p *prom
 
 func (s *Server) provisionalReport(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
 	rep, err := p.ProvisionalReport(r.Context(), "", c.env)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, newReportBody(rep))
-	return nil
+	return replyReport(w, rep, err)
 }
 
 func (s *Server) provisionalRollbackReport(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
 	rep, err := p.ProvisionalRollbackReport(r.Context(), c.env)
+	return replyReport(w, rep, err)
+}
+
+// replyReport answers rep in the spec's form, or returns err.
+func replyReport(w http.ResponseWriter, rep *promotion.Report, err error) error {
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -112,37 +111,8 @@ func BenchmarkReportsHTTP(b *testing.B) {
 // benchLockState runs b.N GETs of staging's lock/state from 16 goroutines
 // and reports requests/s and the p99 latency.
 func benchLockState(b *testing.B, url string) {
-	const clients = 16
-	transport := &http.Transport{MaxIdleConnsPerHost: clients}
-	defer transport.CloseIdleConnections()
-	var (
-		mu        sync.Mutex
-		latencies []time.Duration
-	)
-	b.SetParallelism(clients / 2) // GOMAXPROCS is 2 on the reference machine
-	b.ResetTimer()
-	start := time.Now()
-	b.RunParallel(func(pb *testing.PB) {
-		p := newPoller(url, transport)
-		var mine []time.Duration
-		for pb.Next() {
-			t0 := time.Now()
-			if _, err := p.do("GET", "/staging/environment/promotion/lock/state", "", http.StatusOK); err != nil {
-				b.Error(err)
-				return
-			}
-			mine = append(mine, time.Since(t0))
-		}
-		mu.Lock()
-		latencies = append(latencies, mine...)
-		mu.Unlock()
+	benchParallel(b, url, 16, func(p poller, _ int) error {
+		_, err := p.do("GET", "/staging/environment/promotion/lock/state", "", http.StatusOK)
+		return err
 	})
-	elapsed := time.Since(start)
-	b.StopTimer()
-	if len(latencies) == 0 {
-		return
-	}
-	slices.Sort(latencies)
-	b.ReportMetric(float64(len(latencies))/elapsed.Seconds(), "req/s")
-	b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "p99-ms")
 }

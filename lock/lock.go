@@ -3,8 +3,6 @@ package lock
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -14,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/envpromote/envpromote/errkind"
+	"github.com/envpromote/envpromote/internal/uuid"
 	"github.com/envpromote/envpromote/store"
 )
 
@@ -204,7 +203,7 @@ func NewLease(envs []string, owner string, opts Options, now time.Time) (Lease, 
 	sorted := slices.Clone(envs)
 	slices.Sort(sorted)
 	l := Lease{
-		ID:          newID(),
+		ID:          uuid.New(),
 		Envs:        slices.Compact(sorted),
 		Owner:       owner,
 		Description: opts.Description,
@@ -233,20 +232,4 @@ func printable(what, s string, maxLen int) error {
 		return fmt.Errorf("%w: %s %q must be printable UTF-8 without control characters", ErrInvalid, what, s)
 	}
 	return nil
-}
-
-// newID returns a random (version 4) UUID, the shape of AIC promotion ids.
-func newID() string {
-	var b [16]byte
-	rand.Read(b[:]) // never fails: crypto/rand crashes the program instead
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	hex.Encode(s[9:13], b[4:6])
-	hex.Encode(s[14:18], b[6:8])
-	hex.Encode(s[19:23], b[8:10])
-	hex.Encode(s[24:], b[10:])
-	s[8], s[13], s[18], s[23] = '-', '-', '-', '-'
-	return string(s[:])
 }

@@ -217,9 +217,6 @@ func (m *Manager) swapHeld(ctx context.Context, env string, lease Lease, now tim
 
 // Unlock implements Locker.
 func (m *Manager) Unlock(ctx context.Context, lease Lease) error {
-	if err := check(ctx, lease); err != nil {
-		return fmt.Errorf("unlock: %w", err)
-	}
 	lease, err := m.granted(ctx, lease)
 	if err != nil {
 		return fmt.Errorf("unlock: %w", err)
@@ -245,9 +242,6 @@ func renewed(l Lease, now time.Time) Lease {
 // Renew implements Locker. It renews the environments in sorted order, so
 // the first one always outlives the others.
 func (m *Manager) Renew(ctx context.Context, lease Lease) (Lease, error) {
-	if err := check(ctx, lease); err != nil {
-		return Lease{}, fmt.Errorf("renew: %w", err)
-	}
 	lease, err := m.granted(ctx, lease)
 	if err != nil {
 		return Lease{}, fmt.Errorf("renew: %w", err)
@@ -269,8 +263,12 @@ func (m *Manager) Renew(ctx context.Context, lease Lease) (Lease, error) {
 // records it: the record, not the caller's copy, says which environments
 // the lease was granted and when it expires, so a lease whose Envs were
 // edited still unlocks and validates exactly the granted set. A lease no
-// environment records is returned as given.
+// environment records is returned as given. It first rejects an ended
+// context and environment names no lease can hold.
 func (m *Manager) granted(ctx context.Context, lease Lease) (Lease, error) {
+	if err := check(ctx, lease); err != nil {
+		return lease, err
+	}
 	for _, env := range lease.Envs {
 		s, err := m.read(ctx, env)
 		if err != nil {
@@ -302,9 +300,6 @@ func (m *Manager) held(ctx context.Context, lease Lease, now time.Time) ([]slot,
 
 // Validate implements Locker: every environment must hold the lease.
 func (m *Manager) Validate(ctx context.Context, lease Lease) error {
-	if err := check(ctx, lease); err != nil {
-		return fmt.Errorf("validate: %w", err)
-	}
 	lease, err := m.granted(ctx, lease)
 	if err != nil {
 		return fmt.Errorf("validate: %w", err)
@@ -327,9 +322,6 @@ func (m *Manager) Validate(ctx context.Context, lease Lease) error {
 // Errors wrap ErrNotHeld when the lease no longer holds its environments,
 // store.ErrConflict when u's branch is not at u.Parent, or repo's errors.
 func (m *Manager) Commit(ctx context.Context, lease Lease, repo store.Repo, u store.Update) (store.Commit, error) {
-	if err := check(ctx, lease); err != nil {
-		return store.Commit{}, fmt.Errorf("fenced commit: %w", err)
-	}
 	lease, err := m.granted(ctx, lease)
 	if err != nil {
 		return store.Commit{}, fmt.Errorf("fenced commit: %w", err)

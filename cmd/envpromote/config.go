@@ -287,7 +287,7 @@ func (a *app) fileDiff(ctx context.Context, s *system, lo, up environment.Enviro
 	}
 	var out []fileJSON
 	for _, c := range store.Diff(from, to) {
-		before, _ := from.ReadFile(c.Path)
+		before, _ := from.ReadFile(c.Path) // the side without the file is empty
 		after, _ := to.ReadFile(c.Path)
 		oldName, newName := "a/"+c.Path, "b/"+c.Path
 		switch c.Op {

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/envpromote/envpromote/environment"
 	"github.com/envpromote/envpromote/httpapi"
 	"github.com/envpromote/envpromote/lock"
 	"github.com/envpromote/envpromote/promotion"
@@ -34,15 +35,7 @@ refused with exit code 4 until it is released here.`,
 	}
 	status := &cobra.Command{
 		Use: "status UPPER", Short: "Show the lock state of UPPER and the environment below it", Args: args(1, 1, "one UPPER environment"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.openOrg(cmd)
-			if err != nil {
-				return err
-			}
-			p, up, err := s.member(ctx(cmd), args[0], true)
-			if err != nil {
-				return err
-			}
+		RunE: a.onMember(true, func(cmd *cobra.Command, s *system, p *promotion.Promoter, up environment.Environment) error {
 			st, err := p.LockState(ctx(cmd), "", up.ID)
 			if err != nil {
 				return err
@@ -71,7 +64,7 @@ refused with exit code 4 until it is released here.`,
 			}
 			fmt.Fprintln(a.stdout)
 			return table(a.stdout, []string{"ENV", "STATE", "PROMOTION"}, rows)
-		},
+		}),
 	}
 	var id string
 	release := &cobra.Command{
@@ -83,16 +76,8 @@ else (not --as) is released only with --id naming it, as terraform
 force-unlock asks for the lock id: check first that its job is dead.`,
 		Example: "  envpromote lock release staging\n  envpromote lock release staging --id 6ef77850-94b8-4c54-99c0-b3d78a1c3874",
 		Args:    args(1, 1, "one UPPER environment"),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: a.onMember(true, func(cmd *cobra.Command, s *system, p *promotion.Promoter, up environment.Environment) error {
 			c := ctx(cmd)
-			s, err := a.openOrg(cmd)
-			if err != nil {
-				return err
-			}
-			p, up, err := s.member(c, args[0], true)
-			if err != nil {
-				return err
-			}
 			g := p.Group()
 			lower := g.Members[index(g, up.ID)-1].ID
 			var leases []lock.Lease
@@ -121,7 +106,7 @@ force-unlock asks for the lock id: check first that its job is dead.`,
 				fmt.Fprintf(a.stdout, "Released promotion %s of %s\n", l.ID, l.Owner)
 			}
 			return nil
-		},
+		}),
 	}
 	release.Flags().StringVar(&id, "id", "", "the promotion id of a lease held by someone else")
 	cmd.AddCommand(status, release)

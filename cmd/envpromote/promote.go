@@ -269,15 +269,7 @@ func (a *app) reportsCmd() *cobra.Command {
 		Use:   "reports ENV",
 		Short: "List the reports of promotions, rollbacks and dry runs into ENV",
 		Args:  args(1, 1, "one ENV"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.openOrg(cmd)
-			if err != nil {
-				return err
-			}
-			p, e, err := s.member(ctx(cmd), args[0], true)
-			if err != nil {
-				return err
-			}
+		RunE: a.onMember(true, func(cmd *cobra.Command, _ *system, p *promotion.Promoter, e environment.Environment) error {
 			reps, err := p.Reports(ctx(cmd), e.ID)
 			if err != nil {
 				return err
@@ -294,7 +286,7 @@ func (a *app) reportsCmd() *cobra.Command {
 				rows[i] = []string{r.ReportID, r.CreatedDate.UTC().Format(time.RFC3339), typ, r.Promoter}
 			}
 			return table(a.stdout, []string{"REPORT", "CREATED", "TYPE", "PROMOTER"}, rows)
-		},
+		}),
 	}
 }
 
@@ -304,11 +296,7 @@ func (a *app) reportCmd() *cobra.Command {
 		Short: "Show a promotion, rollback or dry-run report",
 		Args:  args(1, 1, "one report ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.openOrg(cmd)
-			if err != nil {
-				return err
-			}
-			groups, err := s.Registry().Groups(ctx(cmd), s.p, s.org)
+			s, groups, err := a.groups(cmd)
 			if err != nil {
 				return err
 			}
@@ -407,11 +395,7 @@ func (a *app) statusCmd() *cobra.Command {
 		Args:  args(0, 1, "at most one GROUP"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c := ctx(cmd)
-			s, err := a.openOrg(cmd)
-			if err != nil {
-				return err
-			}
-			groups, err := s.Registry().Groups(c, s.p, s.org)
+			s, groups, err := a.groups(cmd)
 			if err != nil {
 				return err
 			}

@@ -224,7 +224,9 @@ func parseKey(s string) ([]byte, error) {
 func args(min, max int, names string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) < min || max >= 0 && len(args) > max {
-			return usagef("%s takes %s; got %d argument(s) (see %s --help)", cmd.CommandPath(), names, len(args), cmd.CommandPath())
+			// The path without the root: "envpromote: " already leads the line.
+			sub := strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
+			return usagef("%s takes %s; got %d argument(s) (see %s --help)", sub, names, len(args), cmd.CommandPath())
 		}
 		return nil
 	}

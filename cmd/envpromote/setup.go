@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/envpromote/envpromote/environment"
+	"github.com/envpromote/envpromote/promotion"
 	"github.com/spf13/cobra"
 )
 
@@ -244,6 +245,32 @@ func (a *app) onEnv(fn func(*cobra.Command, *system, environment.Environment) er
 	}
 }
 
+// onMember runs fn on the environment named by the first argument and the
+// Promoter of its group; upper as in system.member.
+func (a *app) onMember(upper bool, fn func(*cobra.Command, *system, *promotion.Promoter, environment.Environment) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		s, err := a.openOrg(cmd)
+		if err != nil {
+			return err
+		}
+		p, e, err := s.member(ctx(cmd), args[0], upper)
+		if err != nil {
+			return err
+		}
+		return fn(cmd, s, p, e)
+	}
+}
+
+// groups opens the setup and lists the organization's promotion groups.
+func (a *app) groups(cmd *cobra.Command) (*system, []environment.Group, error) {
+	s, err := a.openOrg(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	groups, err := s.Registry().Groups(ctx(cmd), s.p, s.org)
+	return s, groups, err
+}
+
 // envOut prints one environment: with --json as an object, as env get and
 // the commands that change one do.
 func (a *app) envOut(e environment.Environment) error {
@@ -300,11 +327,7 @@ dev → prod. Members must be ACTIVE PRODUCTION-type environments.`,
 	list := &cobra.Command{
 		Use: "list", Aliases: []string{"ls"}, Short: "List promotion groups", Args: args(0, 0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := a.openOrg(cmd)
-			if err != nil {
-				return err
-			}
-			groups, err := s.Registry().Groups(ctx(cmd), s.p, s.org)
+			s, groups, err := a.groups(cmd)
 			if err != nil {
 				return err
 			}

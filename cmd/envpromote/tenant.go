@@ -37,7 +37,8 @@ const (
 	orgFile   = "organization"
 )
 
-// open opens (creating it if need be) the Tenant behind --repo/--remote.
+// open opens the Tenant behind --repo/--remote; only init, or a --remote
+// cache, creates its repository.
 func (a *app) open(ctx context.Context) (*system, error) {
 	if a.sys != nil {
 		return a.sys, nil

@@ -19,7 +19,7 @@ import (
 )
 
 // layoutDirs are the top-level directories of an fr-config-manager export
-// (fr-config-pull's targets, DESIGN.md "Tenant export layout"). import
+// (fr-config-pull's targets, ARCHITECTURE.md "Tenant export layout"). import
 // refuses anything else unless --allow-unknown-paths, because a stray file
 // (a README, an editor backup, a checkout of something else) would be
 // promoted to every environment above.

@@ -3,9 +3,10 @@
 // lives in Git and several processes or machines can share it. The branch
 // (DefaultBranch, "environments") holds
 //
-//	environments/<id>.json            one PingOne environment each
-//	groups/<organization>/<name>.json one promotion group each
-//	organizations/<id>.json           the organization's revision counter
+//	environments/<id>.json              one PingOne environment each
+//	groups/<organization>/<name>.json   one promotion group each
+//	licenses/<organization>/<id>.json   one license each (environment.StoreLicenses)
+//	organizations/<id>.json             the organization's revision counter
 //
 // and every change is one commit whose author is the principal and whose
 // message says what changed, so `git log environments` is the history of

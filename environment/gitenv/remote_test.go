@@ -9,25 +9,15 @@ import (
 	"github.com/envpromote/envpromote/environment"
 	"github.com/envpromote/envpromote/environment/envtest"
 	"github.com/envpromote/envpromote/internal/gittest"
-	"github.com/envpromote/envpromote/store/gitstore"
+	"github.com/envpromote/envpromote/internal/gittest/machine"
 )
-
-// machine opens a new on-disk cache of the remote url, as a new machine would.
-func machine(t *testing.T, url string) *gitstore.Repo {
-	t.Helper()
-	repo, err := gitstore.Init(t.TempDir(), gitstore.Options{Remote: url})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return repo
-}
 
 func TestConformanceGitstoreRemote(t *testing.T) {
 	if os.Getenv("ENVPROMOTE_LONG") == "" {
 		t.Skip("runs the suite over a smart HTTP remote, a minute or more; set ENVPROMOTE_LONG=1")
 	}
 	srv := gittest.HTTP(t)
-	envtest.Run(t, func(t *testing.T) environment.Store { return newStore(t, machine(t, srv.NewRepo(t))) })
+	envtest.Run(t, func(t *testing.T) environment.Store { return newStore(t, machine.New(t, srv.NewRepo(t))) })
 }
 
 // Stores on machines with their own on-disk caches read each other's
@@ -35,7 +25,7 @@ func TestConformanceGitstoreRemote(t *testing.T) {
 func TestRule_MachinesShareRecordsThroughTheRemote(t *testing.T) {
 	url := gittest.Daemon(t).NewRepo(t)
 	ctx := context.Background()
-	a, b := newStore(t, machine(t, url)), newStore(t, machine(t, url))
+	a, b := newStore(t, machine.New(t, url)), newStore(t, machine.New(t, url))
 	write := environment.Batch{Actor: "a", Message: "create", Writes: []environment.Write{{Key: "environments/x", Data: []byte(`{"n":1}`)}}}
 	if err := a.Apply(ctx, write); err != nil {
 		t.Fatal(err)

@@ -13,11 +13,11 @@
 // Every Save is one commit, authored by the actor of the change and with a
 // subject saying what changed ("Set variable esv-greeting in dev"), taken
 // from esv.ChangeOf; a Save with no actor is refused (actor.ErrMissing).
-// Secret values are encrypted with AES-256-GCM
-// under keys derived (HMAC-SHA256) from the key the user supplies, and
-// bound by the additional data to the environment, secret and version they
-// belong to, so a ciphertext copied elsewhere does not decrypt. No Git
-// object ever holds a secret in plaintext.
+// Secret values are encrypted with AES-256-GCM under keys derived
+// (HMAC-SHA256) from the key the user supplies, and bound by the additional
+// data to the environment, secret and version they belong to, so a
+// ciphertext copied elsewhere does not decrypt. No Git object ever holds a
+// secret in plaintext.
 //
 // The nonce is derived from the value and its place (a synthetic IV), so
 // re-saving an unchanged secret writes the identical blob and Git shares it;

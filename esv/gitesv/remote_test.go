@@ -10,25 +10,15 @@ import (
 	"github.com/envpromote/envpromote/esv"
 	"github.com/envpromote/envpromote/esv/esvtest"
 	"github.com/envpromote/envpromote/internal/gittest"
-	"github.com/envpromote/envpromote/store/gitstore"
+	"github.com/envpromote/envpromote/internal/gittest/machine"
 )
-
-// machine opens a new on-disk cache of the remote url, as a new machine would.
-func machine(t *testing.T, url string) *gitstore.Repo {
-	t.Helper()
-	repo, err := gitstore.Init(t.TempDir(), gitstore.Options{Remote: url})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return repo
-}
 
 func TestConformanceGitRemote(t *testing.T) {
 	if os.Getenv("ENVPROMOTE_LONG") == "" {
 		t.Skip("runs the suite over a smart HTTP remote, a minute or more; set ENVPROMOTE_LONG=1")
 	}
 	srv := gittest.HTTP(t)
-	esvtest.Run(t, func(t *testing.T) esv.Store { return newStore(t, machine(t, srv.NewRepo(t)), key) })
+	esvtest.Run(t, func(t *testing.T) esv.Store { return newStore(t, machine.New(t, srv.NewRepo(t)), key) })
 }
 
 // Stores on machines with their own on-disk caches read each other's
@@ -36,7 +26,7 @@ func TestConformanceGitRemote(t *testing.T) {
 func TestRule_MachinesShareESVsThroughTheRemote(t *testing.T) {
 	url := gittest.Daemon(t).NewRepo(t)
 	ctx := actor.With(context.Background(), "ada")
-	a, b := newStore(t, machine(t, url), key), newStore(t, machine(t, url), key)
+	a, b := newStore(t, machine.New(t, url), key), newStore(t, machine.New(t, url), key)
 	st := esv.State{Variables: map[string]esv.Variable{"esv-a": {Name: "esv-a", ExpressionType: esv.TypeString, Value: "1"}}}
 	rev, err := a.Save(ctx, "dev", "", st)
 	if err != nil {

@@ -35,7 +35,10 @@ func run(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	p, _ := t.Promoter(ctx, "main") // the group just created
+	p, err := t.Promoter(ctx, "main")
+	if err != nil {
+		return err
+	}
 	id := func(i int) string { return g.Members[i].ID }
 
 	fmt.Fprintln(w, "== Which pairs may promote")

@@ -8,21 +8,11 @@ import (
 	"time"
 
 	"github.com/envpromote/envpromote/internal/gittest"
+	"github.com/envpromote/envpromote/internal/gittest/machine"
 	"github.com/envpromote/envpromote/lock"
 	"github.com/envpromote/envpromote/lock/gitlock"
 	"github.com/envpromote/envpromote/lock/locktest"
-	"github.com/envpromote/envpromote/store/gitstore"
 )
-
-// machine opens a new on-disk cache of the remote url, as a new machine would.
-func machine(t *testing.T, url string) *gitstore.Repo {
-	t.Helper()
-	repo, err := gitstore.Init(t.TempDir(), gitstore.Options{Remote: url})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return repo
-}
 
 func TestConformance_GitstoreRemote(t *testing.T) {
 	if os.Getenv("ENVPROMOTE_LONG") == "" {
@@ -32,7 +22,7 @@ func TestConformance_GitstoreRemote(t *testing.T) {
 	}
 	srv := gittest.HTTP(t)
 	locktest.Run(t, func(t *testing.T, now func() time.Time) lock.Locker {
-		return gitlock.New(machine(t, srv.NewRepo(t)), gitlock.Options{Now: now})
+		return gitlock.New(machine.New(t, srv.NewRepo(t)), gitlock.Options{Now: now})
 	})
 }
 
@@ -41,8 +31,8 @@ func TestConformance_GitstoreRemote(t *testing.T) {
 func TestRule_MachinesShareLeasesThroughTheRemote(t *testing.T) {
 	url := gittest.HTTP(t).NewRepo(t)
 	ctx := context.Background()
-	a := gitlock.New(machine(t, url), gitlock.Options{})
-	b := gitlock.New(machine(t, url), gitlock.Options{})
+	a := gitlock.New(machine.New(t, url), gitlock.Options{})
+	b := gitlock.New(machine.New(t, url), gitlock.Options{})
 	envs := []string{"dev", "staging"}
 	lease, err := a.Lock(ctx, envs, "a", lock.Options{})
 	if err != nil {
