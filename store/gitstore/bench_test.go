@@ -3,6 +3,7 @@ package gitstore_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -120,6 +121,142 @@ func BenchmarkOneFileCommit(b *testing.B) {
 			b.StartTimer()
 			gitCLI(b, dir, "add", "-A")
 			gitCLI(b, dir, "commit", "-q", "-m", "edit")
+		}
+	})
+}
+
+// importedRepo returns a repository holding the Large tenant on dev, as a
+// first commit left it or, with maintained, after Maintain.
+func importedRepo(b *testing.B, maintained bool) (string, *tenantgen.Tenant, *store.Snapshot) {
+	b.Helper()
+	t, snap := largeTenant(b)
+	dir := filepath.Join(b.TempDir(), "repo.git")
+	r, err := gitstore.Init(dir, gitstore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := r.Commit(context.Background(), "dev", "", snap, store.CommitInfo{Message: "import"}); err != nil {
+		b.Fatal(err)
+	}
+	if maintained {
+		if err := r.Maintain(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return dir, t, snap
+}
+
+// BenchmarkNewProcessReadAll opens the repository anew (nothing cached, as
+// in a new process), reads dev's head and every file of it. Peer: git
+// archive of the same commit, in the same run, on the same repository.
+func BenchmarkNewProcessReadAll(b *testing.B) {
+	ctx := context.Background()
+	for _, state := range []string{"imported", "maintained"} {
+		dir, _, snap := importedRepo(b, state == "maintained")
+		b.Run("state="+state+"/impl=gitstore", func(b *testing.B) {
+			b.SetBytes(snap.Size())
+			for b.Loop() {
+				r, err := gitstore.Open(dir, gitstore.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				h, err := r.Head(ctx, "dev")
+				if err != nil {
+					b.Fatal(err)
+				}
+				s, err := r.Snapshot(ctx, h.Revision)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var n int64
+				s.Walk(func(_ string, data []byte) error { n += int64(len(data)); return nil })
+				if n != snap.Size() {
+					b.Fatalf("read %d bytes, want %d", n, snap.Size())
+				}
+			}
+		})
+		b.Run("state="+state+"/impl=gitarchive", func(b *testing.B) {
+			needGit(b)
+			b.SetBytes(snap.Size())
+			for b.Loop() {
+				cmd := exec.Command("git", "-C", dir, "archive", "--format=tar", "dev")
+				cmd.Stdout = io.Discard
+				if err := cmd.Run(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkNewProcessPromote is gitstore's share of a full promotion of
+// the Large tenant in a new process: open the repository, read both
+// branches' heads and snapshots, commit dev's tree onto staging, which held
+// only the dynamic config. Peer: git add -A && git commit of the same tree
+// from files on disk into a fresh index, in the same run.
+func BenchmarkNewProcessPromote(b *testing.B) {
+	ctx := context.Background()
+	dir, ten, snap := importedRepo(b, false)
+	dynamic := store.NewBuilder(nil)
+	for p, k := range ten.Kinds {
+		if k != tenantgen.Static {
+			dynamic.Put(p, ten.Files[p])
+		}
+	}
+	setup, err := gitstore.Open(dir, gitstore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := setup.Commit(ctx, "staging", "", dynamic.Snapshot(), store.CommitInfo{Message: "dynamic"}); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("impl=gitstore", func(b *testing.B) {
+		b.SetBytes(snap.Size())
+		for b.Loop() {
+			b.StopTimer()
+			h, err := setup.Head(ctx, "staging")
+			if err == nil {
+				_, err = setup.Commit(ctx, "staging", h.Revision, dynamic.Snapshot(), store.CommitInfo{Message: "reset"})
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			r, err := gitstore.Open(dir, gitstore.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var heads [2]store.Commit
+			var snaps [2]*store.Snapshot
+			for i, br := range []string{"dev", "staging"} {
+				if heads[i], err = r.Head(ctx, br); err != nil {
+					b.Fatal(err)
+				}
+				if snaps[i], err = r.Snapshot(ctx, heads[i].Revision); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if _, err := r.Commit(ctx, "staging", heads[1].Revision, snaps[0], store.CommitInfo{Message: "promote"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("impl=gitcli", func(b *testing.B) {
+		needGit(b)
+		work := filepath.Join(b.TempDir(), "work")
+		if err := ten.WriteDir(ctx, work); err != nil {
+			b.Fatal(err)
+		}
+		gitCLI(b, work, "init", "-q")
+		gitCLI(b, work, "add", "-A")
+		gitCLI(b, work, "commit", "-q", "-m", "import")
+		b.SetBytes(snap.Size())
+		for b.Loop() {
+			b.StopTimer()
+			os.Remove(filepath.Join(work, ".git", "index"))
+			b.StartTimer()
+			gitCLI(b, work, "add", "-A")
+			gitCLI(b, work, "commit", "-q", "--allow-empty", "-m", "promote")
 		}
 	})
 }

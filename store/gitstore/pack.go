@@ -552,6 +552,10 @@ func (pw *packWriter) finish(keep bool) (string, error) {
 		pw.abort()
 		return "", err
 	}
+	if err := pw.f.Chmod(0o444); err != nil { // read-only, as git's packs
+		pw.abort()
+		return "", err
+	}
 	if err := pw.f.Close(); err != nil {
 		os.Remove(pw.f.Name())
 		return "", err
@@ -564,6 +568,9 @@ func (pw *packWriter) finish(keep bool) (string, error) {
 	}
 	if err == nil {
 		_, err = tmp.Write(idx)
+		if err == nil {
+			err = tmp.Chmod(0o444)
+		}
 		if cerr := tmp.Close(); err == nil {
 			err = cerr
 		}
