@@ -59,6 +59,7 @@ type objectDB struct {
 	packs atomic.Pointer[[]*pack]
 	scan  sync.Mutex // serialises rescans
 	bases baseCache
+	ahead readahead
 }
 
 func newObjectDB(gitDir string) *objectDB {
@@ -177,6 +178,9 @@ func (db *objectDB) rescan() bool {
 	// Vanished packs are forgotten, not closed: a reader may be using one,
 	// and its file closes when it is collected.
 	changed = changed || len(byName) > 0
+	for _, p := range byName {
+		db.ahead.forget(p)
+	}
 	// Largest first: after maintenance nearly every lookup hits the first.
 	slices.SortStableFunc(packs, func(a, b *pack) int { return len(b.offs) - len(a.offs) })
 	db.packs.Store(&packs)
@@ -307,8 +311,13 @@ func inflate(src []byte, size int) ([]byte, error) {
 }
 
 // read returns the object at off, resolving deltas.
-func (p *pack) read(db *objectDB, off int64) (plumbing.ObjectType, []byte, error) {
-	t, data, err := p.readAt(db, off, 0)
+func (p *pack) read(db *objectDB, off int64) (t plumbing.ObjectType, data []byte, err error) {
+	if s := db.ahead.take(db, p, off); s != nil {
+		db.ahead.wait(db, p, s)
+		t, data, err = s.t, s.data, s.err
+	} else {
+		t, data, err = p.readAt(db, off, 0)
+	}
 	if err != nil {
 		return t, nil, fmt.Errorf("pack %s at %d: %w", filepath.Base(p.name), off, err)
 	}
