@@ -318,8 +318,9 @@ func (r *Repo) commit(ctx context.Context, branch string, parent store.Revision,
 
 // writeTree stores the tree of s and everything below it that the object
 // storage lacks. A subtree already stored is skipped whole: Git objects are
-// immutable and stored only once their children are, so its children exist
-// too. This is what makes a commit cost what changed.
+// immutable and stored only once their children are (a batch is stored
+// all at once, or entries first), so its children exist too. This is what
+// makes a commit cost what changed.
 func (r *Repo) writeTree(ctx context.Context, b *batch, s *store.Snapshot) error {
 	h := plumbing.Hash(s.Hash())
 	if b.has(h) {
