@@ -126,22 +126,36 @@ func BenchmarkOneFileCommit(b *testing.B) {
 }
 
 // importedRepo returns a repository holding the Large tenant on dev, as a
-// first commit left it or, with maintained, after Maintain.
-func importedRepo(b *testing.B, maintained bool) (string, *tenantgen.Tenant, *store.Snapshot) {
+// first commit left it or, with maintained, after ten more commits of one
+// changed file each and Maintain; snap is dev's head.
+func importedRepo(b *testing.B, maintained bool) (dir string, t *tenantgen.Tenant, snap *store.Snapshot) {
 	b.Helper()
-	t, snap := largeTenant(b)
-	dir := filepath.Join(b.TempDir(), "repo.git")
+	ctx := context.Background()
+	t, snap = largeTenant(b)
+	dir = filepath.Join(b.TempDir(), "repo.git")
 	r, err := gitstore.Init(dir, gitstore.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := r.Commit(context.Background(), "dev", "", snap, store.CommitInfo{Message: "import"}); err != nil {
+	head, err := r.Commit(ctx, "dev", "", snap, store.CommitInfo{Message: "import"})
+	if err != nil {
 		b.Fatal(err)
 	}
-	if maintained {
-		if err := r.Maintain(context.Background()); err != nil {
+	if !maintained {
+		return dir, t, snap
+	}
+	paths := t.Paths()
+	for i := range 10 {
+		p := paths[i*len(paths)/10]
+		if snap, err = snap.With(p, fmt.Appendf(nil, "%s\n// edit %d\n", t.Files[p], i)); err != nil {
 			b.Fatal(err)
 		}
+		if head, err = r.Commit(ctx, "dev", head.Revision, snap, store.CommitInfo{Message: "edit"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := r.Maintain(ctx); err != nil {
+		b.Fatal(err)
 	}
 	return dir, t, snap
 }

@@ -9,10 +9,11 @@ import (
 )
 
 // Read-ahead bounds: how far past the object being read a window reaches,
-// in objects and in compressed bytes.
+// in objects and in compressed bytes, and how many packs have one.
 const (
 	aheadObjects = 64
 	aheadBytes   = 1 << 20
+	aheadPacks   = 4 // windows kept at a time
 )
 
 // readahead inflates, on another goroutine, the objects that follow in a
@@ -61,6 +62,12 @@ func (ra *readahead) take(db *objectDB, p *pack, off int64) *slot {
 	}
 	w := ra.wins[p]
 	if w == nil {
+		if len(ra.wins) >= aheadPacks {
+			for q := range ra.wins { // bound what abandoned windows hold
+				delete(ra.wins, q)
+				break
+			}
+		}
 		w = &window{last: -2}
 		ra.wins[p] = w
 	}
