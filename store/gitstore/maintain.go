@@ -241,9 +241,9 @@ func (r *Repo) maintain(ctx context.Context, incremental bool) (err error) {
 	if len(stale) == 0 || len(stale) == 1 && stale[0].pack != nil && len(m.items) == len(stale[0].pack.offs) {
 		return nil // already one pack
 	}
+	var name string // the new pack's
 	if len(m.items) > 0 {
-		name, err := m.write(ctx)
-		if err != nil {
+		if name, err = m.write(ctx); err != nil {
 			return err
 		}
 		if err := db.addPack(name); err != nil {
@@ -255,7 +255,8 @@ func (r *Repo) maintain(ctx context.Context, incremental bool) (err error) {
 	for _, f := range stale {
 		// A file touched since it was listed (git freshens what it
 		// writes again) may hold an object a writer now relies on.
-		if fi, err := os.Stat(f.path); err != nil || !fi.ModTime().Equal(f.mtime) {
+		// The new pack may be byte for byte an old one, renamed over it.
+		if fi, err := os.Stat(f.path); err != nil || !fi.ModTime().Equal(f.mtime) || f.pack != nil && f.pack.name == name {
 			continue
 		}
 		if f.pack != nil {
