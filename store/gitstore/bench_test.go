@@ -160,33 +160,66 @@ func importedRepo(b *testing.B, maintained bool) (dir string, t *tenantgen.Tenan
 	return dir, t, snap
 }
 
-// BenchmarkNewProcessReadAll opens the repository anew (nothing cached, as
-// in a new process), reads dev's head and every file of it. Peer: git
-// archive of the same commit, in the same run, on the same repository.
-func BenchmarkNewProcessReadAll(b *testing.B) {
+// TestHelperNewProcess is the child of the new-process benchmarks: it
+// opens the repository and reads dev's head and every file of it, or does
+// gitstore's share of a promotion (see BenchmarkNewProcessPromote).
+func TestHelperNewProcess(t *testing.T) {
+	dir := os.Getenv("GITSTORE_BENCH_REPO")
+	if dir == "" {
+		t.Skip("only run as a child of the NewProcess benchmarks")
+	}
 	ctx := context.Background()
+	r, err := gitstore.Open(dir, gitstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	branches := []string{"dev"}
+	if os.Getenv("GITSTORE_BENCH_OP") == "promote" {
+		branches = append(branches, "staging")
+	}
+	var heads [2]store.Commit
+	var snaps [2]*store.Snapshot
+	for i, br := range branches {
+		if heads[i], err = r.Head(ctx, br); err != nil {
+			t.Fatal(err)
+		}
+		if snaps[i], err = r.Snapshot(ctx, heads[i].Revision); err != nil {
+			t.Fatal(err)
+		}
+	}
+	switch os.Getenv("GITSTORE_BENCH_OP") {
+	case "read":
+		var n int64
+		snaps[0].Walk(func(_ string, data []byte) error { n += int64(len(data)); return nil })
+		if n != snaps[0].Size() {
+			t.Fatalf("read %d bytes of %d", n, snaps[0].Size())
+		}
+	case "promote":
+		if _, err := r.Commit(ctx, "staging", heads[1].Revision, snaps[0], store.CommitInfo{Message: "promote"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// newProcess runs TestHelperNewProcess on the repository at dir.
+func newProcess(b *testing.B, dir, op string) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperNewProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "GITSTORE_BENCH_REPO="+dir, "GITSTORE_BENCH_OP="+op)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("%s in a new process: %v\n%s", op, err, out)
+	}
+}
+
+// BenchmarkNewProcessReadAll starts a process that opens the repository,
+// reads dev's head and every file of it. Peer: git archive of the same
+// commit, in the same run, on the same repository.
+func BenchmarkNewProcessReadAll(b *testing.B) {
 	for _, state := range []string{"imported", "maintained"} {
 		dir, _, snap := importedRepo(b, state == "maintained")
 		b.Run("state="+state+"/impl=gitstore", func(b *testing.B) {
 			b.SetBytes(snap.Size())
 			for b.Loop() {
-				r, err := gitstore.Open(dir, gitstore.Options{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				h, err := r.Head(ctx, "dev")
-				if err != nil {
-					b.Fatal(err)
-				}
-				s, err := r.Snapshot(ctx, h.Revision)
-				if err != nil {
-					b.Fatal(err)
-				}
-				var n int64
-				s.Walk(func(_ string, data []byte) error { n += int64(len(data)); return nil })
-				if n != snap.Size() {
-					b.Fatalf("read %d bytes, want %d", n, snap.Size())
-				}
+				newProcess(b, dir, "read")
 			}
 		})
 		b.Run("state="+state+"/impl=gitarchive", func(b *testing.B) {
@@ -204,9 +237,9 @@ func BenchmarkNewProcessReadAll(b *testing.B) {
 }
 
 // BenchmarkNewProcessPromote is gitstore's share of a full promotion of
-// the Large tenant in a new process: open the repository, read both
-// branches' heads and snapshots, commit dev's tree onto staging, which held
-// only the dynamic config. Peer: git add -A && git commit of the same tree
+// the Large tenant in a new process: start it, open the repository, read
+// both branches' heads and snapshots, commit dev's tree onto staging, which
+// held only the dynamic config. Peer: git add -A && git commit of the same tree
 // from files on disk into a fresh index, in the same run.
 func BenchmarkNewProcessPromote(b *testing.B) {
 	ctx := context.Background()
@@ -236,23 +269,7 @@ func BenchmarkNewProcessPromote(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.StartTimer()
-			r, err := gitstore.Open(dir, gitstore.Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			var heads [2]store.Commit
-			var snaps [2]*store.Snapshot
-			for i, br := range []string{"dev", "staging"} {
-				if heads[i], err = r.Head(ctx, br); err != nil {
-					b.Fatal(err)
-				}
-				if snaps[i], err = r.Snapshot(ctx, heads[i].Revision); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if _, err := r.Commit(ctx, "staging", heads[1].Revision, snaps[0], store.CommitInfo{Message: "promote"}); err != nil {
-				b.Fatal(err)
-			}
+			newProcess(b, dir, "promote")
 		}
 	})
 	b.Run("impl=gitcli", func(b *testing.B) {
