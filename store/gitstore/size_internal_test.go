@@ -57,13 +57,13 @@ func BenchmarkRepoSize(b *testing.B) {
 				heads[j] = c.Revision
 			}
 		}
-		r.maint.running.Lock() // the automatic maintenance has finished
-		r.maint.running.Unlock()
+		r.maint.running.Lock() // once the automatic maintenance has finished
 		auto := objectsSize(b, dir)
 		packs, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "*.pack"))
-
 		gc := filepath.Join(b.TempDir(), "gc.git")
-		if out, err := exec.Command("cp", "-a", dir, gc).CombinedOutput(); err != nil {
+		out, err := exec.Command("cp", "-a", dir, gc).CombinedOutput()
+		r.maint.running.Unlock()
+		if err != nil {
 			b.Fatalf("cp: %v\n%s", err, out)
 		}
 		if out, err := exec.Command("git", "-C", gc, "gc", "-q", "--aggressive", "--prune=now").CombinedOutput(); err != nil {
