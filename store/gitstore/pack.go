@@ -96,7 +96,10 @@ func (db *objectDB) has(h plumbing.Hash, rescan bool) bool {
 	if _, err := os.Stat(db.loosePath(h)); err == nil {
 		return true
 	}
-	if rescan && db.rescan() {
+	if rescan {
+		// Whether or not this rescan found a new pack: a concurrent one
+		// may just have.
+		db.rescan()
 		p, _ := db.find(h)
 		return p != nil
 	}
@@ -111,9 +114,10 @@ func (db *objectDB) read(h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
 			return p.read(db, off)
 		}
 		t, data, err := db.readLoose(h)
-		if !errors.Is(err, plumbing.ErrObjectNotFound) || attempt > 0 || !db.rescan() {
+		if !errors.Is(err, plumbing.ErrObjectNotFound) || attempt > 0 {
 			return t, data, err
 		}
+		db.rescan() // then look again, even if a concurrent rescan found the pack
 	}
 }
 
@@ -138,7 +142,7 @@ func (db *objectDB) readLoose(h plumbing.Hash) (plumbing.ObjectType, []byte, err
 	ts, ss, _ := strings.Cut(strings.TrimSuffix(hdr, "\x00"), " ")
 	t, err := plumbing.ParseObjectType(ts)
 	size, serr := strconv.Atoi(ss)
-	if err != nil || serr != nil || size < 0 {
+	if err != nil || serr != nil || size < 0 || size > maxInflated(len(raw)) {
 		return plumbing.InvalidObject, nil, fmt.Errorf("loose object %s: bad header %q", h, hdr)
 	}
 	data := make([]byte, size)
@@ -148,9 +152,8 @@ func (db *objectDB) readLoose(h plumbing.Hash) (plumbing.ObjectType, []byte, err
 	return t, data, nil
 }
 
-// rescan brings the list of packs up to date with objects/pack and reports
-// whether it changed.
-func (db *objectDB) rescan() bool {
+// rescan brings the list of packs up to date with objects/pack.
+func (db *objectDB) rescan() {
 	db.scan.Lock()
 	defer db.scan.Unlock()
 	names, _ := filepath.Glob(filepath.Join(db.packDir(), "pack-*.idx"))
@@ -160,7 +163,6 @@ func (db *objectDB) rescan() bool {
 		byName[p.name] = p
 	}
 	var packs []*pack
-	changed := false
 	for _, n := range names {
 		n = strings.TrimSuffix(n, ".idx")
 		if p := byName[n]; p != nil {
@@ -172,19 +174,16 @@ func (db *objectDB) rescan() bool {
 		// lost its .pack: both are skipped until they settle.
 		if p, err := openPack(n); err == nil {
 			packs = append(packs, p)
-			changed = true
 		}
 	}
 	// Vanished packs are forgotten, not closed: a reader may be using one,
 	// and its file closes when it is collected.
-	changed = changed || len(byName) > 0
 	for _, p := range byName {
 		db.ahead.forget(p)
 	}
 	// Largest first: after maintenance nearly every lookup hits the first.
 	slices.SortStableFunc(packs, func(a, b *pack) int { return len(b.offs) - len(a.offs) })
 	db.packs.Store(&packs)
-	return changed
 }
 
 // pack is an open pack file and its index, read whole into memory.
@@ -231,6 +230,9 @@ func (p *pack) parseIdx(b []byte) error {
 	}
 	for i := range p.fanout {
 		p.fanout[i] = binary.BigEndian.Uint32(b[8+4*i:])
+		if i > 0 && p.fanout[i] < p.fanout[i-1] {
+			return errors.New("fan-out table not ascending")
+		}
 	}
 	n := int(p.fanout[255])
 	base := 8 + 256*4
@@ -289,7 +291,16 @@ func (p *pack) hashes() []plumbing.Hash {
 
 var zlibReaders sync.Pool
 
+// maxInflated bounds what n bytes of zlib data can inflate to (deflate
+// expands at most 1,032 times), so that a damaged size cannot make a
+// reader allocate without bound.
+func maxInflated(n int) int { return 1032*n + 64 }
+
+// inflate decompresses src, which holds size bytes, into a new slice.
 func inflate(src []byte, size int) ([]byte, error) {
+	if size < 0 || size > maxInflated(len(src)) {
+		return nil, fmt.Errorf("object of %d bytes cannot come from %d compressed", size, len(src))
+	}
 	var zr io.ReadCloser
 	if v := zlibReaders.Get(); v != nil {
 		zr = v.(io.ReadCloser)
