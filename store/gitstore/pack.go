@@ -129,24 +129,25 @@ func (db *objectDB) readLoose(h plumbing.Hash) (plumbing.ObjectType, []byte, err
 	if err != nil {
 		return plumbing.InvalidObject, nil, err
 	}
-	zr, err := zlib.NewReader(bytes.NewReader(raw))
+	zr, err := zlibReader(raw)
 	if err != nil {
 		return plumbing.InvalidObject, nil, fmt.Errorf("loose object %s: %w", h, err)
 	}
-	defer zr.Close()
-	br := bufio.NewReader(zr)
-	hdr, err := br.ReadString(0)
-	if err != nil {
-		return plumbing.InvalidObject, nil, fmt.Errorf("loose object %s: bad header: %w", h, err)
+	defer zlibReaders.Put(zr)
+	var hdr []byte // "<type> <size>\x00"
+	for c := []byte{1}; c[0] != 0; hdr = append(hdr, c[0]) {
+		if _, err := io.ReadFull(zr, c); err != nil || len(hdr) > 32 {
+			return plumbing.InvalidObject, nil, fmt.Errorf("loose object %s: bad header %q: %v", h, hdr, err)
+		}
 	}
-	ts, ss, _ := strings.Cut(strings.TrimSuffix(hdr, "\x00"), " ")
+	ts, ss, _ := strings.Cut(string(hdr[:len(hdr)-1]), " ")
 	t, err := plumbing.ParseObjectType(ts)
 	size, serr := strconv.Atoi(ss)
 	if err != nil || serr != nil || size < 0 || size > maxInflated(len(raw)) {
 		return plumbing.InvalidObject, nil, fmt.Errorf("loose object %s: bad header %q", h, hdr)
 	}
 	data := make([]byte, size)
-	if _, err := io.ReadFull(br, data); err != nil {
+	if _, err := io.ReadFull(zr, data); err != nil {
 		return plumbing.InvalidObject, nil, fmt.Errorf("loose object %s: %w", h, err)
 	}
 	return t, data, nil
@@ -296,22 +297,24 @@ var zlibReaders sync.Pool
 // reader allocate without bound.
 func maxInflated(n int) int { return 1032*n + 64 }
 
+// zlibReader returns a pooled reader of the zlib data src; put it back in
+// zlibReaders when done.
+func zlibReader(src []byte) (io.ReadCloser, error) {
+	if v := zlibReaders.Get(); v != nil {
+		zr := v.(io.ReadCloser)
+		return zr, zr.(zlib.Resetter).Reset(bytes.NewReader(src), nil)
+	}
+	return zlib.NewReader(bytes.NewReader(src))
+}
+
 // inflate decompresses src, which holds size bytes, into a new slice.
 func inflate(src []byte, size int) ([]byte, error) {
 	if size < 0 || size > maxInflated(len(src)) {
 		return nil, fmt.Errorf("object of %d bytes cannot come from %d compressed", size, len(src))
 	}
-	var zr io.ReadCloser
-	if v := zlibReaders.Get(); v != nil {
-		zr = v.(io.ReadCloser)
-		if err := zr.(zlib.Resetter).Reset(bytes.NewReader(src), nil); err != nil {
-			return nil, err
-		}
-	} else {
-		var err error
-		if zr, err = zlib.NewReader(bytes.NewReader(src)); err != nil {
-			return nil, err
-		}
+	zr, err := zlibReader(src)
+	if err != nil {
+		return nil, err
 	}
 	defer zlibReaders.Put(zr)
 	out := make([]byte, size)
