@@ -16,7 +16,8 @@ import (
 
 // The benchmarks compare gitstore with the git CLI committing the same large
 // tenant in the same run: a first commit, and a commit changing one file.
-// The CLI runs with gc.auto=0, as gitstore never packs either.
+// The CLI runs with gc.auto=0: neither side's automatic maintenance is
+// measured (gitstore's runs in the background).
 
 func largeTenant(b *testing.B) (*tenantgen.Tenant, *store.Snapshot) {
 	b.Helper()
