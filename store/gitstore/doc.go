@@ -116,9 +116,10 @@
 //   - Other maintainers: one Maintain runs at a time per repository, under
 //     the lock file envpromote-maintain.lock in the Git directory. Running
 //     git gc at the same moment is as safe as two git gc's: don't.
-//   - The git CLI: git's commit-graph and multi-pack-index, caches that may
-//     name dropped objects, are deleted after a run that dropped any; git
-//     rebuilds them.
+//   - The git CLI: what git derives from objects and packs and that may
+//     name dropped ones is deleted (the commit-graph after a run that
+//     dropped objects, the multi-pack-index after one that deleted packs;
+//     git rebuilds them) or rewritten (objects/info/packs, if present).
 //
 // Commits are serialised within a Repo, and calls through a remote or on an
 // in-memory repository take the Repo's lock, since go-git's storages are

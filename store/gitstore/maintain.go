@@ -251,7 +251,7 @@ func (r *Repo) maintain(ctx context.Context, incremental bool) (err error) {
 		}
 	}
 
-	pruned := false
+	pruned, deletedPack := false, false
 	for _, f := range stale {
 		// A file touched since it was listed (git freshens what it
 		// writes again) may hold an object a writer now relies on.
@@ -264,21 +264,42 @@ func (r *Repo) maintain(ctx context.Context, incremental bool) (err error) {
 				pruned = pruned || !m.seen[h]
 			}
 			removePack(f.pack.name)
+			deletedPack = true
 		} else {
 			pruned = pruned || !m.seen[f.loose]
 			os.Remove(f.path)
 		}
 	}
-	if pruned {
-		// git's commit-graph and multi-pack-index are caches that may
-		// name what was dropped; git rebuilds them.
-		gitDir := filepath.Dir(db.dir)
-		os.Remove(filepath.Join(gitDir, "objects", "info", "commit-graph"))
-		os.RemoveAll(filepath.Join(gitDir, "objects", "info", "commit-graphs"))
-		os.Remove(filepath.Join(db.packDir(), "multi-pack-index"))
-	}
 	db.rescan()
+	db.dropStaleCaches(pruned, deletedPack)
 	return nil
+}
+
+// dropStaleCaches deletes what git derives from the objects and packs and
+// that may name some dropped: the commit-graph after objects were dropped,
+// the multi-pack-index after packs were deleted (git rebuilds both), and
+// rewrites the dumb-HTTP pack list if there is one.
+func (db *objectDB) dropStaleCaches(pruned, deletedPack bool) {
+	info := filepath.Join(db.dir, "info")
+	if pruned {
+		os.Remove(filepath.Join(info, "commit-graph"))
+		os.RemoveAll(filepath.Join(info, "commit-graphs"))
+	}
+	if !deletedPack {
+		return
+	}
+	midx, _ := filepath.Glob(filepath.Join(db.packDir(), "multi-pack-index*"))
+	for _, f := range midx {
+		os.Remove(f)
+	}
+	if _, err := os.Stat(filepath.Join(info, "packs")); err == nil {
+		var b strings.Builder
+		for _, p := range *db.packs.Load() {
+			fmt.Fprintf(&b, "P %s.pack\n", filepath.Base(p.name))
+		}
+		b.WriteString("\n")
+		os.WriteFile(filepath.Join(info, "packs"), []byte(b.String()), 0o666)
+	}
 }
 
 // maintainLock excludes other maintainers of the repository, in any
