@@ -21,12 +21,17 @@
 //
 // # Writing
 //
-// Commit writes blobs, trees and the commit with go-git's object layer,
-// skipping any tree or blob the repository already holds: a subtree equal
-// to one already stored is not even visited, so a commit costs what changed,
-// not the tenant size. Only then does the branch move, by one
-// compare-and-set of the ref. Objects of a commit that loses are left
-// unreferenced, invisible to every reader, and removed by git gc.
+// Commit writes the blobs, trees and commit the repository lacks, skipping
+// any tree or blob it already holds: a subtree equal to one already stored
+// is not even visited, so a commit costs what changed, not the tenant size.
+// On disk they go into one new pack (objects/pack/pack-<sha>.pack and its
+// .idx, compressed fast; a commit of a single object, such as a lock
+// lease's, writes it loose: one file either way). Only then does the branch
+// move, by one compare-and-set of the ref. Until it has, the pack carries a
+// .keep file, as git receive-pack's do, so that neither Maintain nor git
+// repack -a -d drops objects no branch reaches yet. Objects of a commit
+// that loses are left unreferenced, invisible to every reader, and dropped
+// by maintenance once their grace period is over.
 //
 // On disk the compare-and-set follows Git's own protocol: take
 // <ref>.lock with O_EXCL, check the current value, rename the lock file over
@@ -48,6 +53,17 @@
 // a lock ref, is current.
 //
 // # Reading
+//
+// Objects are read by gitstore itself, not go-git's object storage: pack
+// indexes are parsed once, packs read with pread, deltas resolved through a
+// cache of recent bases bounded in bytes. Reads take no lock while doing
+// I/O, so Head, Log and Snapshot of a local repository on disk run in
+// parallel with each other and with commits. A read that misses rescans
+// objects/pack, so packs written by anyone else (git gc, a fetch, Maintain
+// in another process) are found; a pack deleted meanwhile stays readable
+// through the file this process holds open. Reading objects in pack order
+// (a snapshot is written, and repacked, in the order Snapshot reads it)
+// inflates the next ones ahead on another core.
 //
 // Snapshot loads trees level by level and keeps the most recently used ones
 // by tree id (Options.CacheTrees), so loading a commit that differs from a
@@ -90,4 +106,53 @@
 // remote's advertisement and the upload, so one slow remote round trip never
 // blocks reads the cache can answer. A one-file promotion costs four round
 // trips: a listing per environment read, and the push's two.
+//
+// # Maintenance
+//
+// Repo.Maintain writes everything worth keeping into one pack and deletes
+// the packs and loose objects it replaces. It walks every ref, reflog entry
+// and index entry, each commit's history newest first, so that a path's
+// newest version is stored whole and older ones as deltas of newer ones
+// (chains at most 50 deep, as git's). It drops an unreachable object only
+// once its file is older than Maintenance.PruneGrace (one hour by default;
+// git's gc.pruneExpire is two weeks) and nothing recent reaches it, and
+// keeps whatever a recent object reaches, as git prune does, so no object
+// kept has a broken link. Packs with a .keep file are left alone (a .keep of
+// envpromote's older than an hour was left by a crash and is removed).
+//
+// Commits start maintenance in the background once the repository holds
+// Maintenance.AutoPacks packs (50) or about AutoLoose loose objects (6,700),
+// git's gc.auto defaults. These runs are incremental, as git repack
+// --geometric=2: while the largest pack outweighs all the others twice over,
+// they fold only the others into one pack, keeping all their objects;
+// otherwise they run a full Maintain. So the cost of maintenance follows
+// what was written since, and the repository stays within a small factor
+// of git gc --aggressive (see BENCHMARKS.md).
+//
+// Why it is safe while others read and write the repository:
+//
+//   - Readers: a new pack is complete before its index appears; old packs
+//     are deleted index last, and a reader that loses one finds the objects
+//     in the new pack on its rescan.
+//   - Commits in flight: their pack carries a .keep until the branch moved.
+//     Objects a commit reuses rather than writes are, but for a rare case,
+//     reachable from its parent, which is the branch head when the commit
+//     succeeds, so Maintain, which reads the refs after listing the files
+//     it may delete, keeps them. The rare case is content equal to an
+//     unreachable object past its grace period, deleted between the
+//     commit's check and its branch update: the window git gc has too. A
+//     lone loose object is protected by the grace period; within one
+//     process Maintain lists files and reads refs with no commit in flight.
+//     A file changed since it was listed is not deleted.
+//   - Other maintainers: one Maintain runs at a time per repository, under
+//     the lock file envpromote-maintain.lock in the Git directory. Running
+//     git gc at the same moment is as safe as two git gc's: don't.
+//   - The git CLI: what git derives from objects and packs and that may
+//     name dropped ones is deleted (the commit-graph after a run that
+//     dropped objects, the multi-pack-index after one that deleted packs;
+//     git rebuilds them) or rewritten (objects/info/packs, if present).
+//
+// Commits are serialised within a Repo, and reads of an in-memory
+// repository or a remote's cache take the Repo's lock, since go-git's
+// storages are not safe for concurrent use.
 package gitstore

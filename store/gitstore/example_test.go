@@ -50,3 +50,34 @@ func Example() {
 	// false "import the tenant" by Ada <ada@example.com> map[type:edit]
 	// {"name":"alpha","active":true}
 }
+
+// Maintain folds a repository's packs and loose objects into one pack; a
+// Repo also starts it in the background as packs accumulate (see
+// Maintenance). Nothing a branch reaches is ever dropped.
+func ExampleRepo_Maintain() {
+	dir, _ := os.MkdirTemp("", "gitstore-example")
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+	path := filepath.Join(dir, "tenant.git")
+
+	repo, _ := gitstore.Init(path, gitstore.Options{})
+	var head store.Revision
+	for i := range 3 {
+		snap, _ := store.New(map[string][]byte{"realms/alpha/realm.json": fmt.Appendf(nil, `{"version":%d}`, i)})
+		c, _ := repo.Commit(ctx, "dev", head, snap, store.CommitInfo{Message: "edit"})
+		head = c.Revision
+	}
+	packs := func() int { p, _ := filepath.Glob(filepath.Join(path, "objects", "pack", "*.pack")); return len(p) }
+	fmt.Println("packs before:", packs())
+	if err := repo.Maintain(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("packs after:", packs())
+	log, _ := repo.Log(ctx, "dev", store.LogOptions{})
+	fmt.Println("commits:", len(log))
+	// Output:
+	// packs before: 3
+	// packs after: 1
+	// commits: 3
+}

@@ -259,8 +259,9 @@ func (r *Repo) commit(ctx context.Context, branch string, parent store.Revision,
 
 // writeTree stores the tree of s and everything below it that the object
 // storage lacks. A subtree already stored is skipped whole: Git objects are
-// immutable and stored only once their children are, so its children exist
-// too. This is what makes a commit cost what changed.
+// immutable and stored only once their children are (a batch is stored
+// all at once, or entries first), so its children exist too. This is what
+// makes a commit cost what changed.
 func (r *Repo) writeTree(ctx context.Context, b *batch, s *store.Snapshot) error {
 	h := plumbing.Hash(s.Hash())
 	if b.has(h) {
@@ -275,13 +276,6 @@ func (r *Repo) writeTree(ctx context.Context, b *batch, s *store.Snapshot) error
 		t.Entries[i] = object.TreeEntry{Name: e.Name, Mode: filemode.Regular, Hash: plumbing.Hash(e.Hash)}
 		if e.Dir != nil {
 			t.Entries[i].Mode = filemode.Dir
-			if err := r.writeTree(ctx, b, e.Dir); err != nil {
-				return err
-			}
-		} else if !b.has(t.Entries[i].Hash) {
-			if err := b.add(&rawObject{hash: t.Entries[i].Hash, typ: plumbing.BlobObject, data: e.Data}); err != nil {
-				return err
-			}
 		}
 	}
 	obj := r.st.NewEncodedObject()
@@ -291,8 +285,21 @@ func (r *Repo) writeTree(ctx context.Context, b *batch, s *store.Snapshot) error
 	if obj.Hash() != h {
 		return fmt.Errorf("tree %s encoded as %s: snapshot and Git disagree", h, obj.Hash())
 	}
+	// The tree goes before its entries: the order in which Snapshot
+	// reads them, which the pack's read-ahead follows.
 	if err := b.add(obj); err != nil {
 		return err
+	}
+	for i, e := range es {
+		if e.Dir != nil {
+			if err := r.writeTree(ctx, b, e.Dir); err != nil {
+				return err
+			}
+		} else if !b.has(t.Entries[i].Hash) {
+			if err := b.add(&rawObject{hash: t.Entries[i].Hash, typ: plumbing.BlobObject, data: e.Data}); err != nil {
+				return err
+			}
+		}
 	}
 	r.trees.add(h, s)
 	return nil

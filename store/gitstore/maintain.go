@@ -49,6 +49,10 @@ type Maintenance struct {
 	// commit once the repository holds that many packs or about that many
 	// loose objects: 0 means the default, a negative value never.
 	AutoPacks, AutoLoose int
+	// OnError receives the errors of automatic runs, which leave every
+	// object in place; nil drops them (the next commit past the limits
+	// tries again).
+	OnError func(error)
 }
 
 // maintenance is a Repo's maintenance state.
@@ -80,22 +84,34 @@ func (r *Repo) Maintain(ctx context.Context) error {
 // autoMaintain starts Maintain in the background when the repository has
 // accumulated enough packs or loose objects, unless one is running.
 func (r *Repo) autoMaintain() {
-	db := r.db()
-	o := r.maint.opts
-	if db == nil || !r.maint.running.TryLock() {
+	if r.db() == nil || !r.maint.running.TryLock() {
 		return
 	}
-	packs := len(*db.packs.Load())
-	if packs < limit(o.AutoPacks, DefaultAutoPacks) && db.looseEstimate() < limit(o.AutoLoose, DefaultAutoLoose) {
+	if !r.overLimits() {
 		r.maint.running.Unlock()
 		return
 	}
 	go func() {
 		defer r.maint.running.Unlock()
-		// Incremental: a failure leaves every object in place, and the
-		// next commit past the limit tries again.
-		_ = r.maintain(context.Background(), true)
+		// Until under the limits again, as commits may go on meanwhile. A
+		// failure leaves every object in place; the next commit past the
+		// limits tries again.
+		for progress := true; progress && r.overLimits(); {
+			packs := len(*r.db().packs.Load())
+			if err := r.maintain(context.Background(), true); err != nil {
+				if r.maint.opts.OnError != nil {
+					r.maint.opts.OnError(fmt.Errorf("gitstore: automatic maintenance: %w", err))
+				}
+				return
+			}
+			progress = len(*r.db().packs.Load()) < packs
+		}
 	}()
+}
+
+func (r *Repo) overLimits() bool {
+	db, o := r.db(), r.maint.opts
+	return len(*db.packs.Load()) >= limit(o.AutoPacks, DefaultAutoPacks) || db.looseEstimate() >= limit(o.AutoLoose, DefaultAutoLoose)
 }
 
 func limit(v, def int) int {
@@ -123,10 +139,42 @@ type listed struct {
 	loose plumbing.Hash // the loose object's id
 }
 
-// maintain does Maintain's work. incremental leaves the largest pack
-// alone when it outweighs the rest twice over, so that automatic runs cost
-// what accumulated since the last one, not the repository (geometric
-// repacking, as git's --geometric=2).
+func (f listed) hashes() []plumbing.Hash {
+	if f.pack != nil {
+		return f.pack.hashes()
+	}
+	return []plumbing.Hash{f.loose}
+}
+
+// geometricBase returns the largest pack if it outweighs the other files
+// twice over, else nil: an incremental run then leaves it alone, so that
+// it costs what accumulated since the last run, and a full run comes once
+// that has grown to half the repository (geometric repacking, as git's
+// --geometric=2), which bounds the amortised cost per byte written.
+func geometricBase(files []listed) *pack {
+	var base *pack
+	for _, f := range files {
+		if f.pack != nil && (base == nil || f.pack.size > base.size) {
+			base = f.pack
+		}
+	}
+	var rest int64
+	for _, f := range files {
+		if f.pack != base {
+			rest += 200 // a loose object, roughly
+			if f.pack != nil {
+				rest += f.pack.size
+			}
+		}
+	}
+	if base == nil || base.size < 2*rest {
+		return nil
+	}
+	return base
+}
+
+// maintain does Maintain's work, or with incremental, the automatic
+// policy's: see geometricBase.
 func (r *Repo) maintain(ctx context.Context, incremental bool) (err error) {
 	db := r.db()
 	if db == nil {
@@ -154,61 +202,48 @@ func (r *Repo) maintain(ctx context.Context, incremental bool) (err error) {
 
 	var base *pack
 	if incremental {
-		var rest int64
-		for _, f := range files {
-			if f.pack != nil && (base == nil || f.pack.size > base.size) {
-				base = f.pack
-			}
-		}
-		for _, f := range files {
-			if f.pack != base && f.pack != nil {
-				rest += f.pack.size
-			}
-		}
-		if base != nil && base.size < 2*rest+int64(len(files)) {
-			base = nil
-		}
+		base = geometricBase(files)
 	}
-	grace := r.maint.opts.PruneGrace
-	if grace <= 0 {
-		grace = DefaultPruneGrace
-	}
-	young := time.Now().Add(-grace)
-
 	m := &repacker{db: db, base: base, seen: map[plumbing.Hash]bool{}}
 	for _, h := range roots {
 		if err := m.walk(ctx, h); err != nil {
 			return fmt.Errorf("reachable %w", err)
 		}
 	}
-	// Unreachable objects still in their grace period stay, in the new
-	// pack, with what they reach (as git prune keeps what recent objects
-	// reach), so that no object kept has a broken link.
 	var stale []listed
 	for _, f := range files {
-		if base != nil && f.pack == base {
-			continue
+		if base == nil || f.pack != base {
+			stale = append(stale, f)
 		}
-		stale = append(stale, f)
-		if f.mtime.Before(young) {
-			continue
-		}
-		hs := []plumbing.Hash{f.loose}
-		if f.pack != nil {
-			hs = f.pack.hashes()
-		}
-		for _, h := range hs {
-			if err := m.walk(ctx, h); err != nil && ctx.Err() != nil {
-				return err
-			} // else a link already broken, which keeping cannot mend
+	}
+	// Beyond what the roots reach, an incremental run keeps every object
+	// of the files it replaces; a full one those still in their grace
+	// period, with what they reach (as git prune keeps what recent objects
+	// reach), so that no object kept has a broken link.
+	grace := r.maint.opts.PruneGrace
+	if grace <= 0 {
+		grace = DefaultPruneGrace
+	}
+	young := time.Now().Add(-grace)
+	for _, f := range stale {
+		for _, h := range f.hashes() {
+			switch {
+			case base != nil:
+				m.visit(h, "")
+			case f.mtime.Before(young):
+			default:
+				if err := m.walk(ctx, h); err != nil && ctx.Err() != nil {
+					return err
+				} // else a link already broken, which keeping cannot mend
+			}
 		}
 	}
 	if len(stale) == 0 || len(stale) == 1 && stale[0].pack != nil && len(m.items) == len(stale[0].pack.offs) {
 		return nil // already one pack
 	}
+	var name string // the new pack's
 	if len(m.items) > 0 {
-		name, err := m.write(ctx)
-		if err != nil {
+		if name, err = m.write(ctx); err != nil {
 			return err
 		}
 		if err := db.addPack(name); err != nil {
@@ -216,11 +251,12 @@ func (r *Repo) maintain(ctx context.Context, incremental bool) (err error) {
 		}
 	}
 
-	pruned := false
+	pruned, deletedPack := false, false
 	for _, f := range stale {
 		// A file touched since it was listed (git freshens what it
 		// writes again) may hold an object a writer now relies on.
-		if fi, err := os.Stat(f.path); err != nil || !fi.ModTime().Equal(f.mtime) {
+		// The new pack may be byte for byte an old one, renamed over it.
+		if fi, err := os.Stat(f.path); err != nil || !fi.ModTime().Equal(f.mtime) || f.pack != nil && f.pack.name == name {
 			continue
 		}
 		if f.pack != nil {
@@ -228,21 +264,42 @@ func (r *Repo) maintain(ctx context.Context, incremental bool) (err error) {
 				pruned = pruned || !m.seen[h]
 			}
 			removePack(f.pack.name)
+			deletedPack = true
 		} else {
 			pruned = pruned || !m.seen[f.loose]
 			os.Remove(f.path)
 		}
 	}
-	if pruned {
-		// git's commit-graph and multi-pack-index are caches that may
-		// name what was dropped; git rebuilds them.
-		gitDir := filepath.Dir(db.dir)
-		os.Remove(filepath.Join(gitDir, "objects", "info", "commit-graph"))
-		os.RemoveAll(filepath.Join(gitDir, "objects", "info", "commit-graphs"))
-		os.Remove(filepath.Join(db.packDir(), "multi-pack-index"))
-	}
 	db.rescan()
+	db.dropStaleCaches(pruned, deletedPack)
 	return nil
+}
+
+// dropStaleCaches deletes what git derives from the objects and packs and
+// that may name some dropped: the commit-graph after objects were dropped,
+// the multi-pack-index after packs were deleted (git rebuilds both), and
+// rewrites the dumb-HTTP pack list if there is one.
+func (db *objectDB) dropStaleCaches(pruned, deletedPack bool) {
+	info := filepath.Join(db.dir, "info")
+	if pruned {
+		os.Remove(filepath.Join(info, "commit-graph"))
+		os.RemoveAll(filepath.Join(info, "commit-graphs"))
+	}
+	if !deletedPack {
+		return
+	}
+	midx, _ := filepath.Glob(filepath.Join(db.packDir(), "multi-pack-index*"))
+	for _, f := range midx {
+		os.Remove(f)
+	}
+	if _, err := os.Stat(filepath.Join(info, "packs")); err == nil {
+		var b strings.Builder
+		for _, p := range *db.packs.Load() {
+			fmt.Fprintf(&b, "P %s.pack\n", filepath.Base(p.name))
+		}
+		b.WriteString("\n")
+		os.WriteFile(filepath.Join(info, "packs"), []byte(b.String()), 0o666)
+	}
 }
 
 // maintainLock excludes other maintainers of the repository, in any
@@ -404,21 +461,27 @@ type item struct {
 	key  string
 }
 
-// visit marks h seen and queues it for the new pack unless the base pack
-// holds it. It reports whether h was new. Objects in the base are walked
-// all the same: the base need not hold what they reach.
+// visit marks h seen and queues it for the new pack. It reports whether
+// h is to be walked: it is new and not in the base pack, whose objects an
+// incremental run neither walks nor writes.
 func (m *repacker) visit(h plumbing.Hash, key string) bool {
 	if m.seen[h] {
 		return false
 	}
 	m.seen[h] = true
-	if m.base != nil {
-		if _, ok := m.base.offset(h); ok {
-			return true
-		}
+	if m.inBase(h) {
+		return false
 	}
 	m.items = append(m.items, item{h, key})
 	return true
+}
+
+func (m *repacker) inBase(h plumbing.Hash) bool {
+	if m.base == nil {
+		return false
+	}
+	_, ok := m.base.offset(h)
+	return ok
 }
 
 // walk visits h and everything it reaches: a commit's history newest first,
@@ -434,6 +497,10 @@ func (m *repacker) walk(ctx context.Context, h plumbing.Hash) error {
 		h := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		if m.seen[h] {
+			continue
+		}
+		if m.inBase(h) {
+			m.seen[h] = true
 			continue
 		}
 		t, data, err := m.db.read(h)

@@ -77,6 +77,10 @@ func TestRule_GitCLIAndGitstoreTakeTurns(t *testing.T) {
 		{"git gc", func() { git(t, dir, "gc", "-q") }},
 		{"git repack -ad", func() { git(t, dir, "repack", "-q", "-a", "-d") }},
 		{"git gc --prune=now", func() { git(t, dir, "gc", "-q", "--prune=now") }},
+		{"git multi-pack-index write, commit-graph write", func() {
+			git(t, dir, "multi-pack-index", "write")
+			git(t, dir, "commit-graph", "write", "--reachable")
+		}},
 		{"Maintain", func() {
 			if err := r.Maintain(ctx); err != nil {
 				t.Fatal(err)

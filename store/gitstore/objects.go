@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/go-git/go-git/v5/plumbing"
 )
@@ -103,7 +104,9 @@ func (b *batch) add(o plumbing.EncodedObject) error {
 func (b *batch) flush() error {
 	db := b.r.db()
 	if db == nil || len(b.objs) < 2 {
-		for _, o := range b.objs {
+		// One by one, entries before the trees that name them: a stored
+		// tree means its entries are stored (see writeTree).
+		for _, o := range slices.Backward(b.objs) {
 			if _, err := b.r.st.SetEncodedObject(o); err != nil {
 				return err
 			}

@@ -59,6 +59,7 @@ type objectDB struct {
 	packs atomic.Pointer[[]*pack]
 	scan  sync.Mutex // serialises rescans
 	bases baseCache
+	ahead readahead
 }
 
 func newObjectDB(gitDir string) *objectDB {
@@ -95,7 +96,10 @@ func (db *objectDB) has(h plumbing.Hash, rescan bool) bool {
 	if _, err := os.Stat(db.loosePath(h)); err == nil {
 		return true
 	}
-	if rescan && db.rescan() {
+	if rescan {
+		// Whether or not this rescan found a new pack: a concurrent one
+		// may just have.
+		db.rescan()
 		p, _ := db.find(h)
 		return p != nil
 	}
@@ -110,9 +114,10 @@ func (db *objectDB) read(h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
 			return p.read(db, off)
 		}
 		t, data, err := db.readLoose(h)
-		if !errors.Is(err, plumbing.ErrObjectNotFound) || attempt > 0 || !db.rescan() {
+		if !errors.Is(err, plumbing.ErrObjectNotFound) || attempt > 0 {
 			return t, data, err
 		}
+		db.rescan() // then look again, even if a concurrent rescan found the pack
 	}
 }
 
@@ -124,32 +129,32 @@ func (db *objectDB) readLoose(h plumbing.Hash) (plumbing.ObjectType, []byte, err
 	if err != nil {
 		return plumbing.InvalidObject, nil, err
 	}
-	zr, err := zlib.NewReader(bytes.NewReader(raw))
+	zr, err := zlibReader(raw)
 	if err != nil {
 		return plumbing.InvalidObject, nil, fmt.Errorf("loose object %s: %w", h, err)
 	}
-	defer zr.Close()
-	br := bufio.NewReader(zr)
-	hdr, err := br.ReadString(0)
-	if err != nil {
-		return plumbing.InvalidObject, nil, fmt.Errorf("loose object %s: bad header: %w", h, err)
+	defer zlibReaders.Put(zr)
+	var hdr []byte // "<type> <size>\x00"
+	for c := []byte{1}; c[0] != 0; hdr = append(hdr, c[0]) {
+		if _, err := io.ReadFull(zr, c); err != nil || len(hdr) > 32 {
+			return plumbing.InvalidObject, nil, fmt.Errorf("loose object %s: bad header %q: %v", h, hdr, err)
+		}
 	}
-	ts, ss, _ := strings.Cut(strings.TrimSuffix(hdr, "\x00"), " ")
+	ts, ss, _ := strings.Cut(string(hdr[:len(hdr)-1]), " ")
 	t, err := plumbing.ParseObjectType(ts)
 	size, serr := strconv.Atoi(ss)
-	if err != nil || serr != nil || size < 0 {
+	if err != nil || serr != nil || size < 0 || size > maxInflated(len(raw)) {
 		return plumbing.InvalidObject, nil, fmt.Errorf("loose object %s: bad header %q", h, hdr)
 	}
 	data := make([]byte, size)
-	if _, err := io.ReadFull(br, data); err != nil {
+	if _, err := io.ReadFull(zr, data); err != nil {
 		return plumbing.InvalidObject, nil, fmt.Errorf("loose object %s: %w", h, err)
 	}
 	return t, data, nil
 }
 
-// rescan brings the list of packs up to date with objects/pack and reports
-// whether it changed.
-func (db *objectDB) rescan() bool {
+// rescan brings the list of packs up to date with objects/pack.
+func (db *objectDB) rescan() {
 	db.scan.Lock()
 	defer db.scan.Unlock()
 	names, _ := filepath.Glob(filepath.Join(db.packDir(), "pack-*.idx"))
@@ -159,7 +164,6 @@ func (db *objectDB) rescan() bool {
 		byName[p.name] = p
 	}
 	var packs []*pack
-	changed := false
 	for _, n := range names {
 		n = strings.TrimSuffix(n, ".idx")
 		if p := byName[n]; p != nil {
@@ -171,16 +175,16 @@ func (db *objectDB) rescan() bool {
 		// lost its .pack: both are skipped until they settle.
 		if p, err := openPack(n); err == nil {
 			packs = append(packs, p)
-			changed = true
 		}
 	}
 	// Vanished packs are forgotten, not closed: a reader may be using one,
 	// and its file closes when it is collected.
-	changed = changed || len(byName) > 0
+	for _, p := range byName {
+		db.ahead.forget(p)
+	}
 	// Largest first: after maintenance nearly every lookup hits the first.
 	slices.SortStableFunc(packs, func(a, b *pack) int { return len(b.offs) - len(a.offs) })
 	db.packs.Store(&packs)
-	return changed
 }
 
 // pack is an open pack file and its index, read whole into memory.
@@ -227,6 +231,9 @@ func (p *pack) parseIdx(b []byte) error {
 	}
 	for i := range p.fanout {
 		p.fanout[i] = binary.BigEndian.Uint32(b[8+4*i:])
+		if i > 0 && p.fanout[i] < p.fanout[i-1] {
+			return errors.New("fan-out table not ascending")
+		}
 	}
 	n := int(p.fanout[255])
 	base := 8 + 256*4
@@ -285,18 +292,29 @@ func (p *pack) hashes() []plumbing.Hash {
 
 var zlibReaders sync.Pool
 
-func inflate(src []byte, size int) ([]byte, error) {
-	var zr io.ReadCloser
+// maxInflated bounds what n bytes of zlib data can inflate to (deflate
+// expands at most 1,032 times), so that a damaged size cannot make a
+// reader allocate without bound.
+func maxInflated(n int) int { return 1032*n + 64 }
+
+// zlibReader returns a pooled reader of the zlib data src; put it back in
+// zlibReaders when done.
+func zlibReader(src []byte) (io.ReadCloser, error) {
 	if v := zlibReaders.Get(); v != nil {
-		zr = v.(io.ReadCloser)
-		if err := zr.(zlib.Resetter).Reset(bytes.NewReader(src), nil); err != nil {
-			return nil, err
-		}
-	} else {
-		var err error
-		if zr, err = zlib.NewReader(bytes.NewReader(src)); err != nil {
-			return nil, err
-		}
+		zr := v.(io.ReadCloser)
+		return zr, zr.(zlib.Resetter).Reset(bytes.NewReader(src), nil)
+	}
+	return zlib.NewReader(bytes.NewReader(src))
+}
+
+// inflate decompresses src, which holds size bytes, into a new slice.
+func inflate(src []byte, size int) ([]byte, error) {
+	if size < 0 || size > maxInflated(len(src)) {
+		return nil, fmt.Errorf("object of %d bytes cannot come from %d compressed", size, len(src))
+	}
+	zr, err := zlibReader(src)
+	if err != nil {
+		return nil, err
 	}
 	defer zlibReaders.Put(zr)
 	out := make([]byte, size)
@@ -307,8 +325,13 @@ func inflate(src []byte, size int) ([]byte, error) {
 }
 
 // read returns the object at off, resolving deltas.
-func (p *pack) read(db *objectDB, off int64) (plumbing.ObjectType, []byte, error) {
-	t, data, err := p.readAt(db, off, 0)
+func (p *pack) read(db *objectDB, off int64) (t plumbing.ObjectType, data []byte, err error) {
+	if s := db.ahead.take(db, p, off); s != nil {
+		db.ahead.wait(db, p, s)
+		t, data, err = s.t, s.data, s.err
+	} else {
+		t, data, err = p.readAt(db, off, 0)
+	}
 	if err != nil {
 		return t, nil, fmt.Errorf("pack %s at %d: %w", filepath.Base(p.name), off, err)
 	}
@@ -552,6 +575,10 @@ func (pw *packWriter) finish(keep bool) (string, error) {
 		pw.abort()
 		return "", err
 	}
+	if err := pw.f.Chmod(0o444); err != nil { // read-only, as git's packs
+		pw.abort()
+		return "", err
+	}
 	if err := pw.f.Close(); err != nil {
 		os.Remove(pw.f.Name())
 		return "", err
@@ -564,6 +591,9 @@ func (pw *packWriter) finish(keep bool) (string, error) {
 	}
 	if err == nil {
 		_, err = tmp.Write(idx)
+		if err == nil {
+			err = tmp.Chmod(0o444)
+		}
 		if cerr := tmp.Close(); err == nil {
 			err = cerr
 		}

@@ -1,0 +1,54 @@
+package gitstore
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/envpromote/envpromote/store"
+)
+
+// Commits past Maintenance.AutoPacks start maintenance in the background,
+// which keeps the number of packs under the limit and the repository
+// clean for git fsck.
+func TestRule_CommitsStartMaintenancePastTheLimit(t *testing.T) {
+	const limit, commits = 4, 30
+	dir := filepath.Join(t.TempDir(), "repo.git")
+	r, err := Init(dir, Options{Maintenance: Maintenance{AutoPacks: limit}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	for i := range 20 {
+		files[fmt.Sprintf("d%d/f%d", i%4, i)] = fmt.Append(nil, i)
+	}
+	var head store.Revision
+	for i := range commits {
+		files[fmt.Sprintf("d%d/f%d", i%4, i%20)] = fmt.Append(nil, "v", i)
+		s, err := store.New(files)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := r.Commit(context.Background(), "dev", head, s, store.CommitInfo{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		head = c.Revision
+	}
+	r.maint.running.Lock() // wait for the background run
+	defer r.maint.running.Unlock()
+	packs, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "*.pack"))
+	if len(packs) > limit {
+		t.Errorf("%d commits left %d packs, want at most %d", commits, len(packs), limit)
+	}
+	if log, err := r.Log(context.Background(), "dev", store.LogOptions{}); err != nil || len(log) != commits {
+		t.Fatalf("Log = %d commits, %v", len(log), err)
+	}
+	if _, err := exec.LookPath("git"); err == nil {
+		if out, err := exec.Command("git", "-C", dir, "fsck", "--strict").CombinedOutput(); err != nil {
+			t.Fatalf("git fsck --strict: %v\n%s", err, out)
+		}
+	}
+}
