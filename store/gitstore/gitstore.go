@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -30,17 +29,11 @@ import (
 
 var _ store.Repo = (*Repo)(nil)
 
-// DefaultCacheTrees is the number of loaded directory trees a Repo keeps
-// when Options.CacheTrees is zero: enough for every directory of a large
-// tenant, so reloading a snapshot that changed in one file reads only the
-// trees on that file's path.
-const DefaultCacheTrees = 8192
-
-// cacheCommits sizes the commit cache: off when the tree cache is, else
+// cacheCommits sizes the commit cache: off when the object cache is, else
 // room for the recent history of many branches (a commit is a few hundred
 // bytes).
-func cacheCommits(cacheTrees int) int {
-	if cacheTrees < 0 {
+func cacheCommits(cacheBytes int64) int64 {
+	if cacheBytes < 0 {
 		return -1
 	}
 	return 4096
@@ -59,10 +52,11 @@ type Options struct {
 	Remote string
 	// Auth authenticates to Remote; nil means none.
 	Auth transport.AuthMethod
-	// CacheTrees bounds the number of loaded directory trees kept for reuse
-	// by Snapshot: 0 means DefaultCacheTrees, a negative value disables the
-	// cache.
-	CacheTrees int
+	// CacheBytes bounds the memory of the loaded trees and file contents
+	// a Repo keeps for reuse, by object id (see "Reading" in the package
+	// documentation): 0 means DefaultCacheBytes, a negative value disables
+	// the cache.
+	CacheBytes int64
 }
 
 // Repo is a store.Repo kept in a Git repository through go-git. It is safe
@@ -77,8 +71,9 @@ type Repo struct {
 
 	mu      sync.Mutex // guards st and the caches
 	st      storage.Storer
-	trees   *lru[*store.Snapshot]
+	objects *lru[any]          // loaded trees (*store.Snapshot) and blobs ([]byte)
 	commits *lru[store.Commit] // without Branch, which the reader supplies
+	src     store.Source       // reads the blobs of this Repo's lazy snapshots
 }
 
 // Init creates a bare Git repository at path and returns it. The directory
@@ -120,7 +115,8 @@ func NewMemory(opts Options) *Repo {
 }
 
 func newRepo(st storage.Storer, opts Options) *Repo {
-	r := &Repo{now: opts.Clock, auth: opts.Auth, st: st, trees: newLRU[*store.Snapshot](cmp.Or(opts.CacheTrees, DefaultCacheTrees)), commits: newLRU[store.Commit](cacheCommits(opts.CacheTrees))}
+	r := &Repo{now: opts.Clock, auth: opts.Auth, st: st, objects: newLRU[any](cmp.Or(opts.CacheBytes, DefaultCacheBytes)), commits: newLRU[store.Commit](cacheCommits(opts.CacheBytes))}
+	r.src = blobs{r}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -314,7 +310,15 @@ func (r *Repo) writeTree(ctx context.Context, s *store.Snapshot) error {
 				return err
 			}
 		} else if !r.has(t.Entries[i].Hash) {
-			if _, err := r.st.SetEncodedObject(&blob{hash: t.Entries[i].Hash, data: e.Data}); err != nil {
+			if e.Source == r.src {
+				// Reading it would take r.mu again; and it came from here.
+				return fmt.Errorf("file %s (%s) is no longer in the repository", e.Name, e.Hash)
+			}
+			data, err := e.ReadData()
+			if err != nil {
+				return err
+			}
+			if _, err := r.st.SetEncodedObject(&blob{hash: t.Entries[i].Hash, data: data}); err != nil {
 				return err
 			}
 		}
@@ -329,7 +333,7 @@ func (r *Repo) writeTree(ctx context.Context, s *store.Snapshot) error {
 	if _, err := r.st.SetEncodedObject(obj); err != nil {
 		return err
 	}
-	r.trees.add(h, s)
+	r.objects.add(h, s, treeCost(len(es)))
 	return nil
 }
 
@@ -394,64 +398,11 @@ func (r *Repo) readCommit(h plumbing.Hash, branch string) (store.Commit, error) 
 		if len(c.ParentHashes) > 0 {
 			out.Parent = revision(c.ParentHashes[0])
 		}
-		r.commits.add(h, out)
+		r.commits.add(h, out, 1)
 	}
 	out.Branch = branch
 	out.Metadata = maps.Clone(out.Metadata) // callers may change theirs
 	return out, nil
-}
-
-// loadTree returns the snapshot of tree h, reusing cached subtrees so that
-// loading a commit reads only the trees that differ from those seen before.
-func (r *Repo) loadTree(ctx context.Context, h plumbing.Hash) (*store.Snapshot, error) {
-	if s, ok := r.trees.get(h); ok {
-		return s, nil
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	t, err := object.GetTree(r.st, h)
-	if err != nil {
-		return nil, fmt.Errorf("tree %s: %w", h, err)
-	}
-	es := make([]store.Entry, len(t.Entries))
-	for i, e := range t.Entries {
-		es[i].Name = e.Name
-		switch {
-		case e.Mode == filemode.Dir:
-			es[i].Dir, err = r.loadTree(ctx, e.Hash)
-		case e.Mode.IsFile():
-			es[i].Data, err = r.readBlob(e.Hash)
-		default:
-			err = fmt.Errorf("tree %s: entry %q has mode %s, which a snapshot cannot hold", h, e.Name, e.Mode)
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	s, err := store.NewTree(es)
-	if err != nil {
-		return nil, fmt.Errorf("tree %s: %w", h, err)
-	}
-	r.trees.add(h, s)
-	return s, nil
-}
-
-func (r *Repo) readBlob(h plumbing.Hash) ([]byte, error) {
-	o, err := r.st.EncodedObject(plumbing.BlobObject, h)
-	if err != nil {
-		return nil, fmt.Errorf("blob %s: %w", h, err)
-	}
-	rd, err := o.Reader()
-	if err != nil {
-		return nil, err
-	}
-	defer rd.Close()
-	data := make([]byte, o.Size())
-	if _, err := io.ReadFull(rd, data); err != nil {
-		return nil, fmt.Errorf("blob %s: %w", h, err)
-	}
-	return data, nil
 }
 
 // check validates what every branch operation needs.
