@@ -139,24 +139,23 @@ func describe(layout Layout, before, after *store.Snapshot) Changes {
 		whole bool // the item's own file changed
 	}
 	found := map[key]*acc{}
-	var gone, there []store.Change
 	changes := store.Diff(before, after)
-	for _, c := range changes {
-		if c.Op == store.Deleted {
-			gone = append(gone, c)
-		} else {
-			there = append(there, c)
-		}
+	// Contents are read one at a time and not kept. A file that cannot be
+	// read (a lazy snapshot's I/O error) is described by its path alone:
+	// the operation is done by now, and its report must still be written.
+	items, read := make([]Item, len(changes)), make([]bool, len(changes))
+	describeEach := func(s *store.Snapshot, deleted bool) {
+		_ = eachFile(s, changes, func(c store.Change) bool { return (c.Op == store.Deleted) == deleted }, func(i int, data []byte) {
+			items[i], read[i] = layout.Describe(changes[i].Path, data), true
+		})
 	}
-	// Both lists name files of their snapshots, so reading cannot fail.
-	data, _ := files(after, there)
-	old, _ := files(before, gone)
-	for _, c := range changes {
-		d := data[c.Path]
-		if c.Op == store.Deleted {
-			d = old[c.Path]
+	describeEach(after, false)
+	describeEach(before, true)
+	for i, c := range changes {
+		it := items[i]
+		if !read[i] {
+			it = layout.Describe(c.Path, nil)
 		}
-		it := layout.Describe(c.Path, d)
 		if it.Product != AM {
 			it.Product = IDM
 		}

@@ -123,34 +123,44 @@ func dynamicPart(layout Layout, p string, dir *store.Snapshot) *store.Snapshot {
 	return dir.Select(dynamicChoice(layout, p+"/"))
 }
 
-// walkAbove is the number of files above which files walks the snapshot
-// once rather than reading them one by one: reading copies each file,
-// walking shares them but visits every file.
+// walkAbove is the number of files above which eachFile walks the
+// snapshot once rather than reading them one by one: reading looks each
+// path up, walking visits every file.
 const walkAbove = 256
 
-// files returns the data of the files of s that changes name (in path
-// order), shared with s when there are many.
-func files(s *store.Snapshot, changes []store.Change) (map[string][]byte, error) {
-	out := make(map[string][]byte, len(changes))
-	if len(changes) <= walkAbove {
-		for _, c := range changes {
+// eachFile calls fn with the index in changes and the content of each file
+// of s that changes names and want accepts, in path order. The content is
+// shared with s and must not be kept: a lazy snapshot reads one file at a
+// time, so memory does not grow with the number of changes. It stops at
+// the first file it cannot read and returns the error.
+func eachFile(s *store.Snapshot, changes []store.Change, want func(store.Change) bool, fn func(i int, data []byte)) error {
+	n := 0
+	for _, c := range changes {
+		if want(c) {
+			n++
+		}
+	}
+	if n <= walkAbove {
+		for i, c := range changes {
+			if !want(c) {
+				continue
+			}
 			data, err := s.ReadFile(c.Path)
 			if err != nil {
-				return nil, fmt.Errorf("read %s: %w", c.Path, err)
+				return fmt.Errorf("read %s: %w", c.Path, err)
 			}
-			out[c.Path] = data
+			fn(i, data)
 		}
-		return out, nil
+		return nil
 	}
 	i := 0
-	err := s.Walk(func(p string, data []byte) error {
+	return s.Walk(func(p string, data []byte) error {
 		for i < len(changes) && changes[i].Path < p {
 			i++
 		}
-		if i < len(changes) && changes[i].Path == p {
-			out[p] = data
+		if i < len(changes) && changes[i].Path == p && want(changes[i]) {
+			fn(i, data)
 		}
 		return nil
 	})
-	return out, err
 }

@@ -62,9 +62,11 @@ func diff(a, b *node, prefix string, out *[]Change) {
 			j++
 		default:
 			ea, eb := a.entries[i], b.entries[j]
-			if ea.n.dir {
+			switch {
+			case ea.n.hash == eb.n.hash: // checked here to spare the path
+			case ea.n.dir:
 				diff(ea.n, eb.n, prefix+ea.name+"/", out)
-			} else if ea.n.hash != eb.n.hash {
+			default:
 				*out = append(*out, Change{prefix + ea.name, Modified})
 			}
 			i, j = i+1, j+1

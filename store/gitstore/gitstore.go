@@ -1,7 +1,6 @@
 package gitstore
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -55,7 +54,9 @@ type Options struct {
 	// CacheBytes bounds the memory of the loaded trees and file contents
 	// a Repo keeps for reuse, by object id (see "Reading" in the package
 	// documentation): 0 means DefaultCacheBytes, a negative value disables
-	// the cache.
+	// the cache. Contents get a thirty-second of it, trees the rest: trees are
+	// what makes loading the next version of a snapshot cost only what
+	// changed, contents are read once per promotion.
 	CacheBytes int64
 }
 
@@ -71,7 +72,8 @@ type Repo struct {
 
 	mu      sync.Mutex // guards st and the caches
 	st      storage.Storer
-	objects *lru[any]          // loaded trees (*store.Snapshot) and blobs ([]byte)
+	trees   *lru[*store.Snapshot]
+	blobs   *lru[[]byte]
 	commits *lru[store.Commit] // without Branch, which the reader supplies
 	src     store.Source       // reads the blobs of this Repo's lazy snapshots
 }
@@ -100,8 +102,10 @@ func Open(path string, opts Options) (*Repo, error) {
 			return nil, fmt.Errorf("gitstore: open %s: not a Git repository (no %s): %w", path, name, fs.ErrNotExist)
 		}
 	}
+	// go-git's own object cache stays small: the Repo caches the trees and
+	// contents it decodes (Options.CacheBytes) and commits.
 	st := &diskStorage{
-		Storage: filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRU(8*cache.MiByte)),
+		Storage: filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRU(cache.MiByte)),
 		dir:     dir,
 	}
 	return newRepo(st, opts), nil
@@ -115,7 +119,7 @@ func NewMemory(opts Options) *Repo {
 }
 
 func newRepo(st storage.Storer, opts Options) *Repo {
-	r := &Repo{now: opts.Clock, auth: opts.Auth, st: st, objects: newLRU[any](cmp.Or(opts.CacheBytes, DefaultCacheBytes)), commits: newLRU[store.Commit](cacheCommits(opts.CacheBytes))}
+	r := &Repo{now: opts.Clock, auth: opts.Auth, st: st, trees: newLRU[*store.Snapshot](treeBudget(opts.CacheBytes)), blobs: newLRU[[]byte](blobBudget(opts.CacheBytes)), commits: newLRU[store.Commit](cacheCommits(opts.CacheBytes))}
 	r.src = blobs{r}
 	if r.now == nil {
 		r.now = time.Now
@@ -333,7 +337,7 @@ func (r *Repo) writeTree(ctx context.Context, s *store.Snapshot) error {
 	if _, err := r.st.SetEncodedObject(obj); err != nil {
 		return err
 	}
-	r.objects.add(h, s, treeCost(len(es)))
+	r.trees.add(h, s, treeCost(len(es)))
 	return nil
 }
 

@@ -13,11 +13,28 @@ import (
 	"github.com/envpromote/envpromote/store"
 )
 
-// DefaultCacheBytes is the memory a Repo's object cache may hold when
-// Options.CacheBytes is zero: room for every directory of a 100,000-file
-// tenant (a tree costs about treeEntryCost per entry, its files' contents
-// excluded) and the contents most recently read.
-const DefaultCacheBytes = 64 << 20
+// DefaultCacheBytes is the memory a Repo's caches of loaded trees and
+// contents may hold when Options.CacheBytes is zero: room for every
+// directory of a 100,000-file tenant (a tree costs about treeEntryCost per
+// entry, its files' contents excluded) and 1 MiB of contents.
+const DefaultCacheBytes = 32 << 20
+
+func treeBudget(cacheBytes int64) int64 {
+	if cacheBytes == 0 {
+		cacheBytes = DefaultCacheBytes
+	}
+	return cacheBytes - max(cacheBytes/32, 0)
+}
+
+func blobBudget(cacheBytes int64) int64 {
+	if cacheBytes == 0 {
+		cacheBytes = DefaultCacheBytes
+	}
+	if cacheBytes < 0 {
+		return -1
+	}
+	return cacheBytes / 32
+}
 
 // treeEntryCost approximates the memory of one loaded tree entry: its node,
 // its entry and its name.
@@ -30,10 +47,8 @@ func treeCost(entries int) int64 { return int64(entries) * treeEntryCost }
 // trees that differ from those seen before; its files are read when asked
 // for (blobs). The caller holds r.mu.
 func (r *Repo) loadTree(ctx context.Context, h plumbing.Hash) (*store.Snapshot, error) {
-	if v, ok := r.objects.get(h); ok {
-		if s, ok := v.(*store.Snapshot); ok {
-			return s, nil
-		}
+	if s, ok := r.trees.get(h); ok {
+		return s, nil
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -61,7 +76,7 @@ func (r *Repo) loadTree(ctx context.Context, h plumbing.Hash) (*store.Snapshot, 
 	if err != nil {
 		return nil, fmt.Errorf("tree %s: %w", h, err)
 	}
-	r.objects.add(h, s, treeCost(len(es)))
+	r.trees.add(h, s, treeCost(len(es)))
 	return s, nil
 }
 
@@ -75,10 +90,8 @@ func (b blobs) ReadBlob(h store.Hash) ([]byte, error) {
 	r := b.r
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if v, ok := r.objects.get(plumbing.Hash(h)); ok {
-		if data, ok := v.([]byte); ok {
-			return data, nil
-		}
+	if data, ok := r.blobs.get(plumbing.Hash(h)); ok {
+		return data, nil
 	}
 	o, err := r.st.EncodedObject(plumbing.BlobObject, plumbing.Hash(h))
 	if err != nil {
@@ -93,7 +106,7 @@ func (b blobs) ReadBlob(h store.Hash) ([]byte, error) {
 	if _, err := io.ReadFull(rd, data); err != nil {
 		return nil, blobErr(h, err)
 	}
-	r.objects.add(plumbing.Hash(h), data, int64(len(data)))
+	r.blobs.add(plumbing.Hash(h), data, int64(len(data)))
 	return data, nil
 }
 
@@ -101,10 +114,8 @@ func (b blobs) BlobSize(h store.Hash) (int64, error) {
 	r := b.r
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if v, ok := r.objects.get(plumbing.Hash(h)); ok {
-		if data, ok := v.([]byte); ok {
-			return int64(len(data)), nil
-		}
+	if data, ok := r.blobs.get(plumbing.Hash(h)); ok {
+		return int64(len(data)), nil
 	}
 	size, err := r.st.EncodedObjectSize(plumbing.Hash(h))
 	if err != nil {
