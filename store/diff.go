@@ -43,6 +43,12 @@ func diff(a, b *node, prefix string, out *[]Change) {
 	}
 	i, j := 0, 0
 	for i < len(a.entries) || j < len(b.entries) {
+		// Fast path: an entry both share, as most are in a wide directory
+		// where little changed.
+		if i < len(a.entries) && j < len(b.entries) && a.entries[i].n == b.entries[j].n && a.entries[i].name == b.entries[j].name {
+			i, j = i+1, j+1
+			continue
+		}
 		var c int
 		switch {
 		case i == len(a.entries):
