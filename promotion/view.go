@@ -2,6 +2,8 @@ package promotion
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/envpromote/envpromote/store"
 )
@@ -123,42 +125,39 @@ func dynamicPart(layout Layout, p string, dir *store.Snapshot) *store.Snapshot {
 	return dir.Select(dynamicChoice(layout, p+"/"))
 }
 
-// walkAbove is the number of files above which eachFile walks the
-// snapshot once rather than reading them one by one: reading looks each
-// path up, walking visits every file.
-const walkAbove = 256
-
 // eachFile calls fn with the index in changes and the content of each file
-// of s that changes names and want accepts, in path order. The content is
-// shared with s and must not be kept: a lazy snapshot reads one file at a
-// time, so memory does not grow with the number of changes. It stops at
-// the first file it cannot read and returns the error.
+// of s that changes names and want accepts, in path order; changes are
+// sorted by path, as Diff returns them. The content is shared with s and
+// must not be kept: a lazy snapshot reads only those files, one at a time,
+// so memory does not grow with the number of changes. It stops at the
+// first file it cannot read and returns the error.
 func eachFile(s *store.Snapshot, changes []store.Change, want func(store.Change) bool, fn func(i int, data []byte)) error {
-	n := 0
+	var paths []string // sorted
 	for _, c := range changes {
 		if want(c) {
-			n++
+			paths = append(paths, c.Path)
 		}
 	}
-	if n <= walkAbove {
-		for i, c := range changes {
-			if !want(c) {
-				continue
+	only := s.Select(func(p string, dir bool) store.Choice {
+		if !dir {
+			if _, ok := slices.BinarySearch(paths, p); ok {
+				return store.KeepAll
 			}
-			data, err := s.ReadFile(c.Path)
-			if err != nil {
-				return fmt.Errorf("read %s: %w", c.Path, err)
-			}
-			fn(i, data)
+			return store.Drop
 		}
-		return nil
-	}
+		// The paths below p are contiguous, from the first ≥ p+"/".
+		i, _ := slices.BinarySearch(paths, p+"/")
+		if i < len(paths) && strings.HasPrefix(paths[i], p+"/") {
+			return store.Visit
+		}
+		return store.Drop
+	})
 	i := 0
-	return s.Walk(func(p string, data []byte) error {
-		for i < len(changes) && changes[i].Path < p {
+	return only.Walk(func(p string, data []byte) error {
+		for i < len(changes) && (changes[i].Path != p || !want(changes[i])) {
 			i++
 		}
-		if i < len(changes) && changes[i].Path == p && want(changes[i]) {
+		if i < len(changes) { // always: only holds paths of changes
 			fn(i, data)
 		}
 		return nil
