@@ -255,7 +255,7 @@ func (r *Repo) commit(ctx context.Context, branch string, parent store.Revision,
 			return store.Commit{}, fmt.Errorf("head is %s: %w", revision(cur.Hash()), store.ErrConflict)
 		}
 	}
-	if err := r.writeTree(ctx, snap); err != nil {
+	if _, err := r.writeTree(ctx, snap); err != nil {
 		return store.Commit{}, err
 	}
 	co := &object.Commit{Author: sig, Committer: sig, Message: msg, TreeHash: plumbing.Hash(snap.Hash())}
@@ -296,49 +296,68 @@ func (r *Repo) commit(ctx context.Context, branch string, parent store.Revision,
 // storage lacks. A subtree already stored is skipped whole: Git objects are
 // immutable and stored only once their children are, so its children exist
 // too. This is what makes a commit cost what changed.
-func (r *Repo) writeTree(ctx context.Context, s *store.Snapshot) error {
+//
+// It returns the lazy snapshot of what it wrote and caches it, so that
+// loading the commit back reads nothing; s itself is not cached, as it may
+// hold its files' contents. The result is nil when a subtree it skipped is
+// not cached either (then loading reads that subtree).
+func (r *Repo) writeTree(ctx context.Context, s *store.Snapshot) (*store.Snapshot, error) {
 	h := plumbing.Hash(s.Hash())
 	if r.has(h) {
-		return nil
+		cached, _ := r.trees.get(h)
+		return cached, nil
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	es := s.Entries()
 	t := &object.Tree{Entries: make([]object.TreeEntry, len(es))}
+	lazy := make([]store.Entry, len(es))
+	complete := true
 	for i, e := range es {
 		t.Entries[i] = object.TreeEntry{Name: e.Name, Mode: filemode.Regular, Hash: plumbing.Hash(e.Hash)}
+		lazy[i] = store.Entry{Name: e.Name, Hash: e.Hash, Source: r.src}
 		if e.Dir != nil {
 			t.Entries[i].Mode = filemode.Dir
-			if err := r.writeTree(ctx, e.Dir); err != nil {
-				return err
+			sub, err := r.writeTree(ctx, e.Dir)
+			if err != nil {
+				return nil, err
 			}
+			lazy[i] = store.Entry{Name: e.Name, Dir: sub}
+			complete = complete && sub != nil
 		} else if !r.has(t.Entries[i].Hash) {
 			if e.Source == r.src {
 				// Reading it would take r.mu again; and it came from here.
-				return fmt.Errorf("file %s (%s) is no longer in the repository", e.Name, e.Hash)
+				return nil, fmt.Errorf("file %s (%s) is no longer in the repository", e.Name, e.Hash)
 			}
 			data, err := e.ReadData()
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if _, err := r.st.SetEncodedObject(&blob{hash: t.Entries[i].Hash, data: data}); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
 	obj := r.st.NewEncodedObject()
 	if err := t.Encode(obj); err != nil {
-		return err
+		return nil, err
 	}
 	if obj.Hash() != h {
-		return fmt.Errorf("tree %s encoded as %s: snapshot and Git disagree", h, obj.Hash())
+		return nil, fmt.Errorf("tree %s encoded as %s: snapshot and Git disagree", h, obj.Hash())
 	}
 	if _, err := r.st.SetEncodedObject(obj); err != nil {
-		return err
+		return nil, err
 	}
-	r.trees.add(h, s, treeCost(len(es)))
-	return nil
+	if !complete {
+		return nil, nil
+	}
+	written, err := store.NewTree(lazy)
+	if err != nil || written.Hash() != s.Hash() {
+		return nil, err // not cached: loading reads it instead
+	}
+	r.trees.add(h, written, treeCost(len(es)))
+	return written, nil
 }
 
 func (r *Repo) has(h plumbing.Hash) bool { return r.st.HasEncodedObject(h) == nil }
