@@ -310,7 +310,11 @@ func (p *planner) scan(ctx context.Context) error {
 	for start := 0; start < len(p.todo); {
 		end, size := start, 0
 		for end < len(p.todo) && (end == start || size < scanBatch) {
-			size += max(len(p.todo[end].e.Data), lazyFileSize)
+			if e := p.todo[end].e; e.Source != nil && e.Data == nil {
+				size += lazyFileSize
+			} else {
+				size += len(e.Data)
+			}
 			end++
 		}
 		batch := p.todo[start:end]
