@@ -240,10 +240,11 @@ type planner struct {
 	pending  []*node // new directories, children before parents
 }
 
+// job is a file to scan; its content is read when scanned (a lazy
+// snapshot's files are not in memory until then).
 type job struct {
-	n    *node
-	name string
-	data []byte
+	n *node
+	e store.Entry
 }
 
 func (p *planner) dir(s *store.Snapshot) *node {
@@ -280,7 +281,7 @@ func (p *planner) file(e store.Entry) *node {
 	}
 	n := &node{hash: e.Hash, json: k.json, nodes: 1}
 	p.newFiles[k] = n
-	p.todo = append(p.todo, job{n, e.Name, e.Data})
+	p.todo = append(p.todo, job{n, e})
 	return n
 }
 
@@ -292,6 +293,10 @@ func (n *node) summarise() {
 		n.nodes += c.n.nodes
 	}
 }
+
+// lazyFileSize is what a file whose size is unknown until it is read
+// counts for towards scanBatch.
+const lazyFileSize = 4 << 10
 
 // scanBatch is how many bytes one goroutine scans before the next one
 // takes over: large enough to amortise scheduling, small enough to
@@ -305,7 +310,11 @@ func (p *planner) scan(ctx context.Context) error {
 	for start := 0; start < len(p.todo); {
 		end, size := start, 0
 		for end < len(p.todo) && (end == start || size < scanBatch) {
-			size += len(p.todo[end].data)
+			if e := p.todo[end].e; e.Source != nil && e.Data == nil {
+				size += lazyFileSize
+			} else {
+				size += len(e.Data)
+			}
 			end++
 		}
 		batch := p.todo[start:end]
@@ -315,7 +324,11 @@ func (p *planner) scan(ctx context.Context) error {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				j.n.facts = scan(j.name, j.data)
+				data, err := j.e.ReadData()
+				if err != nil {
+					return err
+				}
+				j.n.facts = scan(j.e.Name, data)
 			}
 			return nil
 		})

@@ -19,25 +19,56 @@ import (
 	"github.com/envpromote/envpromote/store/memstore"
 )
 
-var large = sync.OnceValues(func() (*tenantgen.Tenant, *store.Snapshot) {
-	t := tenantgen.Generate(tenantgen.Large)
-	s, err := store.New(t.Files)
-	if err != nil {
-		panic(err)
-	}
-	return t, s
-})
+// benchTenants are the generated tenants, each built once per test binary.
+var benchTenants = map[string]func() (*tenantgen.Tenant, *store.Snapshot){
+	"Small": tenantOnce(tenantgen.Small),
+	"Large": tenantOnce(tenantgen.Large),
+	"Huge":  tenantOnce(tenantgen.Huge),
+}
 
-// benchSetup puts the Large tenant in dev and only its dynamic part in
-// staging, and returns a Config whose staging defines every ESV.
-func benchSetup(b *testing.B, repo store.Repo) (promotion.Config, *store.Snapshot) {
-	ten, snap := large()
+func tenantOnce(o tenantgen.Options) func() (*tenantgen.Tenant, *store.Snapshot) {
+	return sync.OnceValues(func() (*tenantgen.Tenant, *store.Snapshot) {
+		t := tenantgen.Generate(o)
+		s, err := store.New(t.Files)
+		if err != nil {
+			panic(err)
+		}
+		return t, s
+	})
+}
+
+func large() (*tenantgen.Tenant, *store.Snapshot) { return benchTenants["Large"]() }
+
+// benchSetup puts the tenant of the given size in dev and only its dynamic
+// part in staging, and returns a Config whose staging defines every ESV.
+func benchSetup(b *testing.B, repo store.Repo, size string) (promotion.Config, *store.Snapshot) {
+	ten, snap := benchTenants[size]()
 	dynamic := store.NewBuilder(nil)
 	for p, k := range ten.Kinds {
 		if k != tenantgen.Static {
 			dynamic.Put(p, ten.Files[p])
 		}
 	}
+	for env, s := range map[string]*store.Snapshot{dev: snap, staging: dynamic.Snapshot()} {
+		if _, err := repo.Commit(ctx, env, "", s, store.CommitInfo{Author: "bench", Message: "import"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return benchConfig(repo, esvMeta(ten)), dynamic.Snapshot()
+}
+
+// benchConfig is a Config over repo whose staging defines the ESVs meta.
+func benchConfig(repo store.Repo, meta map[string]integrity.ESV) promotion.Config {
+	return promotion.Config{
+		Group:  testGroup,
+		Repo:   repo,
+		Locker: memlock.New(memlock.Options{}),
+		ESVs:   esvsFunc(func(context.Context, string) (map[string]integrity.ESV, error) { return meta, nil }),
+	}
+}
+
+// esvMeta defines every ESV the tenant references.
+func esvMeta(ten *tenantgen.Tenant) map[string]integrity.ESV {
 	meta := map[string]integrity.ESV{}
 	for n, typ := range ten.Vars {
 		meta[n] = integrity.ESV{Type: esv.ExpressionType(typ)}
@@ -45,25 +76,14 @@ func benchSetup(b *testing.B, repo store.Repo) (promotion.Config, *store.Snapsho
 	for n := range ten.Secrets {
 		meta[n] = integrity.ESV{Secret: true, UseInPlaceholders: true}
 	}
-	for env, s := range map[string]*store.Snapshot{dev: snap, staging: dynamic.Snapshot()} {
-		if _, err := repo.Commit(ctx, env, "", s, store.CommitInfo{Author: "bench", Message: "import"}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	cfg := promotion.Config{
-		Group:  testGroup,
-		Repo:   repo,
-		Locker: memlock.New(memlock.Options{}),
-		ESVs:   esvsFunc(func(context.Context, string) (map[string]integrity.ESV, error) { return meta, nil }),
-	}
-	return cfg, dynamic.Snapshot()
+	return meta
 }
 
 // benchFull measures promoting the whole Large tenant into a staging that
 // holds only its dynamic config, with a new Promoter (cold integrity cache)
 // each time.
 func benchFull(b *testing.B, repo store.Repo) {
-	cfg, dynamic := benchSetup(b, repo)
+	cfg, dynamic := benchSetup(b, repo, "Large")
 	b.SetBytes(large2Size())
 	b.ResetTimer()
 	for b.Loop() {
@@ -143,22 +163,27 @@ func BenchmarkGitCLI_CommitTree_Large(b *testing.B) {
 	}
 }
 
-// BenchmarkPromoteOneFile_Large_Gitstore measures a promotion where one
-// static file changed in dev since the last one, with the Promoter warm.
-func BenchmarkPromoteOneFile_Large_Gitstore(b *testing.B) {
-	repo, err := gitstore.Init(b.TempDir(), gitstore.Options{})
-	if err != nil {
-		b.Fatal(err)
+// BenchmarkPromoteOneFile measures a promotion where one static file
+// changed in dev since the last one, with the Promoter warm, for each tenant
+// size and backend. Its cost should follow the change, not the tenant:
+// compare Huge with Small in the same run.
+func BenchmarkPromoteOneFile(b *testing.B) {
+	for _, size := range []string{"Small", "Large", "Huge"} {
+		b.Run("size="+size+"/backend=memory", func(b *testing.B) {
+			benchOneFile(b, memstore.New(memstore.Options{}), size)
+		})
+		b.Run("size="+size+"/backend=gitstore", func(b *testing.B) {
+			repo, err := gitstore.Init(b.TempDir(), gitstore.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchOneFile(b, repo, size)
+		})
 	}
-	benchOneFile(b, repo)
 }
 
-func BenchmarkPromoteOneFile_Large_Memory(b *testing.B) {
-	benchOneFile(b, memstore.New(memstore.Options{}))
-}
-
-func benchOneFile(b *testing.B, repo store.Repo) {
-	cfg, _ := benchSetup(b, repo)
+func benchOneFile(b *testing.B, repo store.Repo, size string) {
+	cfg, _ := benchSetup(b, repo, size)
 	p, err := promotion.New(cfg)
 	if err != nil {
 		b.Fatal(err)
@@ -169,7 +194,7 @@ func benchOneFile(b *testing.B, repo store.Repo) {
 	if _, err := p.Promote(ctx, promotion.Request{Upper: staging, IgnoreEncryptedSecrets: true}); err != nil {
 		b.Fatal(err)
 	}
-	ten, _ := large()
+	ten, _ := benchTenants[size]()
 	edited, paths := ten.Edit(1, 1)
 	versions := [2][]byte{ten.Files[paths[0]], edited.Files[paths[0]]}
 	i := 0

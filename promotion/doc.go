@@ -133,5 +133,8 @@
 // DefaultLayout follows the directory layout of fr-config-manager
 // (ARCHITECTURE.md, "Tenant export layout"), so a repository pulled with
 // fr-config-pull promotes as is; see its documentation for every path. Users
-// with another layout implement Layout.
+// with another layout implement Layout, and StaticLayout too if they can
+// name the directories that hold no dynamic config: promotion then takes
+// those whole, by hash, so a promotion's cost follows what changed rather
+// than the tenant's size.
 package promotion

@@ -46,6 +46,18 @@ type Layout interface {
 	Describe(path string, data []byte) Item
 }
 
+// StaticLayout is a Layout that also knows the directories holding no
+// dynamic path. Promotion takes such a directory whole, by its hash,
+// without visiting its files, so building the target and its static view
+// costs the directories that hold both kinds, not the tenant size. With a
+// plain Layout promotion visits every path. DefaultLayout is one.
+type StaticLayout interface {
+	Layout
+	// Static reports whether no path at or below the directory dir is
+	// dynamic. It may answer false when unsure; true must be exact.
+	Static(dir string) bool
+}
+
 // DefaultLayout is the directory layout of ForgeRock's fr-config-manager
 // (fr-config-pull/fr-config-push), which internal/tenantgen writes, so a
 // repository pulled with fr-config-pull promotes as is. Path by path
@@ -85,7 +97,7 @@ type Layout interface {
 // or else its file name without extension, and its uid the file's "_id".
 type DefaultLayout struct{}
 
-var _ Layout = DefaultLayout{}
+var _ StaticLayout = DefaultLayout{}
 
 // Dynamic implements Layout for the paths marked DYNAMIC above.
 func (DefaultLayout) Dynamic(p string) bool {
@@ -103,6 +115,34 @@ func (DefaultLayout) Dynamic(p string) bool {
 		return dir == "realm-config" && sub == "agents"
 	}
 	return false
+}
+
+// Static implements StaticLayout: every directory is static except those
+// marked DYNAMIC above and their parents (the root, realms/, realms/<r>/
+// and realms/<r>/realm-config/).
+func (DefaultLayout) Static(dir string) bool {
+	top, rest, _ := strings.Cut(dir, "/")
+	switch top {
+	case "", "identities", "service-objects", "internal-roles", "esvs":
+		return false
+	case "realms":
+		_, rest, ok := strings.Cut(rest, "/") // the realm
+		if !ok {
+			return false
+		}
+		sub, rest, ok := strings.Cut(rest, "/")
+		switch sub {
+		case "authorization":
+			return false
+		case "realm-config":
+			if !ok {
+				return false
+			}
+			agents, _, _ := strings.Cut(rest, "/")
+			return agents != "agents"
+		}
+	}
+	return true
 }
 
 // idmItems names the IDM config items kept in one top-level directory of

@@ -1,6 +1,7 @@
 package promotion_test
 
 import (
+	"path"
 	"testing"
 
 	"github.com/envpromote/envpromote/internal/tenantgen"
@@ -122,5 +123,48 @@ func TestStaticView_DropsExactlyTheDynamicPaths(t *testing.T) {
 	}
 	if again := promotion.StaticView(promotion.DefaultLayout{}, view); again.Hash() != view.Hash() {
 		t.Error("StaticView of a static snapshot changed it")
+	}
+}
+
+// TestRule_DefaultLayoutStaticDirsHoldNoDynamicPath: a directory Static
+// calls static holds no dynamic path (true must be exact), and the
+// directories that hold only static config are found as such.
+func TestRule_DefaultLayoutStaticDirsHoldNoDynamicPath(t *testing.T) {
+	l := promotion.DefaultLayout{}
+	ten := tenantgen.Generate(tenantgen.Options{Seed: 7, Files: 2000, Realms: 3})
+	for _, p := range ten.Paths() {
+		for d := path.Dir(p); d != "."; d = path.Dir(d) {
+			if l.Static(d) && l.Dynamic(p) {
+				t.Errorf("Static(%q) but Dynamic(%q)", d, p)
+			}
+		}
+	}
+	for dir, want := range map[string]bool{
+		"realms": false, "realms/alpha": false, "realms/alpha/realm-config": false,
+		"realms/alpha/realm-config/agents": false, "realms/alpha/authorization": false,
+		"identities": false, "esvs": false, "internal-roles": false, "service-objects": false,
+		"realms/alpha/journeys": true, "realms/alpha/realm-config/saml": true,
+		"managed-objects": true, "sync/mappings": true, "email-templates": true,
+	} {
+		if got := l.Static(dir); got != want {
+			t.Errorf("Static(%q) = %v, want %v", dir, got, want)
+		}
+	}
+}
+
+// plainLayout hides DefaultLayout's Static: promotion must then visit every
+// path, and give the same result.
+type plainLayout struct{ promotion.Layout }
+
+func TestStaticView_SameWithAndWithoutStaticLayout(t *testing.T) {
+	ten := tenantgen.Generate(tenantgen.Options{Seed: 5, Files: 1500, Realms: 3})
+	snap, err := store.New(ten.Files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast := promotion.StaticView(promotion.DefaultLayout{}, snap)
+	slow := promotion.StaticView(plainLayout{promotion.DefaultLayout{}}, snap)
+	if !fast.Equal(slow) || fast.Len() == 0 {
+		t.Errorf("static views differ: %s with Static, %s without", fast, slow)
 	}
 }

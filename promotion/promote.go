@@ -199,6 +199,7 @@ func (p *Promoter) execute(ctx context.Context, typ Type, lower, upper string, l
 	if err != nil && !(req.DryRun && errors.Is(err, ErrIntegrity)) {
 		return nil, res, err
 	}
+	pl.changes = nil // only the checks need them; the report lists its own
 	hdr := header{
 		Promoter:       req.Promoter,
 		Description:    req.Description,

@@ -17,15 +17,16 @@ func remoteRepo(b *testing.B, srv *gittest.Server) *gitstore.Repo {
 	return repo
 }
 
-// The peers of these are BenchmarkPromote*_Large_Gitstore: the same
+// The peers of these are BenchmarkPromoteOneFile/size=Large/backend=gitstore
+// and BenchmarkPromoteFull_Large_Gitstore: the same
 // promotions on a local on-disk repository.
 
 func BenchmarkPromoteOneFile_Large_RemoteHTTP(b *testing.B) {
-	benchOneFile(b, remoteRepo(b, gittest.HTTP(b)))
+	benchOneFile(b, remoteRepo(b, gittest.HTTP(b)), "Large")
 }
 
 func BenchmarkPromoteOneFile_Large_RemoteDaemon(b *testing.B) {
-	benchOneFile(b, remoteRepo(b, gittest.Daemon(b)))
+	benchOneFile(b, remoteRepo(b, gittest.Daemon(b)), "Large")
 }
 
 func BenchmarkPromoteFull_Large_RemoteHTTP(b *testing.B) {

@@ -132,42 +132,49 @@ func describe(layout Layout, before, after *store.Snapshot) Changes {
 		prod              Product
 		item, realm, name string
 	}
+	// The first file in path order decides the uid and, among the item's
+	// own files, the op; files arrive out of that order (added and
+	// modified ones first), so acc remembers where its picks came from.
 	type acc struct {
-		uid   string
-		op    store.Op
-		whole bool // the item's own file changed
+		uid     string
+		uidAt   int
+		op      store.Op
+		wholeAt int // the item's own file that decided op; -1 if none
 	}
 	found := map[key]*acc{}
-	var gone, there []store.Change
 	changes := store.Diff(before, after)
-	for _, c := range changes {
-		if c.Op == store.Deleted {
-			gone = append(gone, c)
-		} else {
-			there = append(there, c)
-		}
-	}
-	// Both lists name files of their snapshots, so reading cannot fail.
-	data, _ := files(after, there)
-	old, _ := files(before, gone)
-	for _, c := range changes {
-		d := data[c.Path]
-		if c.Op == store.Deleted {
-			d = old[c.Path]
-		}
-		it := layout.Describe(c.Path, d)
+	add := func(i int, it Item) {
 		if it.Product != AM {
 			it.Product = IDM
 		}
 		k := key{it.Product, it.ConfigItem, it.Realm, it.Name}
 		a := found[k]
 		if a == nil {
-			a = &acc{op: store.Modified}
+			a = &acc{op: store.Modified, uidAt: -1, wholeAt: -1}
 			found[k] = a
 		}
-		a.uid = cmp.Or(a.uid, it.UID)
-		if !it.Part && !a.whole {
-			a.op, a.whole = c.Op, true
+		if it.UID != "" && (a.uidAt < 0 || i < a.uidAt) {
+			a.uid, a.uidAt = it.UID, i
+		}
+		if !it.Part && (a.wholeAt < 0 || i < a.wholeAt) {
+			a.op, a.wholeAt = changes[i].Op, i
+		}
+	}
+	// Contents are read one at a time and not kept. A file that cannot be
+	// read (a lazy snapshot's I/O error) is described by its path alone:
+	// the operation is done by now, and its report must still be written.
+	read := make([]bool, len(changes))
+	describeEach := func(s *store.Snapshot, deleted bool) {
+		_ = eachFile(s, changes, func(c store.Change) bool { return (c.Op == store.Deleted) == deleted }, func(i int, data []byte) {
+			add(i, layout.Describe(changes[i].Path, data))
+			read[i] = true
+		})
+	}
+	describeEach(after, false)
+	describeEach(before, true)
+	for i, c := range changes {
+		if !read[i] {
+			add(i, layout.Describe(c.Path, nil))
 		}
 	}
 	keys := make([]key, 0, len(found))

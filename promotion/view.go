@@ -2,6 +2,8 @@ package promotion
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/envpromote/envpromote/store"
 )
@@ -10,18 +12,59 @@ import (
 // promotion carries from one environment to the next. Dynamic directories
 // are dropped whole and every other directory is shared with snap, so
 // unchanged subtrees keep their hashes (and the integrity cache keyed by
-// them).
+// them). With a StaticLayout it visits only the directories holding both
+// kinds, so its cost does not grow with the static config.
 func StaticView(layout Layout, snap *store.Snapshot) *store.Snapshot {
-	return snap.Filter(func(p string, _ bool) bool { return !layout.Dynamic(p) })
+	return snap.Select(staticChoice(layout, ""))
+}
+
+// staticChoice selects the static paths below prefix.
+func staticChoice(layout Layout, prefix string) func(string, bool) store.Choice {
+	static := isStatic(layout)
+	return func(q string, dir bool) store.Choice {
+		p := prefix + q
+		switch {
+		case layout.Dynamic(p):
+			return store.Drop
+		case dir && static(p):
+			return store.KeepAll
+		}
+		return store.Visit
+	}
+}
+
+// dynamicChoice selects the dynamic paths below prefix.
+func dynamicChoice(layout Layout, prefix string) func(string, bool) store.Choice {
+	static := isStatic(layout)
+	return func(q string, dir bool) store.Choice {
+		p := prefix + q
+		switch {
+		case layout.Dynamic(p):
+			return store.KeepAll
+		case dir && !static(p):
+			return store.Visit
+		}
+		return store.Drop
+	}
+}
+
+// isStatic returns layout's StaticLayout.Static, or a function that never
+// knows.
+func isStatic(layout Layout) func(dir string) bool {
+	if sl, ok := layout.(StaticLayout); ok {
+		return sl.Static
+	}
+	return func(string) bool { return false }
 }
 
 // mergeStatic returns the snapshot holding src's static files and base's
 // dynamic files, and the (static) changes from base to it. It is built by
 // grafting whole subtrees of src and base, never copying a file, and
-// descends only where the two differ (equal subtrees have equal hashes), so
-// it costs what changed, not the tenant size.
+// descends only where the two differ (equal subtrees have equal hashes) and
+// below directories that hold both kinds, so it costs what changed, not the
+// tenant size. It reads no file content.
 func mergeStatic(layout Layout, base, src *store.Snapshot) (*store.Snapshot, []store.Change, error) {
-	target, err := merge(layout, "", base, src)
+	target, err := merge(layout, isStatic(layout), "", base, src)
 	if err != nil {
 		return nil, nil, fmt.Errorf("build target: %w", err)
 	}
@@ -29,7 +72,7 @@ func mergeStatic(layout Layout, base, src *store.Snapshot) (*store.Snapshot, []s
 }
 
 // merge is mergeStatic for the directories base and src at prefix.
-func merge(layout Layout, prefix string, base, src *store.Snapshot) (*store.Snapshot, error) {
+func merge(layout Layout, static func(string) bool, prefix string, base, src *store.Snapshot) (*store.Snapshot, error) {
 	if base.Hash() == src.Hash() {
 		return base, nil
 	}
@@ -47,8 +90,10 @@ func merge(layout Layout, prefix string, base, src *store.Snapshot) (*store.Snap
 			if ok {
 				out = append(out, b)
 			}
+		case s.Dir != nil && static(p): // nothing of base's is kept here
+			out = append(out, s)
 		case ok && b.Dir != nil && s.Dir != nil:
-			m, err := merge(layout, p+"/", b.Dir, s.Dir)
+			m, err := merge(layout, static, p+"/", b.Dir, s.Dir)
 			if err != nil {
 				return nil, err
 			}
@@ -58,7 +103,7 @@ func merge(layout Layout, prefix string, base, src *store.Snapshot) (*store.Snap
 				return nil, fmt.Errorf("%w: %s is a file in the source but a directory holding dynamic config in the target", store.ErrInvalidPath, p)
 			}
 			if s.Dir != nil {
-				s.Dir = s.Dir.Filter(func(q string, _ bool) bool { return !layout.Dynamic(p + "/" + q) })
+				s.Dir = s.Dir.Select(staticChoice(layout, p+"/"))
 			}
 			out = append(out, s)
 		}
@@ -68,7 +113,7 @@ func merge(layout Layout, prefix string, base, src *store.Snapshot) (*store.Snap
 		switch {
 		case layout.Dynamic(p):
 			out = append(out, b)
-		case b.Dir != nil:
+		case b.Dir != nil && !static(p):
 			out = append(out, store.Entry{Name: b.Name, Dir: dynamicPart(layout, p, b.Dir)})
 		}
 	}
@@ -77,37 +122,44 @@ func merge(layout Layout, prefix string, base, src *store.Snapshot) (*store.Snap
 
 // dynamicPart returns the dynamic files of dir, the directory at p.
 func dynamicPart(layout Layout, p string, dir *store.Snapshot) *store.Snapshot {
-	return dir.Filter(func(q string, isDir bool) bool { return isDir || layout.Dynamic(p+"/"+q) })
+	return dir.Select(dynamicChoice(layout, p+"/"))
 }
 
-// walkAbove is the number of files above which files walks the snapshot
-// once rather than reading them one by one: reading copies each file,
-// walking shares them but visits every file.
-const walkAbove = 256
-
-// files returns the data of the files of s that changes name (in path
-// order), shared with s when there are many.
-func files(s *store.Snapshot, changes []store.Change) (map[string][]byte, error) {
-	out := make(map[string][]byte, len(changes))
-	if len(changes) <= walkAbove {
-		for _, c := range changes {
-			data, err := s.ReadFile(c.Path)
-			if err != nil {
-				return nil, fmt.Errorf("read %s: %w", c.Path, err)
-			}
-			out[c.Path] = data
+// eachFile calls fn with the index in changes and the content of each file
+// of s that changes names and want accepts, in path order; changes are
+// sorted by path, as Diff returns them. The content is shared with s and
+// must not be kept: a lazy snapshot reads only those files, one at a time,
+// so memory does not grow with the number of changes. It stops at the
+// first file it cannot read and returns the error.
+func eachFile(s *store.Snapshot, changes []store.Change, want func(store.Change) bool, fn func(i int, data []byte)) error {
+	var paths []string // sorted
+	for _, c := range changes {
+		if want(c) {
+			paths = append(paths, c.Path)
 		}
-		return out, nil
 	}
+	only := s.Select(func(p string, dir bool) store.Choice {
+		if !dir {
+			if _, ok := slices.BinarySearch(paths, p); ok {
+				return store.KeepAll
+			}
+			return store.Drop
+		}
+		// The paths below p are contiguous, from the first ≥ p+"/".
+		i, _ := slices.BinarySearch(paths, p+"/")
+		if i < len(paths) && strings.HasPrefix(paths[i], p+"/") {
+			return store.Visit
+		}
+		return store.Drop
+	})
 	i := 0
-	err := s.Walk(func(p string, data []byte) error {
-		for i < len(changes) && changes[i].Path < p {
+	return only.Walk(func(p string, data []byte) error {
+		for i < len(changes) && (changes[i].Path != p || !want(changes[i])) {
 			i++
 		}
-		if i < len(changes) && changes[i].Path == p {
-			out[p] = data
+		if i < len(changes) { // always: only holds paths of changes
+			fn(i, data)
 		}
 		return nil
 	})
-	return out, err
 }

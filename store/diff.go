@@ -43,6 +43,12 @@ func diff(a, b *node, prefix string, out *[]Change) {
 	}
 	i, j := 0, 0
 	for i < len(a.entries) || j < len(b.entries) {
+		// Fast path: an entry both share, as most are in a wide directory
+		// where little changed.
+		if i < len(a.entries) && j < len(b.entries) && a.entries[i].n == b.entries[j].n && a.entries[i].name == b.entries[j].name {
+			i, j = i+1, j+1
+			continue
+		}
 		var c int
 		switch {
 		case i == len(a.entries):
@@ -62,9 +68,11 @@ func diff(a, b *node, prefix string, out *[]Change) {
 			j++
 		default:
 			ea, eb := a.entries[i], b.entries[j]
-			if ea.n.dir {
+			switch {
+			case ea.n.hash == eb.n.hash: // checked here to spare the path
+			case ea.n.dir:
 				diff(ea.n, eb.n, prefix+ea.name+"/", out)
-			} else if ea.n.hash != eb.n.hash {
+			default:
 				*out = append(*out, Change{prefix + ea.name, Modified})
 			}
 			i, j = i+1, j+1

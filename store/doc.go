@@ -8,6 +8,13 @@
 // the changed paths, and Diff skips every subtree whose hash is unchanged:
 // both cost what changed, not the size of the tenant.
 //
+// A backend may hand out lazy snapshots (see Source): their directories are
+// loaded but each file's content is read only when asked for, so a snapshot
+// of a large tenant costs its directories in memory, not its bytes. The
+// methods that read content (ReadFile, Walk, Open, Stat, ReadDir,
+// Entry.ReadData, WriteDir, WriteTar) return the backend's error if it
+// cannot; everything else looks at hashes and does no I/O.
+//
 // A Repo keeps snapshots on branches, one per environment, and moves a branch
 // only by compare-and-set: Commit succeeds only if the branch head is still
 // the parent the caller read, so a promotion is exactly one new commit whose

@@ -38,3 +38,32 @@ func ExampleValidatePath() {
 	// invalid path "a/../b": element ".." (want a clean relative slash path like "realms/alpha/x.json")
 	// invalid path "a//b": empty element (want a clean relative slash path like "realms/alpha/x.json")
 }
+
+// Select keeps or drops whole directories without visiting them: here only
+// the identities directory's entries are looked at.
+func ExampleSnapshot_Select() {
+	s, _ := store.New(map[string][]byte{
+		"identities/alpha/users/ada.json":      []byte(`{}`),
+		"identities/alpha/roles/admin.json":    []byte(`{}`),
+		"email-templates/welcome/welcome.json": []byte(`{}`),
+	})
+	static := s.Select(func(path string, dir bool) store.Choice {
+		fmt.Println("visit", path)
+		switch path {
+		case "email-templates":
+			return store.KeepAll
+		case "identities/alpha/users":
+			return store.Drop
+		}
+		return store.Visit
+	})
+	fmt.Println(static.Len(), "files")
+	// Output:
+	// visit email-templates
+	// visit identities
+	// visit identities/alpha
+	// visit identities/alpha/roles
+	// visit identities/alpha/roles/admin.json
+	// visit identities/alpha/users
+	// 2 files
+}

@@ -27,9 +27,18 @@ func (s *Snapshot) Open(name string) (fs.File, error) {
 	}
 	info := fileInfo{name: path.Base(name), n: n}
 	if n.dir {
-		return &dirFile{info: info, entries: dirEntries(n)}, nil
+		entries, err := dirEntries("open", name, n)
+		if err != nil {
+			return nil, err
+		}
+		return &dirFile{info: info, entries: entries}, nil
 	}
-	return &file{info: info, Reader: bytes.NewReader(n.data)}, nil
+	data, err := n.content()
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	info.size = int64(len(data))
+	return &file{info: info, Reader: bytes.NewReader(data)}, nil
 }
 
 // Stat describes the named file or directory.
@@ -38,7 +47,11 @@ func (s *Snapshot) Stat(name string) (fs.FileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return fileInfo{name: path.Base(name), n: n}, nil
+	fi, err := newInfo("stat", name, path.Base(name), n)
+	if err != nil {
+		return nil, err
+	}
+	return fi, nil
 }
 
 // ReadDir lists the named directory sorted by name.
@@ -50,32 +63,47 @@ func (s *Snapshot) ReadDir(name string) ([]fs.DirEntry, error) {
 	if !n.dir {
 		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrInvalid}
 	}
-	return dirEntries(n), nil
+	return dirEntries("readdir", name, n)
 }
 
-func dirEntries(n *node) []fs.DirEntry {
+// dirEntries lists directory n, at name; a lazy file's size is read here,
+// so that FileInfo.Size cannot fail later.
+func dirEntries(op, name string, n *node) ([]fs.DirEntry, error) {
 	out := make([]fs.DirEntry, len(n.entries))
 	for i, e := range n.entries {
-		out[i] = fs.FileInfoToDirEntry(fileInfo(e))
+		fi, err := newInfo(op, path.Join(name, e.name), e.name, e.n)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = fs.FileInfoToDirEntry(fi)
 	}
 	// fs.ReadDir promises name order; Git order differs only where a
 	// directory's name is a prefix of a sibling's.
 	slices.SortFunc(out, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
-	return out
+	return out, nil
 }
 
 type fileInfo struct {
 	name string
 	n    *node
+	size int64 // a file's size; 0 for a directory
+}
+
+// newInfo describes n, the node at full, reading a lazy file's size.
+func newInfo(op, full, name string, n *node) (fileInfo, error) {
+	fi := fileInfo{name: name, n: n}
+	if !n.dir {
+		size, err := n.fileSize()
+		if err != nil {
+			return fileInfo{}, &fs.PathError{Op: op, Path: full, Err: err}
+		}
+		fi.size = size
+	}
+	return fi, nil
 }
 
 func (fi fileInfo) Name() string { return fi.name }
-func (fi fileInfo) Size() int64 {
-	if fi.n.dir {
-		return 0
-	}
-	return fi.n.size
-}
+func (fi fileInfo) Size() int64  { return fi.size }
 func (fi fileInfo) Mode() fs.FileMode {
 	if fi.n.dir {
 		return fs.ModeDir | 0o555

@@ -30,8 +30,16 @@ func (h Hash) IsZero() bool { return h == Hash{} }
 // (With, Without, Builder) copies only the directories on the changed paths.
 //
 // A nil *Snapshot is the valid empty snapshot. Snapshots are safe for
-// concurrent use. Byte slices they hand out (Walk, Entry.Data) are shared
-// and must not be modified; ReadFile returns a copy.
+// concurrent use. Byte slices they hand out (Walk, Entry.Data,
+// Entry.ReadData) are shared and must not be modified; ReadFile returns a
+// copy.
+//
+// A backend may build a lazy snapshot (see Source): its files hold only
+// their hash and their content is read when asked for. The methods that
+// read content (ReadFile, Walk, Open, Stat, ReadDir, WriteDir, WriteTar,
+// Entry.ReadData) then return the Source's error, wrapped with the path;
+// every other method (Hash, Len, Diff, Filter, Select, With, Builder,
+// Entries, Equal) looks at hashes only, so it does no I/O and cannot fail.
 type Snapshot struct {
 	root *node
 }
@@ -41,10 +49,38 @@ type Snapshot struct {
 type node struct {
 	hash    Hash
 	dir     bool
-	data    []byte  // file content
+	data    []byte  // file content; nil when src is set
+	src     Source  // a lazy file: its content is src.ReadBlob(hash)
 	entries []entry // directory entries in Git order (see less)
 	files   int     // number of files at or below this node
-	size    int64   // total file bytes at or below this node
+	size    int64   // total file bytes at or below this node; -1 if some are lazy
+}
+
+// Source reads the files of a lazy snapshot by hash, for backends that
+// keep contents elsewhere (gitstore reads them from the object store,
+// through a cache bounded in bytes). It must be safe for concurrent use.
+type Source interface {
+	// ReadBlob returns the content of the file whose hash is h. The caller
+	// does not modify it, so it may be shared.
+	ReadBlob(h Hash) ([]byte, error)
+	// BlobSize returns the size in bytes of the file whose hash is h.
+	BlobSize(h Hash) (int64, error)
+}
+
+// content returns a file's bytes, reading a lazy file from its Source.
+func (n *node) content() ([]byte, error) {
+	if n.src == nil {
+		return n.data, nil
+	}
+	return n.src.ReadBlob(n.hash)
+}
+
+// fileSize returns a file's size, asking a lazy file's Source.
+func (n *node) fileSize() (int64, error) {
+	if n.src == nil {
+		return int64(len(n.data)), nil
+	}
+	return n.src.BlobSize(n.hash)
 }
 
 type entry struct {
@@ -67,8 +103,38 @@ func (s *Snapshot) Hash() Hash { return s.dir().hash }
 // Len returns the number of files.
 func (s *Snapshot) Len() int { return s.dir().files }
 
-// Size returns the total size of all files in bytes.
-func (s *Snapshot) Size() int64 { return s.dir().size }
+// Size returns the total size of all files in bytes. For a lazy snapshot
+// it asks the Source for every lazy file's size (not its content), and
+// returns -1 if one cannot be read.
+func (s *Snapshot) Size() int64 {
+	d := s.dir()
+	if d.size >= 0 {
+		return d.size
+	}
+	size, err := sizeOf(d)
+	if err != nil {
+		return -1
+	}
+	return size
+}
+
+func sizeOf(n *node) (int64, error) {
+	if n.size >= 0 {
+		return n.size, nil
+	}
+	if !n.dir {
+		return n.fileSize()
+	}
+	var total int64
+	for _, e := range n.entries {
+		size, err := sizeOf(e.n)
+		if err != nil {
+			return 0, err
+		}
+		total += size
+	}
+	return total, nil
+}
 
 // Equal reports whether s and t hold the same files with the same bytes.
 func (s *Snapshot) Equal(t *Snapshot) bool { return s.Hash() == t.Hash() }
@@ -82,12 +148,19 @@ func (s *Snapshot) ReadFile(name string) ([]byte, error) {
 	if n.dir {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("is a directory")}
 	}
-	return slices.Clone(n.data), nil
+	data, err := n.content()
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
+	}
+	return slices.Clone(data), nil
 }
 
 // Walk calls fn for every file in path order. data is shared with the
 // snapshot and must not be modified. Walk stops at the first error fn
-// returns and returns it.
+// returns and returns it, or at the first lazy file it cannot read
+// (a *fs.PathError naming the file). A lazy snapshot's contents are read
+// one at a time and not kept, so walking costs the largest file in memory,
+// not the whole snapshot.
 func (s *Snapshot) Walk(fn func(path string, data []byte) error) error {
 	return walk(s.dir(), "", fn)
 }
@@ -98,8 +171,10 @@ func walk(d *node, prefix string, fn func(string, []byte) error) error {
 		var err error
 		if e.n.dir {
 			err = walk(e.n, p+"/", fn)
+		} else if data, rerr := e.n.content(); rerr != nil {
+			err = &fs.PathError{Op: "read", Path: p, Err: rerr}
 		} else {
-			err = fn(p, e.n.data)
+			err = fn(p, data)
 		}
 		if err != nil {
 			return err
@@ -160,11 +235,28 @@ type Entry struct {
 	// Dir is the subdirectory; nil for a file.
 	Dir *Snapshot
 	// Data is the file content; shared, must not be modified. Nil for a
-	// directory.
+	// directory and for a lazy file (Source set): use ReadData, which
+	// serves both.
 	Data []byte
+	// Source, for a lazy file, reads its content by Hash; nil otherwise.
+	Source Source
 }
 
-// Entries lists the root directory's entries in Git tree order.
+// ReadData returns a file entry's content: Data, or what Source reads for
+// a lazy file. It is shared and must not be modified.
+func (e Entry) ReadData() ([]byte, error) {
+	if e.Source == nil || e.Data != nil {
+		return e.Data, nil
+	}
+	data, err := e.Source.ReadBlob(e.Hash)
+	if err != nil {
+		return nil, fmt.Errorf("read %s (%s): %w", e.Name, e.Hash, err)
+	}
+	return data, nil
+}
+
+// Entries lists the root directory's entries in Git tree order. It reads
+// no content: a lazy file's entry has Source set and Data nil.
 func (s *Snapshot) Entries() []Entry {
 	d := s.dir()
 	out := make([]Entry, len(d.entries))
@@ -173,29 +265,37 @@ func (s *Snapshot) Entries() []Entry {
 		if e.n.dir {
 			out[i].Dir = &Snapshot{root: e.n}
 		} else {
-			out[i].Data = e.n.data
+			out[i].Data, out[i].Source = e.n.data, e.n.src
 		}
 	}
 	return out
 }
 
 // NewTree builds a directory from its entries, for backends that load trees
-// one level at a time and reuse subtrees they have loaded before. Entry.Hash
-// is ignored and recomputed; file data is not copied, so the caller must not
-// modify it afterwards. Names must be single valid path elements and unique;
-// an empty directory entry is dropped, as Git drops it.
+// one level at a time and reuse subtrees they have loaded before. A file
+// entry with a Source and no Data is lazy: its Hash is trusted, as the
+// Source's address of the content, and nothing is read. Otherwise
+// Entry.Hash is ignored and recomputed; file data is not copied, so the
+// caller must not modify it afterwards. Names must be single valid path
+// elements and unique; an empty directory entry is dropped, as Git drops it.
 func NewTree(entries []Entry) (*Snapshot, error) {
 	es := make([]entry, 0, len(entries))
 	for _, e := range entries {
 		if err := validName(e.Name); err != nil {
 			return nil, err
 		}
-		if e.Dir != nil {
+		switch {
+		case e.Dir != nil:
 			if e.Dir.Len() == 0 {
 				continue
 			}
 			es = append(es, entry{e.Name, e.Dir.dir()})
-		} else {
+		case e.Source != nil && e.Data == nil:
+			if e.Hash.IsZero() {
+				return nil, fmt.Errorf("%w: lazy file %q has no hash", ErrInvalidPath, e.Name)
+			}
+			es = append(es, entry{e.Name, &node{hash: e.Hash, src: e.Source, files: 1, size: -1}})
+		default:
 			es = append(es, entry{e.Name, newFile(e.Data)})
 		}
 	}
@@ -354,7 +454,11 @@ func newDir(es []entry) *node {
 		body = append(body, 0)
 		body = append(body, e.n.hash[:]...)
 		n.files += e.n.files
-		n.size += e.n.size
+		if e.n.size < 0 || n.size < 0 {
+			n.size = -1 // a lazy file below: unknown until asked
+		} else {
+			n.size += e.n.size
+		}
 	}
 	h := sha1.New()
 	h.Write([]byte("tree " + strconv.Itoa(len(body)) + "\x00"))
@@ -363,9 +467,13 @@ func newDir(es []entry) *node {
 	return n
 }
 
-// String summarises the snapshot for logs; it never includes file content.
+// String summarises the snapshot for logs; it never includes file content
+// and does no I/O (a lazy snapshot's size is left out).
 func (s *Snapshot) String() string {
-	return fmt.Sprintf("snapshot %s (%d files, %d bytes)", s.Hash().String()[:12], s.Len(), s.Size())
+	if size := s.dir().size; size >= 0 {
+		return fmt.Sprintf("snapshot %s (%d files, %d bytes)", s.Hash().String()[:12], s.Len(), size)
+	}
+	return fmt.Sprintf("snapshot %s (%d files)", s.Hash().String()[:12], s.Len())
 }
 
 // Filter returns the snapshot of the files keep accepts. keep sees each
@@ -373,21 +481,48 @@ func (s *Snapshot) String() string {
 // whole without visiting it. Directories in which nothing was dropped are
 // shared with s, so filtering out a few subtrees costs what it visits, and
 // the result's unchanged subtrees keep their hashes (and any cache keyed by
-// them).
+// them). Select can also keep a directory whole without visiting it.
 func (s *Snapshot) Filter(keep func(path string, dir bool) bool) *Snapshot {
-	return &Snapshot{root: filter(s.dir(), "", keep)}
+	return s.Select(func(p string, dir bool) Choice {
+		if keep(p, dir) {
+			return Visit
+		}
+		return Drop
+	})
 }
 
-func filter(d *node, prefix string, keep func(string, bool) bool) *node {
+// Choice is what Select does with a file or directory.
+type Choice uint8
+
+const (
+	// Drop leaves the file, or the whole directory, out.
+	Drop Choice = iota
+	// Visit keeps the file; a directory is kept with what Select chooses
+	// for each entry below it.
+	Visit
+	// KeepAll keeps the file, or the whole directory without visiting it.
+	KeepAll
+)
+
+// Select returns the snapshot of the files choose keeps. choose sees each
+// directory (dir true) before its contents, and is not called below a
+// directory it drops or keeps whole, so a selection that names a few
+// directories costs what it visits, whatever the size of the rest. As with
+// Filter, unchanged directories are shared with s and keep their hashes.
+func (s *Snapshot) Select(choose func(path string, dir bool) Choice) *Snapshot {
+	return &Snapshot{root: selectDir(s.dir(), "", choose)}
+}
+
+func selectDir(d *node, prefix string, choose func(string, bool) Choice) *node {
 	var es []entry // nil while every entry so far is kept unchanged
 	for i, e := range d.entries {
 		n := e.n
 		p := prefix + e.name
-		switch {
-		case !keep(p, n.dir):
+		switch c := choose(p, n.dir); {
+		case c == Drop:
 			n = nil
-		case n.dir:
-			if n = filter(n, p+"/", keep); n.files == 0 {
+		case n.dir && c == Visit:
+			if n = selectDir(n, p+"/", choose); n.files == 0 {
 				n = nil
 			}
 		}

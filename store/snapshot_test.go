@@ -533,3 +533,86 @@ func FuzzAuthor(f *testing.F) {
 		}
 	})
 }
+
+func TestSelect_KeepAllTakesADirectoryWithoutVisitingIt(t *testing.T) {
+	s := mustNew(t, map[string]string{
+		"realms/alpha/journeys/Login.json": "j", "realms/alpha/agents/a.json": "dyn",
+		"service-objects/user/1.json": "u", "email/x.json": "e", "email/y/z.json": "z",
+	})
+	var visited []string
+	got := s.Select(func(p string, dir bool) Choice {
+		visited = append(visited, p)
+		switch p {
+		case "email", "realms/alpha/journeys":
+			return KeepAll
+		case "service-objects", "realms/alpha/agents":
+			return Drop
+		}
+		return Visit
+	})
+	want := map[string]string{"realms/alpha/journeys/Login.json": "j", "email/x.json": "e", "email/y/z.json": "z"}
+	if diff := cmp.Diff(want, contents(t, got)); diff != "" {
+		t.Errorf("Select (-want +got):\n%s", diff)
+	}
+	wantVisited := []string{"email", "realms", "realms/alpha", "realms/alpha/agents", "realms/alpha/journeys", "service-objects"}
+	if diff := cmp.Diff(wantVisited, visited); diff != "" {
+		t.Errorf("Select visited (-want +got):\n%s", diff)
+	}
+	if !got.Equal(mustNew(t, want)) {
+		t.Error("selected snapshot hashes differently from one built with the same files")
+	}
+}
+
+// mapSource serves a lazy snapshot's contents from a map; missing hashes
+// fail, as a lost object would.
+type mapSource map[Hash][]byte
+
+func (m mapSource) ReadBlob(h Hash) ([]byte, error) {
+	if d, ok := m[h]; ok {
+		return d, nil
+	}
+	return nil, fs.ErrNotExist
+}
+
+func (m mapSource) BlobSize(h Hash) (int64, error) {
+	d, err := m.ReadBlob(h)
+	return int64(len(d)), err
+}
+
+// A lazy file built by NewTree keeps the Source's hash, reads nothing until
+// asked, and derives like any other file.
+func TestNewTree_LazyFiles(t *testing.T) {
+	mem := mustNew(t, map[string]string{"a/x": "xx", "b": "bbb"})
+	src := mapSource{}
+	var lazy func(s *Snapshot) *Snapshot
+	lazy = func(s *Snapshot) *Snapshot {
+		var es []Entry
+		for _, e := range s.Entries() {
+			if e.Dir != nil {
+				es = append(es, Entry{Name: e.Name, Dir: lazy(e.Dir)})
+			} else {
+				src[e.Hash] = e.Data
+				es = append(es, Entry{Name: e.Name, Hash: e.Hash, Source: src})
+			}
+		}
+		l, err := NewTree(es)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	l := lazy(mem)
+	if !l.Equal(mem) || l.Len() != 2 || l.Size() != 5 || !strings.Contains(l.String(), "2 files)") {
+		t.Fatalf("lazy copy: equal %v, len %d, size %d, %s", l.Equal(mem), l.Len(), l.Size(), l)
+	}
+	if diff := cmp.Diff(contents(t, mem), contents(t, l)); diff != "" {
+		t.Errorf("contents (-mem +lazy):\n%s", diff)
+	}
+	w, err := l.With("c", []byte("c"))
+	if err != nil || w.Size() != 6 {
+		t.Fatalf("With on a lazy snapshot: size %d, %v", w.Size(), err)
+	}
+	if _, err := NewTree([]Entry{{Name: "z", Source: src}}); !errors.Is(err, ErrInvalidPath) {
+		t.Errorf("NewTree(lazy file without hash) = %v, want ErrInvalidPath", err)
+	}
+}

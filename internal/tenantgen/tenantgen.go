@@ -41,6 +41,9 @@ var (
 	Small = Options{Seed: 1, Files: 500, Crypto: 2}
 	// Large is 10,000 files and about 30 MB.
 	Large = Options{Seed: 1, Files: 10_000, Crypto: 4}
+	// Huge is 100,000 files and about 300 MB, for benchmarks only: it takes
+	// seconds to generate and holds its bytes in memory.
+	Huge = Options{Seed: 1, Files: 100_000, Crypto: 8}
 )
 
 // Kind says how promotion treats a file (ARCHITECTURE.md, "Tenant export layout").

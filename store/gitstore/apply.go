@@ -152,7 +152,7 @@ func (r *Repo) writeCommit(ctx context.Context, b *batch, u store.Update, info s
 	if err != nil {
 		return plumbing.ZeroHash, store.Commit{}, err
 	}
-	if err := r.writeTree(ctx, b, u.Snapshot); err != nil {
+	if _, err := r.writeTree(ctx, b, u.Snapshot); err != nil {
 		return plumbing.ZeroHash, store.Commit{}, err
 	}
 	co := &object.Commit{Author: sig, Committer: sig, Message: msg, TreeHash: plumbing.Hash(u.Snapshot.Hash())}

@@ -8,26 +8,32 @@ import (
 )
 
 // lru keeps the most recently used values decoded from immutable Git
-// objects, by object id. It is safe for concurrent use.
+// objects, by object id, within a budget: each value has a cost (bytes, or
+// 1 to bound a count). It is safe for concurrent use, since reads of a
+// repository on disk take no Repo lock.
 //
-// The tree cache's snapshots share their nodes with every snapshot built
-// from them, so the memory it holds is the distinct content of the cached
-// trees, typically the last few versions of each branch. The commit cache
-// spares Head, Log and every lock or report lookup from inflating the same
-// commits again.
+// The tree cache holds loaded trees, whose snapshots hold no file contents
+// (they are lazy), and the blob cache the contents read most recently, so
+// their memory is about their budget whatever the tenant size. A cached
+// tree keeps the subtrees it was built from, counted in their own entries,
+// so a cache of trees alone can hold a little more than the budget. The
+// commit cache spares Head, Log and every lock or report lookup from
+// inflating the same commits again.
 type lru[V any] struct {
 	mu    sync.Mutex
-	max   int        // < 0: cache nothing
+	max   int64      // < 0: cache nothing
+	used  int64      // sum of the costs of items
 	order *list.List // of plumbing.Hash, most recently used first
 	items map[plumbing.Hash]entry[V]
 }
 
 type entry[V any] struct {
 	v    V
+	cost int64
 	elem *list.Element
 }
 
-func newLRU[V any](max int) *lru[V] {
+func newLRU[V any](max int64) *lru[V] {
 	return &lru[V]{max: max, order: list.New(), items: map[plumbing.Hash]entry[V]{}}
 }
 
@@ -41,8 +47,10 @@ func (c *lru[V]) get(h plumbing.Hash) (V, bool) {
 	return e.v, ok
 }
 
-func (c *lru[V]) add(h plumbing.Hash, v V) {
-	if c.max < 0 {
+// add keeps v at cost, evicting the least recently used items beyond the
+// budget; a value costing more than the whole budget is not kept.
+func (c *lru[V]) add(h plumbing.Hash, v V, cost int64) {
+	if c.max < 0 || cost > c.max {
 		return
 	}
 	c.mu.Lock()
@@ -51,8 +59,11 @@ func (c *lru[V]) add(h plumbing.Hash, v V) {
 		c.order.MoveToFront(e.elem)
 		return
 	}
-	c.items[h] = entry[V]{v, c.order.PushFront(h)}
-	if c.order.Len() > c.max {
-		delete(c.items, c.order.Remove(c.order.Back()).(plumbing.Hash))
+	c.items[h] = entry[V]{v, cost, c.order.PushFront(h)}
+	c.used += cost
+	for c.used > c.max {
+		old := c.order.Remove(c.order.Back()).(plumbing.Hash)
+		c.used -= c.items[old].cost
+		delete(c.items, old)
 	}
 }

@@ -17,7 +17,7 @@ func TestConformance(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) store.Repo { return gitstore.NewMemory(gitstore.Options{}) })
 	})
 	t.Run("DiskNoCache", func(t *testing.T) {
-		storetest.Run(t, func(t *testing.T) store.Repo { return initRepo(t, gitstore.Options{CacheTrees: -1}) })
+		storetest.Run(t, func(t *testing.T) store.Repo { return initRepo(t, gitstore.Options{CacheBytes: -1}) })
 	})
 }
 

@@ -66,8 +66,15 @@
 // inflates the next ones ahead on another core.
 //
 // Snapshot loads trees level by level and keeps the most recently used ones
-// by tree id (Options.CacheTrees), so loading a commit that differs from a
-// loaded one in a single file reads only the trees on that file's path.
+// by tree id, so loading a commit that differs from a loaded one in a
+// single file reads only the trees on that file's path. The snapshot is
+// lazy (see store.Source): its files' contents are read from the object
+// store when asked for, through the same cache, which Options.CacheBytes
+// bounds in bytes. A process's memory therefore follows the directories of
+// the snapshots it holds and the cache, not the tenant's bytes. A content
+// that cannot be read (the repository lost an object a commit reaches, or
+// the disk failed) is an error of the snapshot method that asked for it:
+// ReadFile, Walk, Open, Stat, ReadDir or store.Entry.ReadData.
 //
 // # Several machines
 //

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -29,17 +28,11 @@ import (
 
 var _ store.Repo = (*Repo)(nil)
 
-// DefaultCacheTrees is the number of loaded directory trees a Repo keeps
-// when Options.CacheTrees is zero: enough for every directory of a large
-// tenant, so reloading a snapshot that changed in one file reads only the
-// trees on that file's path.
-const DefaultCacheTrees = 8192
-
-// cacheCommits sizes the commit cache: off when the tree cache is, else
+// cacheCommits sizes the commit cache: off when the object cache is, else
 // room for the recent history of many branches (a commit is a few hundred
 // bytes).
-func cacheCommits(cacheTrees int) int {
-	if cacheTrees < 0 {
+func cacheCommits(cacheBytes int64) int64 {
+	if cacheBytes < 0 {
 		return -1
 	}
 	return 4096
@@ -65,10 +58,13 @@ type Options struct {
 	// a Commit that loses a race drops the listing, so a retry after
 	// store.ErrConflict reads the winner.
 	MaxStaleness time.Duration
-	// CacheTrees bounds the number of loaded directory trees kept for reuse
-	// by Snapshot: 0 means DefaultCacheTrees, a negative value disables the
-	// cache.
-	CacheTrees int
+	// CacheBytes bounds the memory of the loaded trees and file contents
+	// a Repo keeps for reuse, by object id (see "Reading" in the package
+	// documentation): 0 means DefaultCacheBytes, a negative value disables
+	// the cache. Contents get a thirty-second of it, trees the rest: trees are
+	// what makes loading the next version of a snapshot cost only what
+	// changed, contents are read once per promotion.
+	CacheBytes int64
 	// Maintenance configures Maintain and when commits start it.
 	Maintenance Maintenance
 	// StaleRefLock is the age from which a ref lock file that no process
@@ -89,7 +85,9 @@ type Repo struct {
 	mu      sync.Mutex // serialises commits, and reads that need it: see readLock
 	st      storage.Storer
 	trees   *lru[*store.Snapshot]
+	blobs   *lru[[]byte]
 	commits *lru[store.Commit] // without Branch, which the reader supplies
+	src     store.Source       // reads the blobs of this Repo's lazy snapshots
 
 	maint maintenance
 }
@@ -118,8 +116,10 @@ func Open(path string, opts Options) (*Repo, error) {
 			return nil, fmt.Errorf("gitstore: open %s: not a Git repository (no %s): %w", path, name, fs.ErrNotExist)
 		}
 	}
+	// go-git's own object cache stays small: the Repo caches the trees and
+	// contents it decodes (Options.CacheBytes) and commits.
 	st := &diskStorage{
-		Storage:    filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRU(8*cache.MiByte)),
+		Storage:    filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRU(cache.MiByte)),
 		dir:        dir,
 		db:         newObjectDB(dir),
 		staleAfter: cmp.Or(opts.StaleRefLock, DefaultStaleRefLock),
@@ -135,7 +135,8 @@ func NewMemory(opts Options) *Repo {
 }
 
 func newRepo(st storage.Storer, opts Options) *Repo {
-	r := &Repo{now: opts.Clock, st: st, trees: newLRU[*store.Snapshot](cmp.Or(opts.CacheTrees, DefaultCacheTrees)), commits: newLRU[store.Commit](cacheCommits(opts.CacheTrees))}
+	r := &Repo{now: opts.Clock, st: st, trees: newLRU[*store.Snapshot](treeBudget(opts.CacheBytes)), blobs: newLRU[[]byte](blobBudget(opts.CacheBytes)), commits: newLRU[store.Commit](cacheCommits(opts.CacheBytes))}
+	r.src = blobs{r}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -257,18 +258,26 @@ func (r *Repo) commit(ctx context.Context, branch string, parent store.Revision,
 	return cs[0], nil
 }
 
-// writeTree stores the tree of s and everything below it that the object
-// storage lacks. A subtree already stored is skipped whole: Git objects are
-// immutable and stored only once their children are (a batch is stored
-// all at once, or entries first), so its children exist too. This is what
-// makes a commit cost what changed.
-func (r *Repo) writeTree(ctx context.Context, b *batch, s *store.Snapshot) error {
+// writeTree adds to b the tree of s and everything below it that the
+// object storage lacks. A subtree already stored is skipped whole: Git
+// objects are immutable and stored only once their children are (a batch
+// is stored all at once, or entries first), so its children exist too.
+// This is what makes a commit cost what changed.
+//
+// It returns the lazy snapshot of what it wrote and caches it, so that
+// loading the commit back reads nothing; s itself is not cached, as it may
+// hold its files' contents. The result is nil when a subtree it skipped is
+// not cached either (then loading reads that subtree). A cached tree is
+// only ever looked up by the id of a stored tree, so it never names a
+// content the repository lacks.
+func (r *Repo) writeTree(ctx context.Context, b *batch, s *store.Snapshot) (*store.Snapshot, error) {
 	h := plumbing.Hash(s.Hash())
 	if b.has(h) {
-		return nil
+		cached, _ := r.trees.get(h)
+		return cached, nil
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	es := s.Entries()
 	t := &object.Tree{Entries: make([]object.TreeEntry, len(es))}
@@ -280,29 +289,51 @@ func (r *Repo) writeTree(ctx context.Context, b *batch, s *store.Snapshot) error
 	}
 	obj := r.st.NewEncodedObject()
 	if err := t.Encode(obj); err != nil {
-		return err
+		return nil, err
 	}
 	if obj.Hash() != h {
-		return fmt.Errorf("tree %s encoded as %s: snapshot and Git disagree", h, obj.Hash())
+		return nil, fmt.Errorf("tree %s encoded as %s: snapshot and Git disagree", h, obj.Hash())
 	}
 	// The tree goes before its entries: the order in which Snapshot
 	// reads them, which the pack's read-ahead follows.
 	if err := b.add(obj); err != nil {
-		return err
+		return nil, err
 	}
+	lazy := make([]store.Entry, len(es))
+	complete := true
 	for i, e := range es {
-		if e.Dir != nil {
-			if err := r.writeTree(ctx, b, e.Dir); err != nil {
-				return err
+		lazy[i] = store.Entry{Name: e.Name, Hash: e.Hash, Source: r.src}
+		switch {
+		case e.Dir != nil:
+			sub, err := r.writeTree(ctx, b, e.Dir)
+			if err != nil {
+				return nil, err
 			}
-		} else if !b.has(t.Entries[i].Hash) {
-			if err := b.add(&rawObject{hash: t.Entries[i].Hash, typ: plumbing.BlobObject, data: e.Data}); err != nil {
-				return err
+			lazy[i] = store.Entry{Name: e.Name, Dir: sub}
+			complete = complete && sub != nil
+		case b.has(t.Entries[i].Hash):
+		case e.Source == r.src:
+			// A lazy file of this repository that it no longer holds.
+			return nil, fmt.Errorf("file %s (%s) is no longer in the repository", e.Name, e.Hash)
+		default:
+			data, err := e.ReadData()
+			if err != nil {
+				return nil, err
+			}
+			if err := b.add(&rawObject{hash: t.Entries[i].Hash, typ: plumbing.BlobObject, data: data}); err != nil {
+				return nil, err
 			}
 		}
 	}
-	r.trees.add(h, s)
-	return nil
+	if !complete {
+		return nil, nil
+	}
+	written, err := store.NewTree(lazy)
+	if err != nil || written.Hash() != s.Hash() {
+		return nil, err // not cached: loading reads it instead
+	}
+	r.trees.add(h, written, treeCost(len(es)))
+	return written, nil
 }
 
 func (r *Repo) has(h plumbing.Hash) bool { return r.st.HasEncodedObject(h) == nil }
@@ -365,64 +396,11 @@ func (r *Repo) readCommit(h plumbing.Hash, branch string) (store.Commit, error) 
 		if len(c.ParentHashes) > 0 {
 			out.Parent = revision(c.ParentHashes[0])
 		}
-		r.commits.add(h, out)
+		r.commits.add(h, out, 1)
 	}
 	out.Branch = branch
 	out.Metadata = maps.Clone(out.Metadata) // callers may change theirs
 	return out, nil
-}
-
-// loadTree returns the snapshot of tree h, reusing cached subtrees so that
-// loading a commit reads only the trees that differ from those seen before.
-func (r *Repo) loadTree(ctx context.Context, h plumbing.Hash) (*store.Snapshot, error) {
-	if s, ok := r.trees.get(h); ok {
-		return s, nil
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	t, err := object.GetTree(r.st, h)
-	if err != nil {
-		return nil, fmt.Errorf("tree %s: %w", h, err)
-	}
-	es := make([]store.Entry, len(t.Entries))
-	for i, e := range t.Entries {
-		es[i].Name = e.Name
-		switch {
-		case e.Mode == filemode.Dir:
-			es[i].Dir, err = r.loadTree(ctx, e.Hash)
-		case e.Mode.IsFile():
-			es[i].Data, err = r.readBlob(e.Hash)
-		default:
-			err = fmt.Errorf("tree %s: entry %q has mode %s, which a snapshot cannot hold", h, e.Name, e.Mode)
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	s, err := store.NewTree(es)
-	if err != nil {
-		return nil, fmt.Errorf("tree %s: %w", h, err)
-	}
-	r.trees.add(h, s)
-	return s, nil
-}
-
-func (r *Repo) readBlob(h plumbing.Hash) ([]byte, error) {
-	o, err := r.st.EncodedObject(plumbing.BlobObject, h)
-	if err != nil {
-		return nil, fmt.Errorf("blob %s: %w", h, err)
-	}
-	rd, err := o.Reader()
-	if err != nil {
-		return nil, err
-	}
-	defer rd.Close()
-	data := make([]byte, o.Size())
-	if _, err := io.ReadFull(rd, data); err != nil {
-		return nil, fmt.Errorf("blob %s: %w", h, err)
-	}
-	return data, nil
 }
 
 // check validates what every branch operation needs.

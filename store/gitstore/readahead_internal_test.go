@@ -23,7 +23,7 @@ func TestRule_ReadAheadReturnsWhatWasWritten(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "repo.git")
-	r, err := Init(dir, Options{CacheTrees: -1})
+	r, err := Init(dir, Options{CacheBytes: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestRule_ReadAheadReturnsWhatWasWritten(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reader, err := Open(dir, Options{CacheTrees: -1})
+	reader, err := Open(dir, Options{CacheBytes: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -331,7 +331,7 @@ func raceOnce(t *testing.T, repos []*gitstore.Repo, parent store.Revision, round
 func TestRule_ReadsHistoryAfterGitGC(t *testing.T) {
 	needGitT(t)
 	dir := filepath.Join(t.TempDir(), "repo.git")
-	r, err := gitstore.Init(dir, gitstore.Options{CacheTrees: -1})
+	r, err := gitstore.Init(dir, gitstore.Options{CacheBytes: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
