@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/envpromote/envpromote/store"
@@ -37,7 +38,18 @@ func TestRule_CommitsStartMaintenancePastTheLimit(t *testing.T) {
 		}
 		head = c.Revision
 	}
-	r.maint.running.Lock() // wait for the background run
+	// Wait for the background runs, including one asked for while another
+	// was busy. Holding the lock here can make a run's hand-over fail, as
+	// a Maintain call would; then ask again, as the next commit would.
+	for {
+		r.maint.running.Lock()
+		if !r.maint.again.Load() {
+			break
+		}
+		r.maint.running.Unlock()
+		r.autoMaintain()
+		runtime.Gosched()
+	}
 	defer r.maint.running.Unlock()
 	packs, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "*.pack"))
 	if len(packs) > limit {

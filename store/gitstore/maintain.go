@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -64,6 +65,9 @@ type maintenance struct {
 	// so no commit of this process is ever half-seen.
 	writers sync.RWMutex
 	running sync.Mutex // one Maintain per Repo at a time
+	// again is set by a commit that asks for automatic maintenance; a run
+	// that was busy then starts another once it ends.
+	again atomic.Bool
 }
 
 // Maintain consolidates the repository's packs and loose objects into one
@@ -84,30 +88,47 @@ func (r *Repo) Maintain(ctx context.Context) error {
 // autoMaintain starts Maintain in the background when the repository has
 // accumulated enough packs or loose objects, unless one is running.
 func (r *Repo) autoMaintain() {
-	if r.db() == nil || !r.maint.running.TryLock() {
+	if r.db() == nil {
 		return
 	}
+	// Ask first, then try: a run that is busy now looks at the request
+	// once it has let go (see below), so no commit past the limits is
+	// left without a run after it.
+	r.maint.again.Store(true)
+	if !r.maint.running.TryLock() {
+		return
+	}
+	r.maint.again.Store(false)
 	if !r.overLimits() {
 		r.maint.running.Unlock()
 		return
 	}
 	go func() {
-		defer r.maint.running.Unlock()
-		// Until under the limits again, as commits may go on meanwhile. A
-		// failure leaves every object in place; the next commit past the
-		// limits tries again.
-		for progress := true; progress && r.overLimits(); {
-			packs := len(*r.db().packs.Load())
+		failed := false
+		defer func() {
+			r.maint.running.Unlock()
+			if !failed && r.maint.again.Load() {
+				r.autoMaintain()
+			}
+		}()
+		// Until under the limits again, as commits may go on meanwhile,
+		// but a bounded number of passes, so that writers faster than
+		// maintenance cannot keep one run going. A failure leaves every
+		// object in place; the next commit past the limits tries again.
+		for pass := 0; pass < maxAutoPasses && r.overLimits(); pass++ {
 			if err := r.maintain(context.Background(), true); err != nil {
+				failed = true
 				if r.maint.opts.OnError != nil {
 					r.maint.opts.OnError(fmt.Errorf("gitstore: automatic maintenance: %w", err))
 				}
 				return
 			}
-			progress = len(*r.db().packs.Load()) < packs
 		}
 	}()
 }
+
+// maxAutoPasses bounds the passes of one automatic maintenance run.
+const maxAutoPasses = 4
 
 func (r *Repo) overLimits() bool {
 	db, o := r.db(), r.maint.opts
