@@ -846,6 +846,19 @@ func (s *Server) consoleReport(w http.ResponseWriter, r *http.Request, c console
 	return nil
 }
 
+// consoleESVEnv resolves the {env} of an ESV page or form and authorizes
+// op on it.
+func (s *Server) consoleESVEnv(r *http.Request, c consoleCall, scope string, op operation) (string, error) {
+	env, err := s.consoleEnv(r)
+	if err != nil {
+		return "", err
+	}
+	if s.esv == nil {
+		return "", &consoleError{status: http.StatusNotFound, msg: "This server serves no ESVs."}
+	}
+	return env, s.authorizeConsole(r.Context(), c, scope, op, env)
+}
+
 // secretView is a secret and its versions; values are never read.
 type secretView struct {
 	esv.Secret
@@ -853,14 +866,8 @@ type secretView struct {
 }
 
 func (s *Server) consoleESV(w http.ResponseWriter, r *http.Request, c consoleCall) error {
-	env, err := s.consoleEnv(r)
+	env, err := s.consoleESVEnv(r, c, ScopeESVRead, opESVRead)
 	if err != nil {
-		return err
-	}
-	if s.esv == nil {
-		return &consoleError{status: http.StatusNotFound, msg: "This server serves no ESVs."}
-	}
-	if err := s.authorizeConsole(r.Context(), c, ScopeESVRead, opESVRead, env); err != nil {
 		return err
 	}
 	vars, err := s.esv.Variables(r.Context(), env, esv.ListOptions{})
@@ -905,14 +912,8 @@ func (s *Server) consoleESV(w http.ResponseWriter, r *http.Request, c consoleCal
 }
 
 func (s *Server) consoleSetVariable(w http.ResponseWriter, r *http.Request, c consoleCall) error {
-	env, err := s.consoleEnv(r)
+	env, err := s.consoleESVEnv(r, c, ScopeESVUpdate, opESVUpdate)
 	if err != nil {
-		return err
-	}
-	if s.esv == nil {
-		return &consoleError{status: http.StatusNotFound, msg: "This server serves no ESVs."}
-	}
-	if err := s.authorizeConsole(r.Context(), c, ScopeESVUpdate, opESVUpdate, env); err != nil {
 		return err
 	}
 	name := r.PostFormValue("name")
@@ -925,14 +926,8 @@ func (s *Server) consoleSetVariable(w http.ResponseWriter, r *http.Request, c co
 }
 
 func (s *Server) consoleRestart(w http.ResponseWriter, r *http.Request, c consoleCall) error {
-	env, err := s.consoleEnv(r)
+	env, err := s.consoleESVEnv(r, c, ScopeESVRestart, opESVRestart)
 	if err != nil {
-		return err
-	}
-	if s.esv == nil {
-		return &consoleError{status: http.StatusNotFound, msg: "This server serves no ESVs."}
-	}
-	if err := s.authorizeConsole(r.Context(), c, ScopeESVRestart, opESVRestart, env); err != nil {
 		return err
 	}
 	if _, err := s.esv.Restart(actor.With(r.Context(), c.principal.ID), env); err != nil {
