@@ -137,11 +137,19 @@ func Open(ctx context.Context, opts Options) (*Tenant, error) {
 	if err != nil {
 		return nil, err
 	}
-	secrets, err := gitesv.New(repo, gitesv.Options{Key: opts.Key})
+	var t *Tenant // ESV commits call environments by name, which t knows once made
+	secrets, err := gitesv.New(repo, gitesv.Options{Key: opts.Key, Name: func(ctx context.Context, env string) string {
+		e, err := t.registry.Lookup(ctx, env)
+		if err != nil {
+			return ""
+		}
+		return e.Name
+	}})
 	if err != nil {
 		return nil, err
 	}
-	return newTenant(ctx, opts, repo, gitlock.New(repo, gitlock.Options{Now: opts.Clock}), envs, secrets)
+	t, err = newTenant(ctx, opts, repo, gitlock.New(repo, gitlock.Options{Now: opts.Clock}), envs, secrets)
+	return t, err
 }
 
 // NewMemory returns a Tenant kept in memory, for tests and trials: the same

@@ -9,6 +9,7 @@ import (
 
 	"github.com/envpromote/envpromote"
 	"github.com/envpromote/envpromote/environment"
+	"github.com/envpromote/envpromote/esv"
 	"github.com/envpromote/envpromote/promotion"
 	"github.com/envpromote/envpromote/store"
 )
@@ -83,6 +84,13 @@ func TestGitLogByEnvironmentName(t *testing.T) {
 	}
 	if got := gitOut(dir, "log", "-1", "--format=%s", "names/staging"); !strings.HasPrefix(got, "Promote dev to staging") {
 		t.Errorf("git log names/staging = %q", got)
+	}
+
+	if _, err := tn.ESVs().SetVariable(ctx, ids["dev"], "esv-greeting", esv.VariableSpec{Value: "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := gitOut(dir, "log", "-1", "--format=%an: %s", "esv/"+ids["dev"]); got != "ada: Set variable esv-greeting in dev" {
+		t.Errorf("ESV commit reads %q; want it by the environment's name", got)
 	}
 
 	e, err := tn.Registry().Get(ctx, admin, ids["staging"])
