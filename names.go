@@ -58,8 +58,12 @@ func Slug(name string) string {
 type names struct {
 	t     *Tenant
 	n     store.Namer // nil: the repository has no aliases (memory)
-	mu    sync.Mutex  // one sync at a time
+	mu    sync.Mutex  // one sync at a time; guards the maps
 	named map[string]bool
+	// branch holds the environments known to have a configuration
+	// branch, which is never deleted, so sync asks the Repo (a round trip
+	// with a remote) only about the others.
+	branch map[string]bool
 }
 
 // sync rewrites the aliases of the organization's environments whose
@@ -83,12 +87,20 @@ func (ns *names) sync(ctx context.Context) error {
 	}
 	ours := map[string]bool{}
 	var live []environment.Environment
+	if ns.branch == nil {
+		ns.branch = map[string]bool{}
+	}
 	for _, e := range envs {
 		ours[e.ID] = true
-		if _, err := t.repo.Head(ctx, e.ID); err == nil {
+		if !ns.branch[e.ID] {
+			_, err := t.repo.Head(ctx, e.ID)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			ns.branch[e.ID] = err == nil
+		}
+		if ns.branch[e.ID] {
 			live = append(live, e)
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return err
 		}
 	}
 	taken := map[string]bool{} // aliases that are not ours to give
@@ -166,18 +178,20 @@ func assign(envs []environment.Environment, cur map[string]string, taken map[str
 	return want
 }
 
-// changed is called after every Registry change: a created, renamed or
-// hard-deleted environment moves the aliases.
+// changed is called after every Registry change: a renamed or hard-deleted
+// environment moves the aliases. A created one has no branch to name yet
+// (see committed).
 func (ns *names) changed(ctx context.Context, e environment.Event) {
 	switch {
-	case e.Action == environment.ActionCreated, e.Action == environment.ActionDeleted,
+	case e.Action == environment.ActionDeleted,
 		e.Action == environment.ActionUpdated && e.Before != nil && e.After != nil && e.Before.Name != e.After.Name:
 		ns.resync(ctx)
 	}
 }
 
-// committed is called after each promotion step: an environment's first
-// commit creates the branch its alias can name.
+// committed is called after each completed promotion, rollback, edit or
+// revert into env (or its dry run): an environment's first commit creates
+// the branch its alias can name.
 func (ns *names) committed(ctx context.Context, env string) {
 	if ns.n == nil {
 		return

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/envpromote/envpromote/internal/gittest"
 	"github.com/envpromote/envpromote/store"
 	"github.com/envpromote/envpromote/store/gitstore"
 )
@@ -120,4 +121,38 @@ func snap(t *testing.T, files map[string]string) *store.Snapshot {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// With a remote an alias lives in the machine's cache, where it reads the
+// shared history, another machine's commits included; the remote gets none.
+func TestRule_AliasWithARemoteIsLocal(t *testing.T) {
+	needGitT(t)
+	ctx := context.Background()
+	srv := gittest.Daemon(t)
+	url := srv.NewRepo(t)
+	a := machine(t, url, gitstore.Options{})
+	dir := filepath.Join(t.TempDir(), "cache.git")
+	b, err := gitstore.Init(dir, gitstore.Options{Remote: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := commit(t, a, "dev", "", snap(t, map[string]string{"f": "from a"}), store.CommitInfo{Author: "ada", Message: "Made on a"})
+	if _, err := b.Head(ctx, "dev"); err != nil { // fetches a's commit into b's cache
+		t.Fatal(err)
+	}
+	if err := b.SetAlias(ctx, "development", "dev"); err != nil {
+		t.Fatal(err)
+	}
+	if got := git(t, dir, "log", "--format=%s", "names/development"); got != "Made on a" {
+		t.Errorf("log names/development in b's cache = %q", got)
+	}
+	if got, _ := a.Aliases(ctx); len(got) != 0 {
+		t.Errorf("a sees aliases %v; they are local to b", got)
+	}
+	if _, err := b.Commit(ctx, "dev", c.Revision, snap(t, map[string]string{"f": "from b"}), store.CommitInfo{Author: "ada", Message: "Made on b"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := git(t, dir, "show", "names/development:f"); got != "from b" {
+		t.Errorf("show names/development:f after b's push = %q", got)
+	}
 }
