@@ -17,9 +17,11 @@ const maxSlug = 64
 
 // Slug returns the alias an environment named name gets in a Git-backed
 // Tenant's repository (refs/names/<slug>, so `git log names/<slug>`): the
-// name in lower case, each run of characters other than ASCII letters and
-// digits written as one '-', without leading or trailing '-', cut to 64
-// bytes; "env" if nothing is left. "Dev QA (EU)" → "dev-qa-eu".
+// name in lower case with Latin accents dropped, each run of characters
+// other than ASCII letters and digits written as one '-', without leading
+// or trailing '-', cut to 64 bytes; "env" if nothing is left. "Dev QA (EU)"
+// → "dev-qa-eu", "Producción" → "produccion". ASCII keeps refs portable:
+// some file systems fold case or normalise Unicode in file names.
 //
 // Two environments whose names give the same slug ("Dev QA" and "dev-qa")
 // share it thus: the one the alias already names keeps it, else the oldest
@@ -31,12 +33,16 @@ func Slug(name string) string {
 	var b strings.Builder
 	gap := false
 	for _, r := range strings.ToLower(name) {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+		plain := string(r)
+		if f, ok := latin[r]; ok {
+			plain = f
+		}
+		if c := plain[0]; c >= 'a' && c <= 'z' || c >= '0' && c <= '9' {
 			if gap && b.Len() > 0 {
 				b.WriteByte('-')
 			}
 			gap = false
-			b.WriteRune(r)
+			b.WriteString(plain)
 			continue
 		}
 		gap = true
@@ -50,6 +56,23 @@ func Slug(name string) string {
 	}
 	return s
 }
+
+// latin maps the lower-case Latin letters with diacritics (Latin-1 and
+// Latin Extended-A) to ASCII.
+var latin = func() map[rune]string {
+	m := map[rune]string{}
+	for ascii, runes := range map[string]string{
+		"a": "àáâãäåāăą", "c": "çćĉċč", "d": "ďđð", "e": "èéêëēĕėęě", "g": "ĝğġģ",
+		"h": "ĥħ", "i": "ìíîïĩīĭįı", "j": "ĵ", "k": "ķĸ", "l": "ĺļľŀł", "n": "ñńņňŉŋ",
+		"o": "òóôõöøōŏő", "r": "ŕŗř", "s": "śŝşšſ", "t": "ţťŧ", "u": "ùúûüũūŭůűų",
+		"w": "ŵ", "y": "ýÿŷ", "z": "źżž", "ss": "ß", "ae": "æ", "oe": "œ", "th": "þ", "ij": "ĳ",
+	} {
+		for _, r := range runes {
+			m[r] = ascii
+		}
+	}
+	return m
+}()
 
 // names keeps the repository's aliases (store.Namer) in step with the
 // Registry's environment names. It is a convenience for people reading the

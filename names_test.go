@@ -19,7 +19,9 @@ func TestSlugIsAValidAliasForEveryName(t *testing.T) {
 		{"dev", "dev"},
 		{"Dev QA (EU)", "dev-qa-eu"},
 		{"  ", "env"},
-		{"Développement", "d-veloppement"},
+		{"Développement", "developpement"},
+		{"Prüfung Straße", "prufung-strasse"},
+		{"ÉTÉ", "ete"},
 		{"日本", "env"},
 		{"prod.lock", "prod-lock"},
 		{"a..b", "a-b"},
@@ -132,4 +134,16 @@ func TestGitLogByEnvironmentName(t *testing.T) {
 	if got := gitOut(dir, "for-each-ref", "--format=%(refname)", "refs/names"); got != "refs/names/dev\nrefs/names/staging-eu" {
 		t.Errorf("names after the sandbox's delete:\n%s", got)
 	}
+}
+
+// FuzzSlug: every name gives a valid alias.
+func FuzzSlug(f *testing.F) {
+	for _, s := range []string{"dev", "Dev QA (EU)", "Développement", "İzmir", "..", "a.lock", "日本"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		if s := envpromote.Slug(name); store.ValidateAlias(s) != nil || len(s) > 64 {
+			t.Errorf("Slug(%q) = %q: not a valid alias", name, s)
+		}
+	})
 }
