@@ -143,7 +143,7 @@ func (ns *names) sync(ctx context.Context) error {
 	}
 	want := assign(live, cur, taken)
 	for alias, branch := range cur {
-		if ours[branch] && want[alias] != branch {
+		if _, kept := want[alias]; ours[branch] && !kept { // a kept one is rewritten below
 			if err := ns.n.DeleteAlias(ctx, alias); err != nil {
 				return err
 			}

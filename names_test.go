@@ -128,10 +128,18 @@ func TestGitLogByEnvironmentName(t *testing.T) {
 	if got := gitOut(dir, "symbolic-ref", "refs/names/staging-eu-"+sb.ID[:8]); got != "refs/heads/"+sb.ID {
 		t.Errorf("the clashing sandbox's name → %q, want refs/heads/%s", got, sb.ID)
 	}
+	// When the holder is renamed away, the other one takes the plain slug.
+	e.Name = "Staging"
+	if _, err := tn.Registry().Update(ctx, admin, e); err != nil {
+		t.Fatal(err)
+	}
+	if got := gitOut(dir, "for-each-ref", "--format=%(refname) %(symref)", "refs/names"); got != "refs/names/dev refs/heads/"+ids["dev"]+"\nrefs/names/staging refs/heads/"+ids["staging"]+"\nrefs/names/staging-eu refs/heads/"+sb.ID {
+		t.Errorf("names after the holder's rename:\n%s", got)
+	}
 	if err := tn.Registry().Delete(ctx, tn.Admin("ada"), sb.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got := gitOut(dir, "for-each-ref", "--format=%(refname)", "refs/names"); got != "refs/names/dev\nrefs/names/staging-eu" {
+	if got := gitOut(dir, "for-each-ref", "--format=%(refname)", "refs/names"); got != "refs/names/dev\nrefs/names/staging" {
 		t.Errorf("names after the sandbox's delete:\n%s", got)
 	}
 }
