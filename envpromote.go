@@ -113,11 +113,10 @@ type promoterEntry struct {
 // the branch "environments", ESVs on "esv/<environment id>", each
 // environment's configuration on the branch named by its id, and locks and
 // dry-run reports beside them; `git log` shows who changed what. The
-// symbolic ref refs/names/<Slug(name)> names each environment that has
+// symbolic ref refs/names/<Slug(name)> names each environment once it has
 // configuration, so `git log names/staging` reads its history; the Tenant
-// rewrites these names here and keeps them in step with every create,
-// rename and hard delete it makes (with a remote, in the local repository
-// only).
+// rewrites these names here and keeps them in step with every rename and
+// hard delete it makes (with a remote, in the local repository only).
 func Open(ctx context.Context, opts Options) (*Tenant, error) {
 	if opts.Dir == "" {
 		return nil, fmt.Errorf("%w: Options.Dir is empty; name the directory of the Git repository (it is created if missing), or use NewMemory", ErrInvalid)

@@ -122,6 +122,7 @@ type Transactor interface {
 // memstore needs no names) and aliases are a convenience for people, never
 // read back to find a branch: a Namer that loses one loses nothing else.
 type Namer interface {
+	Repo
 	// SetAlias makes alias name branch, replacing what it named before.
 	// Name a branch that has history: git fsck reports an alias of one
 	// that has none. Bad names wrap ErrInvalidBranch.
