@@ -96,6 +96,7 @@ type Tenant struct {
 
 	mu        sync.Mutex
 	promoters map[string]*promoterEntry
+	names     names
 
 	stop context.CancelFunc
 	done chan struct{}
@@ -111,7 +112,11 @@ type promoterEntry struct {
 // exist, and returns the Tenant kept in it. Environments and licenses live on
 // the branch "environments", ESVs on "esv/<environment id>", each
 // environment's configuration on the branch named by its id, and locks and
-// dry-run reports beside them; `git log` shows who changed what.
+// dry-run reports beside them; `git log` shows who changed what. The
+// symbolic ref refs/names/<Slug(name)> names each environment once it has
+// configuration, so `git log names/staging` reads its history; the Tenant
+// rewrites these names here and keeps them in step with every rename and
+// hard delete it makes (with a remote, in the local repository only).
 func Open(ctx context.Context, opts Options) (*Tenant, error) {
 	if opts.Dir == "" {
 		return nil, fmt.Errorf("%w: Options.Dir is empty; name the directory of the Git repository (it is created if missing), or use NewMemory", ErrInvalid)
@@ -136,20 +141,28 @@ func Open(ctx context.Context, opts Options) (*Tenant, error) {
 	if err != nil {
 		return nil, err
 	}
-	secrets, err := gitesv.New(repo, gitesv.Options{Key: opts.Key})
+	var t *Tenant // ESV commits call environments by name, which t knows once made
+	secrets, err := gitesv.New(repo, gitesv.Options{Key: opts.Key, Name: func(ctx context.Context, env string) string {
+		e, err := t.registry.Lookup(ctx, env)
+		if err != nil {
+			return ""
+		}
+		return e.Name
+	}})
 	if err != nil {
 		return nil, err
 	}
-	return newTenant(opts, repo, gitlock.New(repo, gitlock.Options{Now: opts.Clock}), envs, secrets)
+	t, err = newTenant(ctx, opts, repo, gitlock.New(repo, gitlock.Options{Now: opts.Clock}), envs, secrets)
+	return t, err
 }
 
 // NewMemory returns a Tenant kept in memory, for tests and trials: the same
 // rules, nothing kept after the process ends.
 func NewMemory(opts Options) (*Tenant, error) {
-	return newTenant(opts, memstore.New(memstore.Options{Clock: opts.Clock}), memlock.New(memlock.Options{Now: opts.Clock}), memenv.New(), memesv.New())
+	return newTenant(context.Background(), opts, memstore.New(memstore.Options{Clock: opts.Clock}), memlock.New(memlock.Options{Now: opts.Clock}), memenv.New(), memesv.New())
 }
 
-func newTenant(opts Options, repo store.Repo, locker lock.Locker, envs environment.Store, secrets esv.Store) (*Tenant, error) {
+func newTenant(ctx context.Context, opts Options, repo store.Repo, locker lock.Locker, envs environment.Store, secrets esv.Store) (*Tenant, error) {
 	if opts.Organization == "" {
 		opts.Organization = DefaultOrganization
 	}
@@ -169,12 +182,7 @@ func newTenant(opts Options, repo store.Repo, locker lock.Locker, envs environme
 	if err != nil {
 		return nil, err
 	}
-	registry, err := environment.New(envs, licenses, environment.Options{Clock: opts.Clock, Auditor: opts.Auditor})
-	if err != nil {
-		return nil, err
-	}
 	t := &Tenant{
-		registry:  registry,
 		opts:      opts,
 		repo:      repo,
 		locker:    locker,
@@ -183,7 +191,15 @@ func newTenant(opts Options, repo store.Repo, locker lock.Locker, envs environme
 		promoters: map[string]*promoterEntry{},
 		done:      make(chan struct{}),
 	}
-	var ctx context.Context
+	t.names.t = t
+	t.names.n, _ = repo.(store.Namer)
+	t.registry, err = environment.New(envs, licenses, environment.Options{Clock: opts.Clock, Auditor: auditor{t}})
+	if err != nil {
+		return nil, err
+	}
+	// Aliases may be missing or stale: made by an older version, or by
+	// another machine sharing the remote.
+	t.names.resync(ctx)
 	ctx, t.stop = context.WithCancel(context.Background())
 	go t.janitor(ctx)
 	return t, nil
@@ -274,7 +290,12 @@ func (t *Tenant) promoter(ctx context.Context, group string) (*promoterEntry, er
 		Logger:  t.opts.Logger,
 		LockTTL: t.opts.LockTTL,
 		Names:   names,
-		Admit:   func(ctx context.Context, env string) error { return t.admit(ctx, group, env) },
+		Observer: func(ev promotion.Event) {
+			if ev.Status == promotion.StatusComplete && ev.Op != "lock" && ev.Op != "unlock" {
+				t.names.committed(context.Background(), ev.Upper)
+			}
+		},
+		Admit: func(ctx context.Context, env string) error { return t.admit(ctx, group, env) },
 	})
 	if err != nil {
 		return nil, err
@@ -400,6 +421,17 @@ func (t *Tenant) CreateGroup(ctx context.Context, name string, envs ...string) (
 		g.Members = append(g.Members, environment.Member{ID: e.ID, Tier: tier})
 	}
 	return t.registry.SaveGroup(ctx, t.Admin(who), g)
+}
+
+// auditor passes the Registry's events to Options.Auditor and keeps the
+// repository's environment names (see Slug) in step.
+type auditor struct{ t *Tenant }
+
+func (a auditor) Audit(ctx context.Context, e environment.Event) {
+	if a.t.opts.Auditor != nil {
+		a.t.opts.Auditor.Audit(ctx, e)
+	}
+	a.t.names.changed(ctx, e)
 }
 
 // Purge hard-deletes now every soft-deleted environment of the organization

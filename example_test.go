@@ -206,3 +206,15 @@ func ExampleTenant_Promoter() {
 	// Output:
 	// {"subject":"Hello"} by bob back to true
 }
+
+// Each environment with configuration is named in a Git-backed Tenant's
+// repository as refs/names/<Slug(name)>: `git log names/dev-qa-eu`.
+func ExampleSlug() {
+	for _, name := range []string{"Staging", "Dev QA (EU)", "Développement"} {
+		fmt.Println(envpromote.Slug(name))
+	}
+	// Output:
+	// staging
+	// dev-qa-eu
+	// developpement
+}

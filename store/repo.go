@@ -115,6 +115,34 @@ type Transactor interface {
 	Apply(ctx context.Context, updates []Update) ([]Commit, error)
 }
 
+// Namer is a Repo whose branches can also be reached by aliases, such as
+// environment names, that tools reading the repository follow: gitstore
+// writes each alias as the Git symbolic ref refs/names/<alias>, so that
+// `git log names/<alias>` shows the branch's history. It is optional (a
+// memstore needs no names) and aliases are a convenience for people, never
+// read back to find a branch: a Namer that loses one loses nothing else.
+type Namer interface {
+	Repo
+	// SetAlias makes alias name branch, replacing what it named before.
+	// Name a branch that has history: git fsck reports an alias of one
+	// that has none. Bad names wrap ErrInvalidBranch.
+	SetAlias(ctx context.Context, alias, branch string) error
+	// DeleteAlias removes alias; removing one that does not exist is not
+	// an error.
+	DeleteAlias(ctx context.Context, alias string) error
+	// Aliases returns every alias and the branch it names.
+	Aliases(ctx context.Context) (map[string]string, error)
+}
+
+// ValidateAlias reports whether alias can name an alias of Namer: a single
+// segment by the rules of ValidateBranch.
+func ValidateAlias(alias string) error {
+	if strings.Contains(alias, "/") {
+		return fmt.Errorf("%w %q: an alias is a single segment (no '/')", ErrInvalidBranch, alias)
+	}
+	return ValidateBranch(alias)
+}
+
 // MaxBranchLen bounds branch names so they fit every ref store.
 const MaxBranchLen = 200
 
@@ -123,7 +151,7 @@ const MaxBranchLen = 200
 // ASCII letters, digits, '.', '_' and '-', starts with a letter or digit,
 // has no "..", and does not end in ".lock"; the whole name is at most
 // MaxBranchLen bytes. The namespaces "heads", "tags" and "remotes" are
-// reserved.
+// reserved, and so is "names", where aliases live (see Namer).
 //
 // Why so strict: these rules are the subset of Git's ref names that every
 // backend can store without two names colliding. Git cannot hold both
@@ -146,7 +174,7 @@ func ValidateBranch(name string) error {
 	}
 	if len(segs) == 2 {
 		switch segs[0] {
-		case "heads", "tags", "remotes":
+		case "heads", "tags", "remotes", "names":
 			return bad(fmt.Sprintf("namespace %q is reserved", segs[0]))
 		}
 	}

@@ -13,6 +13,9 @@
 // Every Save is one commit, authored by the actor of the change and with a
 // subject saying what changed ("Set variable esv-greeting in dev"), taken
 // from esv.ChangeOf; a Save with no actor is refused (actor.ErrMissing).
+// The subject calls the environment by Options.Name when it knows one (the
+// envpromote front door passes the Registry's names), and the environment
+// trailer always holds the id.
 // Secret values are encrypted with AES-256-GCM under keys derived
 // (HMAC-SHA256) from the key the user supplies, and bound by the additional
 // data to the environment, secret and version they belong to, so a

@@ -1,6 +1,7 @@
 package gitesv
 
 import (
+	"cmp"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
@@ -34,6 +35,10 @@ type Options struct {
 	Key []byte
 	// BranchPrefix + env names env's branch; "" means DefaultBranchPrefix.
 	BranchPrefix string
+	// Name, if set, returns the name commit subjects call environment env
+	// by ("Set esv-api-key in Development"); "" or a nil Name keeps the
+	// id. The id is in the commit's metadata either way.
+	Name func(ctx context.Context, env string) string
 }
 
 // Store is an esv.Store over a store.Repo. It is safe for concurrent use,
@@ -41,6 +46,7 @@ type Options struct {
 type Store struct {
 	repo   store.Repo
 	prefix string
+	name   func(ctx context.Context, env string) string
 	aead   cipher.AEAD
 	ivKey  []byte // derives nonces
 }
@@ -65,7 +71,7 @@ func New(repo store.Repo, opts Options) (*Store, error) {
 	if prefix == "" {
 		prefix = DefaultBranchPrefix
 	}
-	return &Store{repo: repo, prefix: prefix, aead: aead, ivKey: derive(opts.Key, "envpromote gitesv nonce")}, nil
+	return &Store{repo: repo, prefix: prefix, name: opts.Name, aead: aead, ivKey: derive(opts.Key, "envpromote gitesv nonce")}, nil
 }
 
 func derive(key []byte, purpose string) []byte {
@@ -129,10 +135,14 @@ func (s *Store) Save(ctx context.Context, env string, rev esv.Revision, st esv.S
 	if ch.Summary != "" {
 		subject = strings.ToUpper(ch.Summary[:1]) + ch.Summary[1:]
 	}
+	called := env
+	if s.name != nil {
+		called = cmp.Or(s.name(ctx, env), env)
+	}
 	c, err := s.repo.Commit(ctx, b, store.Revision(rev), snap, store.CommitInfo{
 		Author:   store.Author(who),
-		Message:  fmt.Sprintf("%s in %s", subject, env),
-		Metadata: map[string]string{"type": "esv"},
+		Message:  fmt.Sprintf("%s in %s", subject, called),
+		Metadata: map[string]string{"type": "esv", "environment": env},
 	})
 	if errors.Is(err, store.ErrConflict) {
 		return "", fmt.Errorf("gitesv: save %q: %w: %w", env, esv.ErrConflict, err)

@@ -249,3 +249,30 @@ func TestRule_CommitsNameActorAndESV(t *testing.T) {
 		t.Errorf("Save with no actor: %v, want actor.ErrMissing", err)
 	}
 }
+
+// TestRule_CommitsNameTheEnvironmentByName: with Options.Name the subject
+// calls the environment by its name and the metadata keeps its id.
+func TestRule_CommitsNameTheEnvironmentByName(t *testing.T) {
+	ctx := actor.With(context.Background(), "ada")
+	repo := memstore.New(memstore.Options{})
+	named := func(_ context.Context, env string) string { return map[string]string{"0a7b": "Development"}[env] }
+	st, err := gitesv.New(repo, gitesv.Options{Key: key, Name: named})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := esv.New(st, esv.Options{})
+	for _, env := range []string{"0a7b", "unnamed"} {
+		if _, err := s.SetVariable(ctx, env, "esv-greeting", esv.VariableSpec{Value: "hi"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for env, want := range map[string]string{"0a7b": "Set variable esv-greeting in Development", "unnamed": "Set variable esv-greeting in unnamed"} {
+		c, err := repo.Head(ctx, gitesv.DefaultBranchPrefix+env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Message != want || c.Metadata["environment"] != env {
+			t.Errorf("%s: subject %q, environment %q; want %q, %q", env, c.Message, c.Metadata["environment"], want, env)
+		}
+	}
+}

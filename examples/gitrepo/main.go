@@ -64,10 +64,10 @@ func run(ctx context.Context, w io.Writer, dir string) error {
 		}
 	}
 	fmt.Fprintf(w, "\n== Inspect it with git\n")
-	fmt.Fprintf(w, "  git -C %s for-each-ref                  # a branch per environment, plus environments, locks, ESVs, reports\n", dir)
+	fmt.Fprintf(w, "  git -C %s for-each-ref                  # a branch per environment, plus environments, locks, ESVs, reports, names\n", dir)
 	fmt.Fprintf(w, "  git -C %s log environments              # who changed which environment, license and group\n", dir)
 	fmt.Fprintf(w, "  git -C %s log esv/%s  # ESV changes of Staging, by actor and name\n", dir, staging)
-	fmt.Fprintf(w, "  git -C %s log %s      # Staging: import, promotion, rollback\n", dir, staging)
+	fmt.Fprintf(w, "  git -C %s log names/staging             # Staging (%s): import, promotion, rollback\n", dir, staging)
 	fmt.Fprintf(w, "  git clone %s tenant && git -C tenant checkout %s\n", dir, dev)
 	return nil
 }

@@ -24,6 +24,37 @@
 // "locks/x._50rod_20_45_55"), so that names map to distinct, valid,
 // lower-case branch names.
 //
+// # The refs a promotion locks
+//
+// A promotion (package promotion) locks three names, so a repository
+// written through envpromote.Tenant holds:
+//
+//	refs/locks/<environment id>   the lower and the upper environment
+//	refs/locks/x.group_3a<group>  its promotion group: "group:<group>", the
+//	                              ':' escaped as _3a ("group:main" →
+//	                              x.group_3amain); a group name that is not
+//	                              lower case has its other bytes escaped
+//	                              too, and one too long for a lock name is
+//	                              hashed (see promotion)
+//
+// To see who holds an environment by its name, follow its alias (see
+// envpromote.Slug) to the id:
+//
+//	id=$(git -C repo symbolic-ref --short refs/names/staging)
+//	git -C repo log -1 --format='%ad %B' locks/$id
+//	git -C repo log -1 --format='%ad %B' locks/x.group_3amain
+//
+// These names are the locks' identity, so they stay as they are. A ref is
+// the only thing two holders compare and set: were the group lock renamed
+// (say to locks/group.main), a process of an earlier version, on this
+// machine or on another sharing the remote, would look only at the old ref
+// and a new one only at the new, and both would hold the group at once.
+// Seeing old leases is not enough; every Lock, Renew, Unlock and fenced
+// commit would have to move both refs for as long as any older process may
+// run, which no repository can tell, and the environments' refs are already
+// ids, which do not change when an environment is renamed: a lock keyed by a
+// name would let a rename drop a held lease.
+//
 // # Fencing
 //
 // Store is a lock.Fencer: when the promotion commits to the same Repo, the

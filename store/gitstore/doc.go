@@ -11,10 +11,17 @@
 // CommitInfo's (to the second), and its metadata is a trailer paragraph at
 // the end of the message, one "Envpromote-Meta-<key>: <value>" line per key.
 //
+// Aliases (store.Namer) are symbolic refs refs/names/<alias> pointing at a
+// branch's ref, written like git symbolic-ref writes them (through the ref's
+// lock file and a rename); the envpromote front door names each environment
+// so, and `git log names/staging` reads the branch. With a remote they are
+// kept in the local cache only: Git's protocol cannot push a symbolic ref.
+//
 // Init creates a bare repository, since nothing here uses a working tree.
 // Inspect it with the git CLI:
 //
 //	git -C /path/to/repo log dev                        # history of dev
+//	git -C /path/to/repo log names/staging              # history of the branch an alias names
 //	git -C /path/to/repo show dev:realms/alpha/realm.json
 //	git -C /path/to/repo for-each-ref                   # every branch, namespaced ones too
 //	git clone /path/to/repo tenant && cd tenant && git checkout dev

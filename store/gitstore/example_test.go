@@ -81,3 +81,25 @@ func ExampleRepo_Maintain() {
 	// packs after: 1
 	// commits: 3
 }
+
+// An alias names a branch for people: `git log names/staging` reads the
+// branch 0a7bd927 (an environment id).
+func ExampleRepo_SetAlias() {
+	dir, _ := os.MkdirTemp("", "gitstore-alias")
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+	repo, _ := gitstore.Init(filepath.Join(dir, "tenant.git"), gitstore.Options{})
+	snap, _ := store.New(map[string][]byte{"f": []byte("x")})
+	repo.Commit(ctx, "0a7bd927", "", snap, store.CommitInfo{Author: "Ada", Message: "import"})
+
+	if err := repo.SetAlias(ctx, "staging", "0a7bd927"); err != nil {
+		fmt.Println(err)
+	}
+	ref, _ := os.ReadFile(filepath.Join(dir, "tenant.git", "refs", "names", "staging"))
+	fmt.Print(string(ref))
+	aliases, _ := repo.Aliases(ctx)
+	fmt.Println(aliases)
+	// Output:
+	// ref: refs/heads/0a7bd927
+	// map[staging:0a7bd927]
+}

@@ -123,8 +123,12 @@ func (l *refLock) current() (plumbing.Hash, error) {
 
 // commit sets the ref to h by renaming the lock file over it, and releases
 // the lock. On failure the lock is released and the ref unchanged.
-func (l *refLock) commit(h plumbing.Hash) error {
-	_, err := l.f.WriteString(h.String() + "\n")
+func (l *refLock) commit(h plumbing.Hash) error { return l.write(h.String()) }
+
+// write sets the ref file's content to value (a hash, or "ref: <target>"
+// for a symbolic ref) as commit does.
+func (l *refLock) write(value string) error {
+	_, err := l.f.WriteString(value + "\n")
 	if err == nil {
 		err = l.f.Close() // drops the flock for the rename's microseconds; a taker also needs the file old
 
