@@ -100,6 +100,12 @@ func (s *Server) lockState(w http.ResponseWriter, r *http.Request, c call, p *pr
 	} else {
 		body.LowerEnv = &envLockBody{PromotionID: st.Lower.PromotionID, State: st.Lower.State}
 	}
+	// An unlock this server runs is over when its operation is, a moment
+	// after the locks are released: until then the pair reads unlocking,
+	// so a client that sees unlocked can lock again at once.
+	if what, ok := s.ops.running(c.env); ok && what == "unlock" && body.Result == lock.StateUnlocked {
+		body.Result = lock.StateUnlocking
+	}
 	writeJSON(w, http.StatusOK, body)
 	return nil
 }
