@@ -72,7 +72,11 @@ func (r *Repo) sync(ctx context.Context, names ...plumbing.ReferenceName) (map[p
 	case <-ctx.Done():
 		rm.mu.Lock()
 		if l.callers--; l.callers == 0 {
+			// Abandoned: stop it, and let no later caller join it.
 			l.cancel()
+			if rm.next == l {
+				rm.next = nil
+			}
 		}
 		rm.mu.Unlock()
 		return nil, context.Cause(ctx)

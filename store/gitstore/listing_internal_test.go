@@ -2,6 +2,7 @@ package gitstore
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -144,14 +145,14 @@ func TestRule_ConcurrentReadsShareListings(t *testing.T) {
 }
 
 // waitQueued waits until r's running listing has running callers and the
-// next one queued. A running listing that more callers join fails the test:
+// next one queued (0: there is no next one). A running listing that more callers join fails the test:
 // they asked after it started.
 func waitQueued(t *testing.T, r *Repo, running, queued int) {
 	t.Helper()
 	for {
 		r.remote.mu.Lock()
 		ran, next := r.remote.running, r.remote.next
-		ok := next != nil && next.callers == queued && ran.callers == running
+		ok := ran != nil && ran.callers == running && (next == nil && queued == 0 || next != nil && next.callers == queued)
 		joined := ran != nil && ran.callers > running
 		r.remote.mu.Unlock()
 		if joined {
@@ -161,5 +162,58 @@ func waitQueued(t *testing.T, r *Repo, running, queued int) {
 			return
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// A caller that gives up on a queued listing does not fail the callers
+// that come after it.
+func TestRule_AbandonedListingFailsNoLaterRead(t *testing.T) {
+	gate := make(chan struct{})
+	open := sync.OnceFunc(func() { close(gate) })
+	var block atomic.Bool
+	srv := gittest.HTTPWith(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Query().Get("service") == "git-upload-pack" && block.CompareAndSwap(true, false) {
+				<-gate
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	t.Cleanup(open)
+	r, err := Init(t.TempDir(), Options{Remote: srv.NewRepo(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.Commit(context.Background(), "dev", "", storetest.Snapshot(t, map[string]string{"x": "1"}), store.CommitInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	block.Store(true)
+	first := make(chan error, 1)
+	go func() { _, err := r.Head(context.Background(), "dev"); first <- err }()
+	waitQueued(t, r, 1, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	gaveUp := make(chan error, 1)
+	go func() { _, err := r.Head(ctx, "dev"); gaveUp <- err }()
+	waitQueued(t, r, 1, 1)
+	cancel()
+	if err := <-gaveUp; !errors.Is(err, context.Canceled) {
+		t.Fatalf("canceled read = %v, want context.Canceled", err)
+	}
+	late := make(chan store.Commit, 1)
+	go func() {
+		h, err := r.Head(context.Background(), "dev")
+		if err != nil {
+			t.Error(err)
+		}
+		late <- h
+	}()
+	waitQueued(t, r, 1, 1)
+	open()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if h := <-late; h.Revision != c.Revision {
+		t.Errorf("read after an abandoned listing got %q, want %s", h.Revision, c.Revision)
 	}
 }
