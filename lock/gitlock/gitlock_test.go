@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/envpromote/envpromote/internal/gittest"
+	"github.com/envpromote/envpromote/internal/gittest/machine"
 	"github.com/envpromote/envpromote/lock"
 	"github.com/envpromote/envpromote/lock/gitlock"
 	"github.com/envpromote/envpromote/lock/locktest"
@@ -39,6 +41,11 @@ func BenchmarkLockUnlock(b *testing.B) {
 			b.Fatal(err)
 		}
 		locktest.Benchmark(b, gitlock.New(repo, gitlock.Options{}))
+	})
+	// An on-disk cache of a smart HTTP remote on loopback: every round
+	// trip is a git process on the server.
+	b.Run("gitstore-remote-http", func(b *testing.B) {
+		locktest.Benchmark(b, gitlock.New(machine.New(b, gittest.HTTP(b).NewRepo(b)), gitlock.Options{}))
 	})
 }
 

@@ -100,7 +100,11 @@
 //     from the lower environment.
 //   - Head and Log ask the remote for the current head first (one listing
 //     of its refs), fetching what the cache lacks, so they see every commit
-//     that succeeded before the call. Options.MaxStaleness trades that for
+//     that succeeded before the call. Concurrent reads of one Repo share
+//     listings, but only one that starts after they ask: one listing runs
+//     at a time, and whoever asks meanwhile joins the next, so a burst of
+//     reads costs two listings, not one each (and waits behind the running
+//     one). Options.MaxStaleness trades that for
 //     fewer round trips: a read may then miss other machines' commits of the
 //     last MaxStaleness, never this Repo's own, and a Commit that loses a
 //     race makes the next read ask the remote.

@@ -39,10 +39,12 @@ type remote struct {
 	auth   transport.AuthMethod
 	maxAge time.Duration
 
-	mu     sync.Mutex // guards refs and listed; never held over a network call
+	mu     sync.Mutex // guards the fields below; never held over a network call
 	refs   map[plumbing.ReferenceName]plumbing.Hash
 	listed time.Time // when the listing in refs started; zero: none usable
 	floor  time.Time // listings started before this Repo's last push are not kept
+
+	running, next *listing // see sync
 }
 
 func newRemote(url string, opts Options) *remote {
@@ -91,14 +93,12 @@ func (r *Repo) remoteHead(ctx context.Context, name plumbing.ReferenceName) (plu
 	return h, nil
 }
 
-// sync lists the remote's refs and fetches the heads of names (of every
-// ref if names is empty) that the cache lacks, in one upload-pack session:
-// a git daemon accepts only the heads it advertised in that session.
-func (r *Repo) sync(ctx context.Context, names ...plumbing.ReferenceName) (map[plumbing.ReferenceName]plumbing.Hash, error) {
+// list lists the remote's refs and fetches the heads of names (of every
+// ref if names is nil) that the cache lacks, in one upload-pack session:
+// a git daemon accepts only the heads it advertised in that session. Callers
+// go through sync, which shares listings.
+func (r *Repo) list(ctx context.Context, names []plumbing.ReferenceName) (map[plumbing.ReferenceName]plumbing.Hash, error) {
 	rm := r.remote
-	if rm.err != nil {
-		return nil, rm.err
-	}
 	start := time.Now()
 	s, err := rm.tr.NewUploadPackSession(rm.endpoint(), rm.auth)
 	if err != nil {

@@ -1,0 +1,105 @@
+package gitstore
+
+import (
+	"context"
+	"slices"
+
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// listing is one ref listing of the remote (with the fetch of the heads its
+// callers asked for), shared by every concurrent caller of sync that asked
+// before it started.
+type listing struct {
+	all     bool // fetch every ref's head; else only names'
+	names   []plumbing.ReferenceName
+	callers int // still waiting; the last to give up cancels ctx
+	ctx     context.Context
+	cancel  context.CancelFunc
+	done    chan struct{}
+	refs    map[plumbing.ReferenceName]plumbing.Hash // set before done closes
+	err     error
+}
+
+// sync lists the remote's refs and fetches the heads of names (of every
+// ref if names is empty) that the cache lacks. Concurrent callers share
+// listings, so that a burst of reads costs two round trips, not one each,
+// while every read stays linearizable: a caller only joins a listing that
+// has not started yet, so the listing it gets began after its call did.
+// At most one listing runs at a time; callers that come while it runs
+// join the next one, which starts when it ends.
+func (r *Repo) sync(ctx context.Context, names ...plumbing.ReferenceName) (map[plumbing.ReferenceName]plumbing.Hash, error) {
+	rm := r.remote
+	if rm.err != nil {
+		return nil, rm.err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rm.mu.Lock()
+	l := rm.next
+	if l == nil {
+		// The listing runs on its own context, which ends only when every
+		// caller has given up, so that one caller's cancellation does not
+		// fail the others.
+		l = &listing{done: make(chan struct{})}
+		l.ctx, l.cancel = context.WithCancel(context.WithoutCancel(ctx))
+		if rm.running != nil {
+			rm.next = l
+		}
+	}
+	if len(names) == 0 {
+		l.all, l.names = true, nil
+	} else if !l.all {
+		for _, n := range names {
+			if !slices.Contains(l.names, n) {
+				l.names = append(l.names, n)
+			}
+		}
+	}
+	l.callers++
+	start := rm.running == nil
+	if start {
+		rm.running = l
+	}
+	rm.mu.Unlock()
+	if start {
+		go r.run(l)
+	}
+	select {
+	case <-l.done:
+		return l.refs, l.err
+	case <-ctx.Done():
+		rm.mu.Lock()
+		if l.callers--; l.callers == 0 {
+			// Abandoned: stop it, and let no later caller join it.
+			l.cancel()
+			if rm.next == l {
+				rm.next = nil
+			}
+		}
+		rm.mu.Unlock()
+		return nil, context.Cause(ctx)
+	}
+}
+
+// run runs l, then the listings queued behind it.
+func (r *Repo) run(l *listing) {
+	rm := r.remote
+	for l != nil {
+		rm.mu.Lock()
+		names := slices.Clone(l.names) // no one joins l any more
+		if l.all {
+			names = nil
+		}
+		rm.mu.Unlock()
+		l.refs, l.err = r.list(l.ctx, names)
+		l.cancel()
+		rm.mu.Lock()
+		rm.running, rm.next = rm.next, nil
+		next := rm.running
+		rm.mu.Unlock()
+		close(l.done)
+		l = next
+	}
+}
