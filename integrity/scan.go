@@ -216,6 +216,20 @@ func (b bitset) intersects(c bitset) bool {
 	return false
 }
 
+// and returns the members of both, nil if none.
+func (b bitset) and(c bitset) bitset {
+	var out bitset
+	for i := range min(len(b), len(c)) {
+		if w := b[i] & c[i]; w != 0 {
+			if out == nil {
+				out = make(bitset, min(len(b), len(c)))
+			}
+			out[i] = w
+		}
+	}
+	return out
+}
+
 func (b bitset) count() int {
 	n := 0
 	for _, w := range b {
