@@ -182,3 +182,41 @@ func TestRunner_UsageNumbersStayBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestRunner_VerdictsFollowTheESVsMap: a Runner judges references once per
+// ESVs map, and a new map (or new references) is judged afresh.
+func TestRunner_VerdictsFollowTheESVsMap(t *testing.T) {
+	var r Runner
+	s1, err := store.New(map[string][]byte{"a.json": []byte(`{"h": "&{esv.host}", "p": {"$int": "&{esv.port}"}}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := s1.With("b.json", []byte(`{"u": "&{esv.user}"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	without := map[string]ESV{"esv-port": {Type: esv.TypeInt}}
+	with := map[string]ESV{"esv-host": {}, "esv-port": {Type: esv.TypeString}, "esv-user": {}}
+	for i, tc := range []struct {
+		snap           *store.Snapshot
+		esvs           map[string]ESV
+		missing, type_ string
+	}{
+		{s1, without, "[esv-host]", ""},
+		{s1, with, "[]", "esv-port"},
+		{s2, without, "[esv-host esv-user]", ""},
+		{s1, without, "[esv-host]", ""},
+		{s2, with, "[]", "esv-port"},
+	} {
+		res, _ := r.Run(context.Background(), Builtin(), &Input{Static: tc.snap, Operation: Promotion, ESVs: tc.esvs})
+		var typed []string
+		for _, f := range res.Findings {
+			if f.Check == CheckPlaceholderTypes {
+				typed = append(typed, f.ESV)
+			}
+		}
+		if got := fmt.Sprint(res.MissingESVs()); got != tc.missing || strings.Join(typed, " ") != tc.type_ {
+			t.Errorf("run %d: missing %s, mistyped %v; want %s, %q", i, got, typed, tc.missing, tc.type_)
+		}
+	}
+}

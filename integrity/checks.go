@@ -121,12 +121,7 @@ func refFindings(ctx context.Context, in *Input, check string, bad func(usage) b
 	if err != nil {
 		return nil, err
 	}
-	var offending bitset
-	x.root.sum.usages.each(func(id int) {
-		if bad(x.usages[id]) {
-			offending.set(id)
-		}
-	})
+	offending := in.offending(check, x, bad)
 	if offending == nil {
 		return nil, nil
 	}

@@ -80,7 +80,10 @@ type Input struct {
 	Changes []store.Change
 	// Operation is Promotion or Rollback.
 	Operation Operation
-	// ESVs is the upper environment's ESVs by name (esv-…).
+	// ESVs is the upper environment's ESVs by name (esv-…). A Runner
+	// validates a map's names, and judges each ESV reference against it,
+	// once: it trusts the same map, of the same length, on later runs. To
+	// change the ESVs, pass a new map rather than modifying one passed.
 	ESVs map[string]ESV
 	// IgnoreEncryptedSecrets is the request's ignoreEncryptedSecrets: the
 	// EncryptedSecrets check then reports with severity Ignored, which
@@ -90,13 +93,17 @@ type Input struct {
 	idx *lazyIndex // set by Runner.Run
 }
 
-// validate reports the first problem with in.
-func (in *Input) validate() error {
+// validate reports the first problem with in, checking the ESV names only
+// if names is set.
+func (in *Input) validate(names bool) error {
 	if in == nil {
 		return fmt.Errorf("%w: no input", ErrInvalidInput)
 	}
 	if in.Operation != Promotion && in.Operation != Rollback {
 		return fmt.Errorf("%w: operation %v (allowed: promotion, rollback)", ErrInvalidInput, in.Operation)
+	}
+	if !names {
+		return nil
 	}
 	for name := range in.ESVs {
 		if err := esv.ValidateName(name); err != nil {

@@ -3,6 +3,7 @@ package integrity
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"runtime"
 	"slices"
 	"sync"
@@ -29,6 +30,10 @@ type Runner struct {
 	dirs   map[store.Hash]*node
 	usages []usage       // usage numbers, in the order first seen
 	ids    map[usage]int // the inverse of usages
+	gen    int           // bumped when usage numbers are dropped
+	esvs   esvsSeen      // the ESVs map validated last
+
+	judged sync.Map // check name → *verdicts, see Input.offending
 
 	scans int // files scanned so far, for tests of the cache
 	walks int // directories summarised so far, for tests of the cache
@@ -73,7 +78,7 @@ func Run(ctx context.Context, checks []Check, in *Input) (*Result, error) {
 // Result holds all that ran. Invalid input gives an error wrapping
 // ErrInvalidInput and a nil Result.
 func (r *Runner) Run(ctx context.Context, checks []Check, in *Input) (*Result, error) {
-	if err := in.validate(); err != nil {
+	if err := r.validate(in); err != nil {
 		return nil, err
 	}
 	run := *in
@@ -116,6 +121,73 @@ func (r *Runner) Run(ctx context.Context, checks []Check, in *Input) (*Result, e
 	return res, merr.ErrorOrNil()
 }
 
+// esvsSeen identifies an ESVs map: the same map (not a copy) of the same
+// length. It holds the map, so that its address is not reused by another.
+type esvsSeen struct {
+	m map[string]ESV
+	n int
+}
+
+func seenOf(m map[string]ESV) esvsSeen { return esvsSeen{m, len(m)} }
+
+func (s esvsSeen) is(t esvsSeen) bool {
+	return s.m != nil && s.n == t.n && reflect.ValueOf(s.m).Pointer() == reflect.ValueOf(t.m).Pointer()
+}
+
+// validate validates in, skipping the ESV names when in.ESVs is the map it
+// validated last: a promoter handing the same map run after run need not
+// pay for thousands of names each time (see Input.ESVs).
+func (r *Runner) validate(in *Input) error {
+	if in == nil {
+		return in.validate(true)
+	}
+	seen := seenOf(in.ESVs)
+	r.mu.Lock()
+	known := seen.is(r.esvs)
+	r.mu.Unlock()
+	if err := in.validate(!known); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.esvs = seen
+	r.mu.Unlock()
+	return nil
+}
+
+// verdicts remembers which usages a check found bad, for one ESVs map and
+// one numbering of usages: usages 0 to upto-1 are judged, bad holds those
+// found bad.
+type verdicts struct {
+	mu   sync.Mutex
+	esvs esvsSeen
+	gen  int
+	upto int
+	bad  bitset
+}
+
+// offending returns the usages of x's root that bad accepts, nil if none.
+// In a Runner, a check judges each usage once per ESVs map (bad depends
+// only on the usage and in.ESVs), so a run costs the new usages and a pass
+// over the root's bitset, not a map lookup per usage of the whole tenant.
+func (in *Input) offending(check string, x *index, bad func(usage) bool) bitset {
+	v := &verdicts{}
+	if in.idx != nil {
+		a, _ := in.idx.r.judged.LoadOrStore(check, v)
+		v = a.(*verdicts)
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if seen := seenOf(in.ESVs); !seen.is(v.esvs) || v.gen != x.gen {
+		v.esvs, v.gen, v.upto, v.bad = seen, x.gen, 0, nil
+	}
+	for ; v.upto < len(x.usages); v.upto++ {
+		if bad(x.usages[v.upto]) {
+			v.bad.set(v.upto)
+		}
+	}
+	return v.bad.and(x.root.sum.usages)
+}
+
 // runCheck runs c, turning a panic into an error so that one broken check
 // cannot take the promoter down with it.
 func runCheck(ctx context.Context, c Check, in *Input) (fs []Finding, err error) {
@@ -131,6 +203,7 @@ func runCheck(ctx context.Context, c Check, in *Input) (fs []Finding, err error)
 type index struct {
 	root   *node
 	usages []usage // what the usage numbers in root's summaries stand for
+	gen    int     // the Runner's numbering of usages
 }
 
 // lazyIndex scans a run's snapshot once, when the first check asks.
@@ -183,10 +256,11 @@ func (r *Runner) index(ctx context.Context, snap *store.Snapshot) (*index, error
 	for h, n := range p.newDirs {
 		r.dirs[h] = n
 	}
-	x := &index{root: root, usages: r.usages}
+	x := &index{root: root, usages: r.usages, gen: r.gen}
 	switch {
 	case len(r.usages) > 2*root.sum.usages.count()+pruneSlack:
 		r.files, r.dirs, r.usages, r.ids = nil, nil, nil, nil // the nodes' usage numbers go with the table
+		r.gen++
 	case len(r.files)+len(r.dirs) > 2*root.nodes+pruneSlack:
 		r.files, r.dirs = map[fileKey]*node{}, map[store.Hash]*node{}
 		r.keep(root)

@@ -139,6 +139,26 @@ func TestRun_InvalidInput(t *testing.T) {
 	}
 }
 
+// A Runner trusts an ESVs map it validated, but checks every new map, and
+// a map that failed is checked again.
+func TestRunner_ValidatesEveryNewESVsMap(t *testing.T) {
+	var r integrity.Runner
+	run := func(esvs map[string]integrity.ESV) error {
+		_, err := r.Run(context.Background(), nil, &integrity.Input{Operation: integrity.Promotion, ESVs: esvs})
+		return err
+	}
+	good := map[string]integrity.ESV{"esv-a": {}}
+	bad := map[string]integrity.ESV{"esv-a": {}, "esv-B": {}}
+	for i, tc := range []struct {
+		esvs    map[string]integrity.ESV
+		invalid bool
+	}{{good, false}, {bad, true}, {good, false}, {bad, true}, {bad, true}} {
+		if err := run(tc.esvs); errors.Is(err, integrity.ErrInvalidInput) != tc.invalid {
+			t.Errorf("run %d: err = %v, want invalid %v", i, err, tc.invalid)
+		}
+	}
+}
+
 func TestRun_EmptySnapshotAndNoChecks(t *testing.T) {
 	for _, checks := range [][]integrity.Check{nil, integrity.Builtin()} {
 		res, err := integrity.Run(context.Background(), checks, &integrity.Input{Operation: integrity.Promotion})

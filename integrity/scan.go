@@ -42,7 +42,7 @@ func scan(name string, content []byte) *facts {
 		f.malformed = m
 	}
 	if !isJSON(name) {
-		return f
+		return f.kept()
 	}
 	if f.syntax = syntaxError(content); f.syntax == nil {
 		f.crypto = cryptoObjects(content)
@@ -52,6 +52,22 @@ func scan(name string, content []byte) *facts {
 	}
 	for i := range f.malformed {
 		f.malformed[i].JSONPath = checkedPath(content, f.syntax == nil, f.malformed[i].Location)
+	}
+	return f.kept()
+}
+
+// clean is the facts of every file with nothing to report.
+var clean = &facts{}
+
+// kept returns f as a Runner keeps it, which may be across many runs and
+// for every file of a tenant: a file with nothing to report shares clean,
+// and references drop what no finding shows (their text and default).
+func (f *facts) kept() *facts {
+	if len(f.refs)+len(f.malformed)+len(f.crypto) == 0 && f.syntax == nil {
+		return clean
+	}
+	for i := range f.refs {
+		f.refs[i].Default, f.refs[i].Text = "", ""
 	}
 	return f
 }
@@ -214,6 +230,20 @@ func (b bitset) intersects(c bitset) bool {
 		}
 	}
 	return false
+}
+
+// and returns the members of both, nil if none.
+func (b bitset) and(c bitset) bitset {
+	var out bitset
+	for i := range min(len(b), len(c)) {
+		if w := b[i] & c[i]; w != 0 {
+			if out == nil {
+				out = make(bitset, min(len(b), len(c)))
+			}
+			out[i] = w
+		}
+	}
+	return out
 }
 
 func (b bitset) count() int {

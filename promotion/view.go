@@ -2,8 +2,6 @@ package promotion
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/envpromote/envpromote/store"
 )
@@ -127,39 +125,21 @@ func dynamicPart(layout Layout, p string, dir *store.Snapshot) *store.Snapshot {
 
 // eachFile calls fn with the index in changes and the content of each file
 // of s that changes names and want accepts, in path order; changes are
-// sorted by path, as Diff returns them. The content is shared with s and
-// must not be kept: a lazy snapshot reads only those files, one at a time,
-// so memory does not grow with the number of changes. It stops at the
-// first file it cannot read and returns the error.
+// sorted by path, as Diff returns them. Each file is looked up by its path,
+// so the cost follows the changes, not the size of the directories they
+// sit in; a lazy snapshot reads only those files, one at a time, so memory
+// does not grow with the number of changes. It stops at the first file it
+// cannot read and returns the error.
 func eachFile(s *store.Snapshot, changes []store.Change, want func(store.Change) bool, fn func(i int, data []byte)) error {
-	var paths []string // sorted
-	for _, c := range changes {
-		if want(c) {
-			paths = append(paths, c.Path)
+	for i, c := range changes {
+		if !want(c) {
+			continue
 		}
+		data, err := s.ReadFile(c.Path)
+		if err != nil {
+			return err
+		}
+		fn(i, data)
 	}
-	only := s.Select(func(p string, dir bool) store.Choice {
-		if !dir {
-			if _, ok := slices.BinarySearch(paths, p); ok {
-				return store.KeepAll
-			}
-			return store.Drop
-		}
-		// The paths below p are contiguous, from the first ≥ p+"/".
-		i, _ := slices.BinarySearch(paths, p+"/")
-		if i < len(paths) && strings.HasPrefix(paths[i], p+"/") {
-			return store.Visit
-		}
-		return store.Drop
-	})
-	i := 0
-	return only.Walk(func(p string, data []byte) error {
-		for i < len(changes) && (changes[i].Path != p || !want(changes[i])) {
-			i++
-		}
-		if i < len(changes) { // always: only holds paths of changes
-			fn(i, data)
-		}
-		return nil
-	})
+	return nil
 }
