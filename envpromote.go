@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"maps"
@@ -205,10 +206,14 @@ func newTenant(ctx context.Context, opts Options, repo store.Repo, locker lock.L
 	return t, nil
 }
 
-// Close stops the purge janitor. The Tenant's stores need no closing.
+// Close stops the purge janitor and waits for the repository's background
+// maintenance, if any, so that nothing writes to it once Close returns.
 func (t *Tenant) Close() error {
 	t.stop()
 	<-t.done
+	if c, ok := t.repo.(io.Closer); ok {
+		return c.Close()
+	}
 	return nil
 }
 

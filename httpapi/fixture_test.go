@@ -90,6 +90,7 @@ func newFixture(t testing.TB, opts fixtureOptions) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { repo.Close() }) // before its directory goes
 	envStore, err := gitenv.New(repo, gitenv.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -64,3 +64,33 @@ func TestRule_CommitsStartMaintenancePastTheLimit(t *testing.T) {
 		}
 	}
 }
+
+// After Close, commits start no maintenance: nothing writes to the
+// repository but the caller.
+func TestRule_CloseStopsAutomaticMaintenance(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "repo.git")
+	r, err := Init(dir, Options{Maintenance: Maintenance{AutoPacks: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var head store.Revision
+	for i := range 6 {
+		s, err := store.New(map[string][]byte{"a": fmt.Append(nil, i), "b": fmt.Append(nil, "b", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := r.Commit(context.Background(), "dev", head, s, store.CommitInfo{})
+		if err != nil {
+			t.Fatalf("commit after Close: %v", err)
+		}
+		head = c.Revision
+	}
+	r.maint.running.Lock() // would wait for a run, had one started
+	defer r.maint.running.Unlock()
+	if packs, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "*.pack")); len(packs) != 6 {
+		t.Fatalf("%d packs after 6 commits on a closed Repo, want 6 (no maintenance)", len(packs))
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -68,6 +69,21 @@ type maintenance struct {
 	// again is set by a commit that asks for automatic maintenance; a run
 	// that was busy then starts another once it ends.
 	again atomic.Bool
+	// closed stops automatic maintenance (see Close).
+	closed atomic.Bool
+}
+
+var _ io.Closer = (*Repo)(nil)
+
+// Close waits for a background maintenance run to end and starts no more,
+// so that nothing writes to the repository once it returns (a test's
+// temporary directory can then be removed). The Repo stays usable: reads,
+// commits and Maintain work as before. Close is safe to call more than once.
+func (r *Repo) Close() error {
+	r.maint.closed.Store(true)
+	r.maint.running.Lock()
+	defer r.maint.running.Unlock()
+	return nil
 }
 
 // Maintain consolidates the repository's packs and loose objects into one
@@ -88,7 +104,7 @@ func (r *Repo) Maintain(ctx context.Context) error {
 // autoMaintain starts Maintain in the background when the repository has
 // accumulated enough packs or loose objects, unless one is running.
 func (r *Repo) autoMaintain() {
-	if r.db() == nil {
+	if r.db() == nil || r.maint.closed.Load() {
 		return
 	}
 	// Ask first, then try: a run that is busy now looks at the request
