@@ -123,7 +123,10 @@
 // downloads its pack before storing it, a push encodes its pack between the
 // remote's advertisement and the upload, so one slow remote round trip never
 // blocks reads the cache can answer. A one-file promotion costs four round
-// trips: a listing per environment read, and the push's two.
+// trips: a listing per environment read, and the push's two. A push that
+// moves a ref from the same old value as a push of the same Repo in flight
+// waits for it, and if that one landed fails with store.ErrConflict without
+// a round trip: racing callers of one process do not race to the remote.
 //
 // # Maintenance
 //

@@ -44,7 +44,8 @@ type remote struct {
 	listed time.Time // when the listing in refs started; zero: none usable
 	floor  time.Time // listings started before this Repo's last push are not kept
 
-	running, next *listing // see sync
+	running, next *listing    // see sync
+	pushing       []*inflight // see await
 }
 
 func newRemote(url string, opts Options) *remote {
@@ -344,7 +345,12 @@ func (r *Repo) newObjects(h plumbing.Hash, bases []plumbing.Hash, seen map[plumb
 // the remote's heads decide: all at new means the push landed, a ref at
 // neither old nor new means another writer won.
 func (r *Repo) push(ctx context.Context, updates ...refUpdate) error {
-	err := r.send(ctx, updates)
+	done, err := r.remote.await(ctx, updates)
+	if err != nil {
+		return err
+	}
+	err = r.send(ctx, updates)
+	defer func() { done(err == nil) }()
 	if err != nil {
 		names := make([]plumbing.ReferenceName, len(updates))
 		for i, u := range updates {
