@@ -592,10 +592,10 @@ func unifiedDiff(f promotion.FileChange) []diffLine {
 		case strings.HasPrefix(line, "-"):
 			class = "del"
 		}
-		out = append(out, diffLine{Class: class, Text: line + "\n"})
+		out = append(out, diffLine{Class: class, Text: line})
 	}
 	if d != "" {
-		out = append(out, diffLine{Text: "… (cut: the diff is too long to show here)\n"})
+		out = append(out, diffLine{Text: "… (cut: the diff is too long to show here)"})
 	}
 	return out
 }
