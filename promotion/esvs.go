@@ -3,6 +3,8 @@ package promotion
 import (
 	"context"
 	"fmt"
+	"maps"
+	"sync"
 
 	"github.com/envpromote/envpromote/esv"
 	"github.com/envpromote/envpromote/integrity"
@@ -18,12 +20,20 @@ type ESVs interface {
 
 // ESVService adapts an esv.Service to ESVs. It reports what the environment
 // defines now, pending changes included: a restart loads them before the
-// promoted configuration is used.
-func ESVService(s *esv.Service) ESVs { return serviceESVs{s} }
+// promoted configuration is used. While an environment's ESVs stay the
+// same it returns the same map, which an integrity.Runner judges once (see
+// integrity.Input.ESVs), so a promotion's checks cost what changed.
+func ESVService(s *esv.Service) ESVs {
+	return &serviceESVs{s: s, last: map[string]map[string]integrity.ESV{}}
+}
 
-type serviceESVs struct{ s *esv.Service }
+type serviceESVs struct {
+	s    *esv.Service
+	mu   sync.Mutex
+	last map[string]map[string]integrity.ESV // by environment; never modified once returned
+}
 
-func (a serviceESVs) ESVs(ctx context.Context, env string) (map[string]integrity.ESV, error) {
+func (a *serviceESVs) ESVs(ctx context.Context, env string) (map[string]integrity.ESV, error) {
 	vars, err := a.s.Variables(ctx, env, esv.ListOptions{})
 	if err != nil {
 		return nil, err
@@ -32,7 +42,14 @@ func (a serviceESVs) ESVs(ctx context.Context, env string) (map[string]integrity
 	if err != nil {
 		return nil, err
 	}
-	return integrity.ESVsOf(vars, secrets), nil
+	now := integrity.ESVsOf(vars, secrets)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if last := a.last[env]; maps.Equal(last, now) && last != nil {
+		return last, nil
+	}
+	a.last[env] = now
+	return now, nil
 }
 
 // ESVGuard returns an esv.Guard that refuses ESV writes to an environment
