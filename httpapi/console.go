@@ -621,15 +621,8 @@ func (s *Server) progressOf(ctx context.Context, p *promotion.Promoter, upper st
 }
 
 func (s *Server) consolePair(w http.ResponseWriter, r *http.Request, c consoleCall) error {
-	upper, p, err := s.consoleUpper(r)
+	lower, upper, p, err := s.pairAction(r, c, opPromotionRead)
 	if err != nil {
-		return err
-	}
-	lower, err := lowerOf(p, upper)
-	if err != nil {
-		return err
-	}
-	if err := s.authorizeConsole(r.Context(), c, ScopePromotion, opPromotionRead, lower, upper); err != nil {
 		return err
 	}
 	g := p.Group()
@@ -660,15 +653,8 @@ func (s *Server) consolePair(w http.ResponseWriter, r *http.Request, c consoleCa
 
 // consoleProgressJSON serves the live progress the pair page polls.
 func (s *Server) consoleProgressJSON(w http.ResponseWriter, r *http.Request, c consoleCall) error {
-	upper, p, err := s.consoleUpper(r)
+	_, upper, p, err := s.pairAction(r, c, opPromotionRead)
 	if err != nil {
-		return err
-	}
-	lower, err := lowerOf(p, upper)
-	if err != nil {
-		return err
-	}
-	if err := s.authorizeConsole(r.Context(), c, ScopePromotion, opPromotionRead, lower, upper); err != nil {
 		return err
 	}
 	pv, err := s.progressOf(r.Context(), p, upper)
