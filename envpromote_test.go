@@ -137,13 +137,18 @@ func TestPromoterKeptAcrossRegistryChangesCannotWriteOutsideTheGroup(t *testing.
 
 // TestJanitorPurgesExpiredSoftDeletedEnvironments: the Tenant hard-deletes
 // soft-deleted environments whose hardDeleteAllowedAt has come by itself.
-func TestJanitorPurgesExpiredSoftDeletedEnvironments(t *testing.T) {
+// softDeleted returns a memory Tenant with its janitor running every
+// purgeInterval (see Options.PurgeInterval) and a PRODUCTION environment
+// soft-deleted just now, whose hard-delete time is past once the clock is
+// advanced by environment.HardDeleteDelay.
+func softDeleted(t *testing.T, purgeInterval time.Duration) (*envpromote.Tenant, context.Context, environment.Principal, environment.Environment, *testclock.Clock) {
+	t.Helper()
 	clock := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	tn, err := envpromote.NewMemory(envpromote.Options{Clock: clock.Now, PurgeInterval: time.Millisecond})
+	tn, err := envpromote.NewMemory(envpromote.Options{Clock: clock.Now, PurgeInterval: purgeInterval})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tn.Close()
+	t.Cleanup(func() { tn.Close() })
 	ctx, admin := envpromote.WithActor(context.Background(), "ada"), tn.Admin("ada")
 	if err := tn.Licenses().Put(ctx, environment.License{ID: "lic-1", Organization: tn.Organization()}); err != nil {
 		t.Fatal(err)
@@ -155,6 +160,11 @@ func TestJanitorPurgesExpiredSoftDeletedEnvironments(t *testing.T) {
 	if _, err := tn.Registry().UpdateStatus(ctx, admin, e.ID, environment.DeletePending, ""); err != nil {
 		t.Fatal(err)
 	}
+	return tn, ctx, admin, e, clock
+}
+
+func TestJanitorPurgesExpiredSoftDeletedEnvironments(t *testing.T) {
+	tn, ctx, admin, e, clock := softDeleted(t, time.Millisecond)
 	clock.Advance(environment.HardDeleteDelay + time.Second)
 	// Wait for the janitor's next round; the deadline only stops a hung test.
 	deadline := time.Now().Add(time.Minute)
@@ -171,20 +181,7 @@ func TestJanitorPurgesExpiredSoftDeletedEnvironments(t *testing.T) {
 }
 
 func TestJanitorOffKeepsThemUntilPurge(t *testing.T) {
-	clock := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	tn, err := envpromote.NewMemory(envpromote.Options{Clock: clock.Now, PurgeInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tn.Close()
-	ctx, admin := envpromote.WithActor(context.Background(), "ada"), tn.Admin("ada")
-	if err := tn.Licenses().Put(ctx, environment.License{ID: "lic-1", Organization: tn.Organization()}); err != nil {
-		t.Fatal(err)
-	}
-	e, _ := tn.Registry().Create(ctx, admin, environment.Environment{Name: "old", Type: environment.Production, Region: environment.RegionEU})
-	if _, err := tn.Registry().UpdateStatus(ctx, admin, e.ID, environment.DeletePending, ""); err != nil {
-		t.Fatal(err)
-	}
+	tn, ctx, _, e, clock := softDeleted(t, -1)
 	clock.Advance(environment.HardDeleteDelay + time.Second)
 	gone, err := tn.Purge(ctx)
 	if err != nil || len(gone) != 1 || gone[0].ID != e.ID {
