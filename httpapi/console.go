@@ -607,17 +607,8 @@ type progressView struct {
 }
 
 func (s *Server) progressOf(ctx context.Context, p *promotion.Promoter, upper string) (progressView, error) {
-	pr, err := p.Progress(ctx, upper)
-	if err != nil {
-		return progressView{}, err
-	}
-	v := progressView{Progress: pr, Running: pr.Status == promotion.StatusRunning}
-	if what, ok := s.ops.running(upper); ok && what != "unlock" {
-		v.Running, v.Status, v.Message = true, promotion.StatusRunning, what+" in progress"
-	} else if f, ok := s.ops.failed(upper); ok && (pr.Status == promotion.StatusReady || pr.Time.Before(f.at)) {
-		v.Status, v.Message, v.Findings = promotion.StatusError, f.err.Error(), nil
-	}
-	return v, nil
+	pr, err := s.latestProgress(ctx, p, upper)
+	return progressView{Progress: pr, Running: pr.Status == promotion.StatusRunning}, err
 }
 
 func (s *Server) consolePair(w http.ResponseWriter, r *http.Request, c consoleCall) error {

@@ -228,30 +228,39 @@ type progressBody struct {
 	Type             promotion.Type   `json:"type,omitempty"`
 }
 
-// progress reports the latest promotion or rollback. One this server has
-// started is RUNNING from its 202 on, also before the Promoter has taken
-// it up, so a poller never mistakes the previous outcome for its own.
+// progress reports the latest promotion or rollback (see latestProgress).
 func (s *Server) progress(w http.ResponseWriter, r *http.Request, c call, p *promotion.Promoter) error {
-	pr, err := p.Progress(r.Context(), c.env)
+	pr, err := s.latestProgress(r.Context(), p, c.env)
 	if err != nil {
 		return err
 	}
-	body := progressBody{
+	writeJSON(w, http.StatusOK, progressBody{
 		Status: pr.Status, Message: pr.Message, BlockingError: pr.BlockingError, MissingESVs: pr.MissingESVs,
 		EncryptedSecrets: pr.EncryptedSecrets, GlobalLock: pr.GlobalLock, PromotionID: pr.PromotionID,
 		TimeStamp: pr.Time.Format(time.RFC3339), Type: pr.Type,
-	}
-	if pr.Status != promotion.StatusRunning {
-		if what, ok := s.ops.running(c.env); ok && what != "unlock" {
-			body = progressBody{Status: promotion.StatusRunning, Message: what + " in progress", GlobalLock: pr.GlobalLock,
-				TimeStamp: body.TimeStamp, Type: promotion.Type(what), PromotionID: pr.PromotionID}
-		} else if f, ok := s.ops.failed(c.env); ok && (pr.Status == promotion.StatusReady || pr.Time.Before(f.at)) {
-			body = progressBody{Status: promotion.StatusError, Message: failureMessage(f.err), GlobalLock: pr.GlobalLock,
-				TimeStamp: f.at.Format(time.RFC3339), Type: promotion.Type(f.what), PromotionID: pr.PromotionID}
-		}
-	}
-	writeJSON(w, http.StatusOK, body)
+	})
 	return nil
+}
+
+// latestProgress is upper's latest promotion or rollback as this server
+// knows it. One it has started is RUNNING from its 202 on, also before the
+// Promoter has taken it up, and one that failed before the Promoter
+// recorded it is ERROR, so a poller never mistakes the previous outcome for
+// its own.
+func (s *Server) latestProgress(ctx context.Context, p *promotion.Promoter, upper string) (promotion.Progress, error) {
+	pr, err := p.Progress(ctx, upper)
+	if err != nil || pr.Status == promotion.StatusRunning {
+		return pr, err
+	}
+	if what, ok := s.ops.running(upper); ok && what != "unlock" {
+		return promotion.Progress{Status: promotion.StatusRunning, Message: what + " in progress", GlobalLock: pr.GlobalLock,
+			Time: pr.Time, Type: promotion.Type(what), PromotionID: pr.PromotionID}, nil
+	}
+	if f, ok := s.ops.failed(upper); ok && (pr.Status == promotion.StatusReady || pr.Time.Before(f.at)) {
+		return promotion.Progress{Status: promotion.StatusError, Message: failureMessage(f.err), GlobalLock: pr.GlobalLock,
+			Time: f.at, Type: promotion.Type(f.what), PromotionID: pr.PromotionID}, nil
+	}
+	return pr, nil
 }
 
 // failureMessage is what a poller reads about a failed run: the message
