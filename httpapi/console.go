@@ -727,33 +727,11 @@ func (s *Server) consolePromote(w http.ResponseWriter, r *http.Request, c consol
 		Lower: lower, Upper: upper, DryRun: r.PostFormValue("dryRun") != "", IgnoreEncryptedSecrets: r.PostFormValue("ignoreEncryptedSecrets") != "",
 		Promoter: c.principal.ID, Description: r.PostFormValue("description"), TicketReference: r.PostFormValue("ticket"),
 	}
-	if err := s.consoleRun(r, p, promotion.TypePromotion, req, p.Promote); err != nil {
+	if err := s.run(r.Context(), p, promotion.TypePromotion, req, p.Promote); err != nil {
 		return err
 	}
 	s.backToPair(w, r)
 	return nil
-}
-
-// consoleRun starts op in the background, as the API does, so a promotion
-// outlives the browser that asked for it.
-func (s *Server) consoleRun(r *http.Request, p *promotion.Promoter, typ promotion.Type, req promotion.Request,
-	op func(context.Context, promotion.Request) (*promotion.Report, error)) error {
-	st, err := p.LockState(r.Context(), req.Lower, req.Upper)
-	if err != nil {
-		return err
-	}
-	if st.Result != lock.StateLocked {
-		return conflict("Lock the pair first (its lock state is %s).", st.Result)
-	}
-	return s.ops.start(r.Context(), req.Upper, string(typ), func(ctx context.Context) {
-		start := time.Now()
-		if _, err := op(ctx, req); err != nil {
-			s.log.WarnContext(ctx, string(typ)+" failed", "environment", req.Upper, "transactionId", txID(ctx), "err", err)
-			if pr, perr := p.Progress(context.WithoutCancel(ctx), req.Upper); perr != nil || pr.Status != promotion.StatusError || pr.Time.Before(start) {
-				s.ops.fail(req.Upper, string(typ), err)
-			}
-		}
-	})
 }
 
 func (s *Server) consoleRollbackPage(w http.ResponseWriter, r *http.Request, c consoleCall) error {
@@ -786,7 +764,7 @@ func (s *Server) consoleRollback(w http.ResponseWriter, r *http.Request, c conso
 		return err
 	}
 	req := promotion.Request{Lower: lower, Upper: upper, Promoter: c.principal.ID, Description: r.PostFormValue("description"), TicketReference: r.PostFormValue("ticket")}
-	if err := s.consoleRun(r, p, promotion.TypeRollback, req, p.Rollback); err != nil {
+	if err := s.run(r.Context(), p, promotion.TypeRollback, req, p.Rollback); err != nil {
 		return err
 	}
 	s.backToPair(w, r)

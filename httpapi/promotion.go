@@ -168,7 +168,7 @@ func (s *Server) promote(w http.ResponseWriter, r *http.Request, c call, p *prom
 		Upper: c.env, DryRun: *body.DryRun, IgnoreEncryptedSecrets: body.IgnoreEncryptedSecrets, UnlockAfter: body.UnlockAfter,
 		Promoter: orDefault(body.Promoter, c.principal.ID), Description: body.Description, TicketReference: body.TicketReference,
 	}
-	if err := s.run(r, c, p, promotion.TypePromotion, req, p.Promote); err != nil {
+	if err := s.run(r.Context(), p, promotion.TypePromotion, req, p.Promote); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusAccepted, startBody{Result: "Promotion started"})
@@ -184,7 +184,7 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request, c call, p *pro
 		Upper: c.env, UnlockAfter: body.UnlockAfter,
 		Promoter: orDefault(body.Promoter, c.principal.ID), Description: body.Description, TicketReference: body.TicketReference,
 	}
-	if err := s.run(r, c, p, promotion.TypeRollback, req, p.Rollback); err != nil {
+	if err := s.run(r.Context(), p, promotion.TypeRollback, req, p.Rollback); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusAccepted, startBody{Result: "Rollback started"})
@@ -193,23 +193,23 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request, c call, p *pro
 
 // run checks that the pair is locked and starts op in the background.
 // Its outcome, success or failure, is what GET promote reports.
-func (s *Server) run(r *http.Request, c call, p *promotion.Promoter, typ promotion.Type, req promotion.Request,
+func (s *Server) run(ctx context.Context, p *promotion.Promoter, typ promotion.Type, req promotion.Request,
 	op func(context.Context, promotion.Request) (*promotion.Report, error)) error {
-	st, err := p.LockState(r.Context(), "", c.env)
+	st, err := p.LockState(ctx, req.Lower, req.Upper)
 	if err != nil {
 		return err
 	}
 	if st.Result != lock.StateLocked {
 		return conflict("Environment is not in locked state (lock state: %s)", st.Result)
 	}
-	return s.ops.start(r.Context(), c.env, string(typ), func(ctx context.Context) {
+	return s.ops.start(ctx, req.Upper, string(typ), func(ctx context.Context) {
 		start := time.Now()
 		if _, err := op(ctx, req); err != nil {
-			s.log.WarnContext(ctx, string(typ)+" failed", "environment", c.env, "transactionId", txID(ctx), "err", err)
+			s.log.WarnContext(ctx, string(typ)+" failed", "environment", req.Upper, "transactionId", txID(ctx), "err", err)
 			// A run that failed before the Promoter took it up (the lock
 			// lost, the server shutting down) is not in its Progress.
-			if pr, perr := p.Progress(context.WithoutCancel(ctx), c.env); perr != nil || pr.Status != promotion.StatusError || pr.Time.Before(start) {
-				s.ops.fail(c.env, string(typ), err)
+			if pr, perr := p.Progress(context.WithoutCancel(ctx), req.Upper); perr != nil || pr.Status != promotion.StatusError || pr.Time.Before(start) {
+				s.ops.fail(req.Upper, string(typ), err)
 			}
 		}
 	})
