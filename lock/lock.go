@@ -145,6 +145,38 @@ type Status struct {
 	// the environments the lease still holds, when it expires, and that
 	// Unlock with the lease (its id, over HTTP) releases it now.
 	Detail string
+	// Held and Free split the lease's environments when State is locking
+	// or unlocking: those holding it, and those not (yet, or any more).
+	Held, Free []string
+}
+
+// Describe returns Detail with the environments of a half-held lease
+// written as name(env), for callers that show leases to people in their own
+// terms: environments that name writes alike are written once, and those it
+// writes as "" are left out (a caller's second name for a lock it already
+// shows). A nil name writes them as they are.
+func (s Status) Describe(name func(env string) string) string {
+	if s.State != StateLocking && s.State != StateUnlocking || len(s.Held) == 0 {
+		return s.Detail
+	}
+	list := func(envs []string) string {
+		var names []string
+		for _, env := range envs {
+			if name != nil {
+				env = name(env)
+			}
+			if env != "" && !slices.Contains(names, env) {
+				names = append(names, env)
+			}
+		}
+		return strings.Join(names, ", ")
+	}
+	held := list(s.Held)
+	if free := list(s.Free); free != "" {
+		held += " but not " + free
+	}
+	return fmt.Sprintf("lease %s of %q holds %s; it ends at %s unless renewed, and Unlock with the lease (DELETE lock/%s) releases it now",
+		s.Lease.ID, s.Lease.Owner, held, s.Lease.Expires.UTC().Format(time.RFC3339), s.Lease.ID)
 }
 
 // LockedError is the error Lock returns when an environment is held. It

@@ -135,3 +135,39 @@ func FuzzNewLease(f *testing.F) {
 		}
 	})
 }
+
+// Callers show half-held leases in their own terms: Describe names each
+// environment through name, once, and leaves out those named "".
+func TestRule_DescribeNamesHalfHeldLeasesTheCallersWay(t *testing.T) {
+	lease := lock.Lease{ID: "l1", Owner: "alice", Expires: now}
+	names := map[string]string{"id-1": "dev", "id-2": "staging", "g-a": "group", "g-b": "group", "legacy": ""}
+	name := func(env string) string { return names[env] }
+	tail := `; it ends at 2025-01-02T03:04:05Z unless renewed, and Unlock with the lease (DELETE lock/l1) releases it now`
+	tests := []struct {
+		name       string
+		st         lock.Status
+		names      func(string) string
+		wantPrefix string
+	}{
+		{"as they are", lock.Status{State: lock.StateLocking, Lease: lease, Held: []string{"id-1"}, Free: []string{"id-2", "legacy"}}, nil,
+			`lease l1 of "alice" holds id-1 but not id-2, legacy`},
+		{"named, left out", lock.Status{State: lock.StateLocking, Lease: lease, Held: []string{"id-1"}, Free: []string{"id-2", "legacy"}}, name,
+			`lease l1 of "alice" holds dev but not staging`},
+		{"two names of one lock written once", lock.Status{State: lock.StateUnlocking, Lease: lease, Held: []string{"id-1", "g-a", "g-b"}, Free: []string{"id-2"}}, name,
+			`lease l1 of "alice" holds dev, group but not staging`},
+		{"every free one left out", lock.Status{State: lock.StateLocking, Lease: lease, Held: []string{"id-1", "id-2", "g-a"}, Free: []string{"legacy"}}, name,
+			`lease l1 of "alice" holds dev, staging, group`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.st.Describe(tt.names); got != tt.wantPrefix+tail {
+				t.Fatalf("Describe = %q, want %q", got, tt.wantPrefix+tail)
+			}
+		})
+	}
+	for _, st := range []lock.Status{{State: lock.StateLocked, Lease: lease}, {State: lock.StateError, Detail: "unreadable"}} {
+		if got := st.Describe(name); got != st.Detail {
+			t.Errorf("Describe of a %s lock = %q, want its Detail %q", st.State, got, st.Detail)
+		}
+	}
+}

@@ -409,8 +409,8 @@ func (m *Manager) State(ctx context.Context, env string) (Status, error) {
 		free = append(free, other)
 	}
 	if st.State != StateLocked {
-		st.Detail = fmt.Sprintf("lease %s of %q holds %s but not %s; it ends at %s unless renewed, and Unlock with the lease (DELETE lock/%s) releases it now",
-			lease.ID, lease.Owner, strings.Join(held, ", "), strings.Join(free, ", "), lease.Expires.UTC().Format(time.RFC3339), lease.ID)
+		st.Held, st.Free = held, free
+		st.Detail = st.Describe(nil)
 	}
 	return st, nil
 }

@@ -164,7 +164,7 @@ func (w *crashWorld) check(ctx context.Context, dir string) {
 
 	// No state needs a hand edit: a lease left held anywhere clears by one
 	// documented call, Unlock with the lease State reports.
-	for _, env := range []string{dev, staging, "group:" + testGroup.Name} {
+	for _, env := range []string{dev, staging, promotion.GroupLock(testGroup.Name), "group:" + testGroup.Name} {
 		st, err := w.locker.State(ctx, env)
 		switch {
 		case err != nil:

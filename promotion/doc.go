@@ -15,9 +15,9 @@
 //
 // A promotion from lower to upper:
 //
-//  1. Lock(lower, upper) takes a lease on {lower, upper, "group:<name>"},
-//     so only one promotion runs per group; a second Lock fails with a
-//     *lock.LockedError naming the holder. While locked, ESV writes to both
+//  1. Lock(lower, upper) takes a lease on lower, upper and the group (see
+//     Locks), so only one promotion runs per group; a second Lock fails
+//     with a *lock.LockedError naming the holder. While locked, ESV writes to both
 //     environments (through ESVGuard) and config edits through Edit fail
 //     with lock.ErrLocked.
 //  2. Promote finds the lease holding the pair (Locker.State of the upper;
@@ -72,6 +72,26 @@
 // commit of type revert; refused while the environment is locked. It takes a
 // short lease on the environment and commits fenced by it, so a promotion
 // that locks the environment meanwhile cannot be overtaken.
+//
+// # Locks
+//
+// A promotion, rollback or unlock works on one lease of four lock names:
+// the lower and the upper environment by id (ids, unlike names, survive a
+// rename, so a rename cannot drop a held lease); the group's lock,
+// GroupLock(name) = "group-<name>", which gitlock keeps as the readable ref
+// refs/locks/group-<name>; and the group's legacy name "group:<name>"
+// (refs/locks/x.group_3a<name>). Earlier versions lock only the legacy
+// name, so while any of their processes may share the Repo and Locker, every
+// lease takes it too: it is a compatibility shadow of the same lease, taken
+// and released with it all or none, so an earlier version's lease blocks a
+// promotion and a promotion blocks an earlier version. A lease holding
+// either name covers the pair (Promote and Unlock accept an earlier
+// version's lease). A release made once every process runs this version or
+// later may stop taking the legacy name. Group names too long for a lock
+// name are hashed in both; member ids may not start with "group-". People
+// never see the legacy name: LockState, its Description and Lock's
+// *lock.LockedError name the group once (see gitlock's documentation for
+// reading the refs with git).
 //
 // # Leases that end
 //

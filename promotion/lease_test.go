@@ -29,20 +29,21 @@ func withGitlock(c *promotion.Config) {
 func TestRule_HalfHeldPairShowsTheWayOutAndUnlockClearsIt(t *testing.T) {
 	tests := []struct {
 		name     string
-		held     int // of the sorted set {dev, staging, group:tenant}, a prefix
+		held     int // of the sorted set {dev, staging, group-tenant, group:tenant}, a prefix
 		released bool
 		want     lock.State
 	}{
 		{"died locking after the lower", 1, false, lock.StateLocking},
 		{"died unlocking before the lower", 1, true, lock.StateUnlocking},
 		{"died unlocking after the group", 2, true, lock.StateUnlocking},
+		{"died locking between the group's two names", 3, false, lock.StateLocking},
 	}
 	for _, tt := range tests {
 		for _, clear := range []string{"unlock", "expiry"} {
 			t.Run(strings.ReplaceAll(tt.name, " ", "_")+"/"+clear, func(t *testing.T) {
 				f := seeded(t, withGitlock)
 				s := gitlock.NewStore(f.repo, f.clock.Now)
-				lease, err := lock.NewLease([]string{dev, staging, "group:tenant"}, "crashed", lock.Options{Description: "promotion"}, f.clock.Now())
+				lease, err := lock.NewLease([]string{dev, staging, "group-tenant", "group:tenant"}, "crashed", lock.Options{Description: "promotion"}, f.clock.Now())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -67,6 +68,10 @@ func TestRule_HalfHeldPairShowsTheWayOutAndUnlockClearsIt(t *testing.T) {
 				}
 				if st.Result != tt.want || st.PromotionID != lease.ID || !strings.Contains(st.Description, "DELETE lock/"+lease.ID) {
 					t.Fatalf("LockState = %+v, want %s by %s with the way out", st, tt.want, lease.ID)
+				}
+				// The group is one lock to people: named once, as the group.
+				if strings.Contains(st.Description, "group:") || strings.Count(st.Description, "group-tenant")+strings.Count(st.Description, `group "tenant"`) > 1 {
+					t.Fatalf("LockState.Description = %q, want the group's lock named at most once, never by its legacy name", st.Description)
 				}
 				if _, err := f.p.Lock(ctx, dev, staging, "next"); !errors.Is(err, lock.ErrLocked) {
 					t.Fatalf("Lock over the remains = %v, want ErrLocked", err)
@@ -231,9 +236,9 @@ func TestRule_LockStateIsNeverErrorDuringLockAndUnlock(t *testing.T) {
 	var lease lock.Lease
 	step(func() (err error) { lease, err = p.Lock(ctx, dev, staging, "alice"); return err })
 	step(func() error { return p.Unlock(ctx, dev, staging, lease.ID) })
-	// The set {dev, staging, group:tenant} is taken in that order and
-	// released in the reverse one.
-	want := "locking locking locked unlocking unlocking unlocked"
+	// The set {dev, staging, group-tenant, group:tenant} is taken in that
+	// order and released in the reverse one.
+	want := "locking locking locking locked unlocking unlocking unlocking unlocked"
 	if got := strings.Join(seen, " "); got != want {
 		t.Fatalf("pair states after each step = %s, want %s", got, want)
 	}

@@ -121,9 +121,10 @@ type Promoter struct {
 	logger   *slog.Logger
 	observer func(Event)
 	ttl      time.Duration
-	groupKey string
-	names    map[string]string
-	admit    func(ctx context.Context, env string) error
+	// groupLock and legacyLock are the group's two lock names (groupLocks).
+	groupLock, legacyLock string
+	names                 map[string]string
+	admit                 func(ctx context.Context, env string) error
 
 	mu       sync.Mutex
 	progress map[string]Progress // by upper environment
@@ -147,6 +148,9 @@ func New(cfg Config) (*Promoter, error) {
 		}
 		if err := lock.ValidateEnvironment(m.ID); err != nil {
 			return bad("Group member %s cannot be locked: %v", m.ID, err)
+		}
+		if strings.HasPrefix(m.ID, groupLockPrefix) {
+			return bad("Group member %s cannot be locked: names starting with %q are the locks of promotion groups", m.ID, groupLockPrefix)
 		}
 	}
 	switch {
@@ -172,7 +176,6 @@ func New(cfg Config) (*Promoter, error) {
 		logger:   cfg.Logger,
 		observer: cfg.Observer,
 		ttl:      cfg.LockTTL,
-		groupKey: groupKey(cfg.Group.Name),
 		names:    maps.Clone(cfg.Names),
 		admit:    cfg.Admit,
 		progress: map[string]Progress{},
@@ -181,6 +184,7 @@ func New(cfg Config) (*Promoter, error) {
 		indexes:  map[string]*index{},
 	}
 	p.group.Members = slices.Clone(cfg.Group.Members)
+	p.groupLock, p.legacyLock = groupLocks(cfg.Group.Name)
 	if p.layout == nil {
 		p.layout = DefaultLayout{}
 	}
@@ -196,15 +200,45 @@ func New(cfg Config) (*Promoter, error) {
 	return p, nil
 }
 
-// groupKey is the lock every promotion of the group takes besides its two
-// environments, so only one runs per group. Long names are hashed to fit
-// lock.MaxEnvironmentLen.
-func groupKey(name string) string {
-	if k := "group:" + name; lock.ValidateEnvironment(k) == nil {
-		return k
+// groupLockPrefix starts the lock name of every promotion group
+// (GroupLock), so no group member may start with it.
+const groupLockPrefix = "group-"
+
+// GroupLock returns the name of the lock every promotion of the group named
+// name holds besides its two environments, so only one runs per group:
+// "group-<name>", which gitlock keeps as refs/locks/group-<name> when name
+// is lower case. A name too long for a lock name (lock.MaxEnvironmentLen) is
+// hashed. Promotions also hold the group's legacy lock name; see "Locks" in
+// the package documentation.
+func GroupLock(name string) string {
+	readable, _ := groupLocks(name)
+	return readable
+}
+
+// groupLocks returns the group's lock name and its legacy one,
+// "group:<name>", the only one earlier versions lock.
+func groupLocks(name string) (readable, legacy string) {
+	key := func(prefix string) string {
+		if k := prefix + name; lock.ValidateEnvironment(k) == nil {
+			return k
+		}
+		sum := sha256.Sum256([]byte(name))
+		return prefix + hex.EncodeToString(sum[:16])
 	}
-	sum := sha256.Sum256([]byte(name))
-	return "group:" + hex.EncodeToString(sum[:16])
+	return key(groupLockPrefix), key("group:")
+}
+
+// lockName names one of a lease's environments for people: an environment
+// by its name, the group's lock as the group, once (its legacy name is left
+// out).
+func (p *Promoter) lockName(env string) string {
+	switch env {
+	case p.groupLock:
+		return fmt.Sprintf("group %q", p.group.Name)
+	case p.legacyLock:
+		return ""
+	}
+	return p.name(env)
 }
 
 // admitted asks Config.Admit whether env may change.
@@ -270,10 +304,19 @@ func (p *Promoter) Lock(ctx context.Context, lower, upper, owner string) (lock.L
 	if owner, err = actor.Resolve(ctx, owner, "lock "+lower+" → "+upper); err != nil {
 		return lock.Lease{}, err
 	}
-	lease, err := p.locker.Lock(ctx, []string{lower, upper, p.groupKey}, owner, lock.Options{
+	lease, err := p.locker.Lock(ctx, []string{lower, upper, p.groupLock, p.legacyLock}, owner, lock.Options{
 		TTL:         p.ttl,
 		Description: fmt.Sprintf("promotion %s → %s in group %s", lower, upper, p.group.Name),
 	})
+	if le, ok := errors.AsType[*lock.LockedError](err); ok {
+		// Named as one lock, whichever of the group's names was found
+		// held, and without the Locker's list of all four.
+		held := *le
+		if held.Env == p.legacyLock {
+			held.Env = p.groupLock
+		}
+		err = &held
+	}
 	if err != nil {
 		return lock.Lease{}, fmt.Errorf("lock %s → %s: %w", lower, upper, err)
 	}
@@ -293,9 +336,9 @@ func (p *Promoter) Unlock(ctx context.Context, lower, upper, promotionID string)
 		return fmt.Errorf("unlock: %w", err)
 	}
 	var st lock.Status
-	// The group's lock is the first of the set in most names' sort order,
-	// so a half-held lease is found on one of the three.
-	for _, env := range []string{upper, lower, p.groupKey} {
+	// A half-held lease holds a prefix of its sorted set, and any of
+	// the four may come first.
+	for _, env := range []string{upper, lower, p.groupLock, p.legacyLock} {
 		if st, err = p.locker.State(ctx, env); err != nil {
 			return fmt.Errorf("unlock %s → %s: %w", lower, upper, err)
 		}
@@ -315,9 +358,12 @@ func (p *Promoter) Unlock(ctx context.Context, lower, upper, promotionID string)
 }
 
 // covers reports whether lease is a promotion lease of this group on lower
-// and upper.
+// and upper. Either of the group's lock names shuts out every other
+// promotion of the group (every version locks the legacy one, this one
+// both), so a lease an earlier version took covers the pair too.
 func (p *Promoter) covers(l lock.Lease, lower, upper string) bool {
-	return slices.Contains(l.Envs, lower) && slices.Contains(l.Envs, upper) && slices.Contains(l.Envs, p.groupKey)
+	return slices.Contains(l.Envs, lower) && slices.Contains(l.Envs, upper) &&
+		(slices.Contains(l.Envs, p.groupLock) || slices.Contains(l.Envs, p.legacyLock))
 }
 
 func describeLock(env string, st lock.Status, want string) string {
@@ -405,7 +451,7 @@ func (p *Promoter) LockState(ctx context.Context, lower, upper string) (LockStat
 		default:
 			ls.Lease = held.Lease
 		}
-		if d := cmp.Or(held.Detail, other.Detail); d != "" {
+		if d := cmp.Or(held.Describe(p.lockName), other.Describe(p.lockName)); d != "" {
 			ls.Description += ": " + d
 		}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -125,7 +126,7 @@ func (a *app) job(cmd *cobra.Command, lower, upper string, typ promotion.Type, f
 	}
 	prog.finish()
 	if errors.Is(err, lock.ErrLocked) && prog.done == 0 {
-		return lockedError(err, lo.Name, up.Name, names)
+		return lockedError(err, lo.Name, up.Name, p.Group(), names)
 	}
 	var ie *integrity.Error
 	if errors.As(err, &ie) {
@@ -165,17 +166,25 @@ func (e blockedError) Error() string { return e.err.Error() }
 func (e blockedError) Unwrap() error { return e.ie }
 
 // lockedError rewords a lock refusal with names and the way out.
-func lockedError(err error, lower, upper string, names map[string]string) error {
+// The holder is released through its own upper environment, the last
+// member of the group it holds.
+func lockedError(err error, lower, upper string, g environment.Group, names map[string]string) error {
 	var le *lock.LockedError
 	if !errors.As(err, &le) {
 		return err
 	}
-	env := names[le.Env]
-	if env == "" {
-		env = le.Env // the group
+	env := cmp.Or(names[le.Env], le.Env)
+	if le.Env == promotion.GroupLock(g.Name) {
+		env = "group " + g.Name
+	}
+	release := upper
+	for _, m := range g.Members {
+		if slices.Contains(le.Holder.Envs, m.ID) {
+			release = cmp.Or(names[m.ID], release)
+		}
 	}
 	return fmt.Errorf("%s → %s: %s %w by %s (promotion %s, since %s); wait for it, or if it is stuck: envpromote lock release %s",
-		lower, upper, env, lock.ErrLocked, le.Holder.Owner, le.Holder.ID, le.Holder.Acquired.UTC().Format(time.RFC3339), upper)
+		lower, upper, env, lock.ErrLocked, le.Holder.Owner, le.Holder.ID, le.Holder.Acquired.UTC().Format(time.RFC3339), release)
 }
 
 // printFindings prints blocking findings to stderr: where, what, and the fix.

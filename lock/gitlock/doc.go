@@ -26,34 +26,39 @@
 //
 // # The refs a promotion locks
 //
-// A promotion (package promotion) locks three names, so a repository
-// written through envpromote.Tenant holds:
+// A promotion (package promotion) holds one lease on four names, so while
+// it runs a repository written through envpromote.Tenant holds:
 //
-//	refs/locks/<environment id>   the lower and the upper environment
-//	refs/locks/x.group_3a<group>  its promotion group: "group:<group>", the
-//	                              ':' escaped as _3a ("group:main" →
-//	                              x.group_3amain); a group name that is not
-//	                              lower case has its other bytes escaped
-//	                              too, and one too long for a lock name is
-//	                              hashed (see promotion)
+//	refs/locks/<lower id>           the two environments, by id
+//	refs/locks/<upper id>
+//	refs/locks/group-<group>        its promotion group (promotion.GroupLock)
+//	refs/locks/x.group_3a<group>    the same group under its legacy name
+//	                                "group:<group>" (':' escaped as _3a)
 //
-// To see who holds an environment by its name, follow its alias (see
+// A group name that is not lower case has its other bytes escaped in both
+// ("Web" → x.group-_57eb), and one too long for a lock name is hashed (see
+// promotion). The legacy ref is a compatibility shadow of the same lease,
+// not a second lock: processes of earlier versions sharing the repository
+// (on this machine, or another through the remote) lock and look only at
+// it, so every promotion takes it too and each version sees the other's
+// leases; no ref changed its name, as a ref is the only thing two holders
+// compare and set. Both are taken, released and fenced together, all or
+// none. Once no process older than this version can share the repository
+// (all upgraded), a later release may stop taking the legacy name, and the
+// x.group_3a refs left free may then be deleted.
+//
+// The environments' refs stay ids: a name changes on rename, and a lock
+// keyed by a name would let a rename drop a held lease. To see who holds an
+// environment by its name, follow its alias (refs/names/<slug>, see
 // envpromote.Slug) to the id:
 //
+//	git -C repo for-each-ref refs/locks        # every lock, held or not
 //	id=$(git -C repo symbolic-ref --short refs/names/staging)
 //	git -C repo log -1 --format='%ad %B' locks/$id
-//	git -C repo log -1 --format='%ad %B' locks/x.group_3amain
+//	git -C repo log -1 --format='%ad %B' locks/group-main
 //
-// These names are the locks' identity, so they stay as they are. A ref is
-// the only thing two holders compare and set: were the group lock renamed
-// (say to locks/group.main), a process of an earlier version, on this
-// machine or on another sharing the remote, would look only at the old ref
-// and a new one only at the new, and both would hold the group at once.
-// Seeing old leases is not enough; every Lock, Renew, Unlock and fenced
-// commit would have to move both refs for as long as any older process may
-// run, which no repository can tell, and the environments' refs are already
-// ids, which do not change when an environment is renamed: a lock keyed by a
-// name would let a rename drop a held lease.
+// Each record's message names its lease and every name the lease holds; a
+// lock ref whose record says unlock is free.
 //
 // # Fencing
 //
