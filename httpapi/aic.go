@@ -87,7 +87,7 @@ func (s *Server) aic(fam family, scope string, op operation, lower bool, h aicHa
 				return insufficientScope(scope)
 			}
 			seg := s.environmentSegment(r)
-			env, ok := s.envs[seg]
+			env, ok := s.routing(r.Context()).envs[seg]
 			switch {
 			case !ok && r.PathValue("env") == "":
 				return notFound("host %s serves no environment at its root", r.Host)
@@ -95,7 +95,7 @@ func (s *Server) aic(fam family, scope string, op operation, lower bool, h aicHa
 				return notFound("no environment is served at /%s", seg)
 			}
 			targets := []string{env}
-			if l, ok := s.lowers[env]; ok && lower {
+			if l, ok := s.routing(r.Context()).lowers[env]; ok && lower {
 				targets = append(targets, l)
 			}
 			for _, t := range targets {
@@ -124,7 +124,7 @@ func (s *Server) aic(fam family, scope string, op operation, lower bool, h aicHa
 // promotion group's, or else the Registry's record of it. Without either
 // it is unknown (""), and only ENVIRONMENT-scoped roles cover env.
 func (s *Server) organization(ctx context.Context, env string) (string, error) {
-	if org, ok := s.orgs[env]; ok || s.registry == nil {
+	if org, ok := s.routing(ctx).orgs[env]; ok || s.registry == nil {
 		return org, nil
 	}
 	e, err := s.registry.Lookup(ctx, env)

@@ -365,7 +365,7 @@ func (s *Server) authorizeConsole(ctx context.Context, c consoleCall, scope stri
 			return err
 		}
 		if authorize(c.principal.Principal, op, target{org: org, id: env}) != nil {
-			return consoleForbidden("Your roles do not allow %s on environment %s, which this touches.", op, s.segment(env))
+			return consoleForbidden("Your roles do not allow %s on environment %s, which this touches.", op, s.segment(ctx, env))
 		}
 	}
 	return nil
@@ -380,8 +380,8 @@ type envView struct {
 }
 
 // segment returns the path segment env is served at.
-func (s *Server) segment(env string) string {
-	for seg, id := range s.envs {
+func (s *Server) segment(ctx context.Context, env string) string {
+	for seg, id := range s.routing(ctx).envs {
 		if id == env && seg != env {
 			return seg
 		}
@@ -397,12 +397,12 @@ func (s *Server) envLabel(ctx context.Context, c consoleCall, env string) string
 			return e.Name
 		}
 	}
-	return s.segment(env)
+	return s.segment(ctx, env)
 }
 
 // consoleEnv resolves the {env} segment of r.
 func (s *Server) consoleEnv(r *http.Request) (string, error) {
-	env, ok := s.envs[r.PathValue("env")]
+	env, ok := s.routing(r.Context()).envs[r.PathValue("env")]
 	if !ok {
 		return "", &consoleError{status: http.StatusNotFound, msg: fmt.Sprintf("No environment is served at %q.", r.PathValue("env"))}
 	}
@@ -415,7 +415,7 @@ func (s *Server) consoleUpper(r *http.Request) (string, *promotion.Promoter, err
 	if err != nil {
 		return "", nil, err
 	}
-	p, ok := s.promoters[env]
+	p, ok := s.routing(r.Context()).promoters[env]
 	if !ok {
 		return "", nil, &consoleError{status: http.StatusNotFound, msg: "This environment is the first of its group: nothing is promoted into it."}
 	}
@@ -424,8 +424,8 @@ func (s *Server) consoleUpper(r *http.Request) (string, *promotion.Promoter, err
 
 // view describes env for principal p.
 func (s *Server) view(ctx context.Context, p Principal, pr *promotion.Promoter, m environment.Member) envView {
-	v := envView{ID: m.ID, Segment: s.segment(m.ID), Name: s.segment(m.ID), Tier: string(m.Tier)}
-	_, v.Upper = s.promoters[m.ID]
+	v := envView{ID: m.ID, Segment: s.segment(ctx, m.ID), Name: s.segment(ctx, m.ID), Tier: string(m.Tier)}
+	_, v.Upper = s.routing(ctx).promoters[m.ID]
 	if s.registry != nil {
 		if e, err := s.registry.Get(ctx, p.Principal, m.ID); err == nil {
 			v.Name, v.Type = e.Name, string(e.Type)
@@ -441,9 +441,9 @@ func (s *Server) view(ctx context.Context, p Principal, pr *promotion.Promoter, 
 }
 
 // groupsOf lists the Promoters' groups, one per name.
-func (s *Server) groupsOf() []*promotion.Promoter {
+func (s *Server) groupsOf(ctx context.Context) []*promotion.Promoter {
 	var out []*promotion.Promoter
-	for _, p := range s.promoters {
+	for _, p := range s.routing(ctx).promoters {
 		if !slices.Contains(out, p) {
 			out = append(out, p)
 		}
@@ -458,10 +458,10 @@ func (s *Server) consoleHome(w http.ResponseWriter, r *http.Request, c consoleCa
 		Chain []envView
 	}
 	var groups []groupView
-	for _, p := range s.groupsOf() {
+	for _, p := range s.groupsOf(r.Context()) {
 		g := groupView{Name: p.Group().Name}
 		for _, m := range p.Group().Members {
-			g.Chain = append(g.Chain, envView{Name: s.envLabel(r.Context(), c, m.ID), Segment: s.segment(m.ID)})
+			g.Chain = append(g.Chain, envView{Name: s.envLabel(r.Context(), c, m.ID), Segment: s.segment(r.Context(), m.ID)})
 		}
 		groups = append(groups, g)
 	}
@@ -494,7 +494,7 @@ func (s *Server) pairLock(ctx context.Context, p *promotion.Promoter, lower, upp
 
 func (s *Server) consoleGroup(w http.ResponseWriter, r *http.Request, c consoleCall) error {
 	var p *promotion.Promoter
-	for _, g := range s.groupsOf() {
+	for _, g := range s.groupsOf(r.Context()) {
 		if g.Group().Name == r.PathValue("group") {
 			p = g
 		}
@@ -848,7 +848,7 @@ func (s *Server) consoleESV(w http.ResponseWriter, r *http.Request, c consoleCal
 	// The ESVs the pending promotion into env misses: those its latest
 	// blocked run named, less those defined since.
 	var missing []string
-	if p, ok := s.promoters[env]; ok {
+	if p, ok := s.routing(r.Context()).promoters[env]; ok {
 		if pr, err := p.Progress(r.Context(), env); err == nil {
 			for _, name := range pr.MissingESVs {
 				if !slices.ContainsFunc(vars, func(v esv.Variable) bool { return v.Name == name }) &&

@@ -19,7 +19,10 @@
 // the same endpoints are at http://staging.localhost:PORT/environment/…,
 // the base URL that clients building every URL from the host alone (as
 // frodo does) need. /v1/environments is served once, on every host, for
-// every environment of the Registry.
+// every environment of the Registry. Segments and Promoters are fixed at New
+// unless Config.Refresh is set: the Server then asks it at every request,
+// so environments and groups created, renamed or deleted later are served
+// (by path and by host) at once.
 //
 //	/{env}/environment/promotion/lock                   POST      lock the pair (202)
 //	/{env}/environment/promotion/lock/state             GET       lock state (localLockOnly)

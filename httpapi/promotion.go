@@ -38,7 +38,7 @@ type promotionHandler func(w http.ResponseWriter, r *http.Request, c call, p *pr
 // an upper environment.
 func (s *Server) upper(h promotionHandler) aicHandler {
 	return func(w http.ResponseWriter, r *http.Request, c call) error {
-		p, ok := s.promoters[c.env]
+		p, ok := s.routing(r.Context()).promoters[c.env]
 		if !ok {
 			return notFound("environment %s is not the upper environment of a promotion group; promotion calls are made on the upper environment", c.env)
 		}

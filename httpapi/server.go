@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync/atomic"
 
 	"github.com/envpromote/envpromote/environment"
 	"github.com/envpromote/envpromote/esv"
@@ -42,6 +43,14 @@ type Config struct {
 	// /staging/environment/…. Members of the Promoters' groups without a
 	// segment here are served under their id.
 	Environments map[string]string
+	// Refresh, when set, returns the current Environments and Promoters,
+	// which it replaces: the Server calls it at every request, so
+	// environments and groups created, renamed or deleted after New are
+	// served at once, by path and by host. New calls it once and fails
+	// on its error; later, a failed call is logged and the last good
+	// answer serves. It must be safe for concurrent use and cheap
+	// (envpromote.Tenant caches its Promoters).
+	Refresh func(ctx context.Context) (environments map[string]string, promoters []*promotion.Promoter, err error)
 	// Hosts maps the host name a request was sent to (without its port)
 	// to a path segment of Environments, whose AIC endpoints it then
 	// serves at the root of that host, as AIC serves one tenant
@@ -65,19 +74,17 @@ type Config struct {
 // Server is the HTTP API. It is an http.Handler, safe for concurrent use;
 // Shutdown or Close ends the background operations it started.
 type Server struct {
-	auth      Authenticator
-	registry  *environment.Registry
-	esv       *esv.Service
-	envs      map[string]string // path segment → environment
-	hosts     HostResolver
-	promoters map[string]*promotion.Promoter // upper environment → its Promoter
-	orgs      map[string]string              // group member → its organization
-	lowers    map[string]string              // upper environment → its lower
-	maxBody   int64
-	log       *slog.Logger
-	ops       *operations
-	mux       *http.ServeMux
-	console   consoleSessions
+	auth     Authenticator
+	registry *environment.Registry
+	esv      *esv.Service
+	hosts    HostResolver
+	refresh  func(context.Context) (map[string]string, []*promotion.Promoter, error)
+	routes   atomic.Pointer[routing] // the latest built
+	maxBody  int64
+	log      *slog.Logger
+	ops      *operations
+	mux      *http.ServeMux
+	console  consoleSessions
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -92,18 +99,15 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("httpapi: Config.Authenticator is required")
 	}
 	s := &Server{
-		auth:      cfg.Authenticator,
-		registry:  cfg.Registry,
-		esv:       cfg.ESV,
-		envs:      map[string]string{},
-		hosts:     cfg.Hosts,
-		promoters: map[string]*promotion.Promoter{},
-		orgs:      map[string]string{},
-		lowers:    map[string]string{},
-		maxBody:   cfg.MaxBodyBytes,
-		log:       cfg.Logger,
-		ops:       newOperations(positiveOr(cfg.MaxBackground, DefaultMaxBackground)),
-		mux:       http.NewServeMux(),
+		auth:     cfg.Authenticator,
+		registry: cfg.Registry,
+		esv:      cfg.ESV,
+		hosts:    cfg.Hosts,
+		refresh:  cfg.Refresh,
+		maxBody:  cfg.MaxBodyBytes,
+		log:      cfg.Logger,
+		ops:      newOperations(positiveOr(cfg.MaxBackground, DefaultMaxBackground)),
+		mux:      http.NewServeMux(),
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
@@ -111,40 +115,97 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	for seg, env := range cfg.Environments {
+	envs, promoters := cfg.Environments, cfg.Promoters
+	if s.refresh != nil {
+		var err error
+		if envs, promoters, err = s.refresh(context.Background()); err != nil {
+			return nil, fmt.Errorf("httpapi: Config.Refresh: %w", err)
+		}
+	}
+	rt, err := newRouting(envs, promoters)
+	if err != nil {
+		return nil, err
+	}
+	s.routes.Store(rt)
+	s.mount(len(rt.promoters) > 0 || s.refresh != nil)
+	return s, nil
+}
+
+// routing is what serves which environment, built from Config's
+// Environments and Promoters (or Refresh's answer); it never changes once
+// built.
+type routing struct {
+	envs      map[string]string              // path segment → environment
+	promoters map[string]*promotion.Promoter // upper environment → its Promoter
+	orgs      map[string]string              // group member → its organization
+	lowers    map[string]string              // upper environment → its lower
+}
+
+// newRouting checks that every environment can be a path segment.
+func newRouting(envs map[string]string, promoters []*promotion.Promoter) (*routing, error) {
+	rt := &routing{envs: map[string]string{}, promoters: map[string]*promotion.Promoter{}, orgs: map[string]string{}, lowers: map[string]string{}}
+	for seg, env := range envs {
 		if !envName.MatchString(seg) || seg == "v1" {
 			return nil, fmt.Errorf("httpapi: %q cannot be a path segment: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit, and not \"v1\"", seg)
 		}
 		if env == "" {
 			return nil, fmt.Errorf("httpapi: path segment %q names no environment", seg)
 		}
-		s.envs[seg] = env
+		rt.envs[seg] = env
 	}
 	mounted := map[string]bool{}
-	for _, env := range s.envs {
+	for _, env := range rt.envs {
 		mounted[env] = true
 	}
-	for _, p := range cfg.Promoters {
+	for _, p := range promoters {
 		g := p.Group()
 		for i, m := range g.Members {
-			s.orgs[m.ID] = g.Organization.ID
+			rt.orgs[m.ID] = g.Organization.ID
 			if !mounted[m.ID] {
 				if !envName.MatchString(m.ID) || m.ID == "v1" {
 					return nil, fmt.Errorf("httpapi: environment id %q cannot be a path segment; give it one in Config.Environments", m.ID)
 				}
-				s.envs[m.ID], mounted[m.ID] = m.ID, true
+				rt.envs[m.ID], mounted[m.ID] = m.ID, true
 			}
 			if i == 0 {
 				continue
 			}
-			if _, dup := s.promoters[m.ID]; dup {
+			if _, dup := rt.promoters[m.ID]; dup {
 				return nil, fmt.Errorf("httpapi: environment %s is the upper environment of two Promoters' groups", m.ID)
 			}
-			s.promoters[m.ID], s.lowers[m.ID] = p, g.Members[i-1].ID
+			rt.promoters[m.ID], rt.lowers[m.ID] = p, g.Members[i-1].ID
 		}
 	}
-	s.routes()
-	return s, nil
+	return rt, nil
+}
+
+type routingKey struct{}
+
+// routing returns the routing of the request ctx belongs to.
+func (s *Server) routing(ctx context.Context) *routing {
+	if rt, ok := ctx.Value(routingKey{}).(*routing); ok {
+		return rt
+	}
+	return s.routes.Load()
+}
+
+// refreshed returns ctx carrying the routing the request is served by:
+// Refresh's current answer, or the latest good one.
+func (s *Server) refreshed(ctx context.Context) context.Context {
+	if s.refresh == nil {
+		return ctx
+	}
+	envs, promoters, err := s.refresh(ctx)
+	var rt *routing
+	if err == nil {
+		rt, err = newRouting(envs, promoters)
+	}
+	if err != nil {
+		s.log.ErrorContext(ctx, "refreshing the environments served failed; serving the last ones", "transactionId", txID(ctx), "err", err)
+		return ctx
+	}
+	s.routes.Store(rt)
+	return context.WithValue(ctx, routingKey{}, rt)
 }
 
 // positiveOr returns v, or def when v is not positive.
@@ -173,7 +234,7 @@ func (s *Server) Close() error {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := transactionID(r)
 	w.Header().Set("X-ForgeRock-TransactionId", id)
-	s.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), txKey{}, id)))
+	s.mux.ServeHTTP(w, r.WithContext(s.refreshed(context.WithValue(r.Context(), txKey{}, id))))
 }
 
 type txKey struct{}
@@ -285,18 +346,18 @@ func (s *Server) notRouted(w http.ResponseWriter, r *http.Request) {
 	d(w, r, &apiError{status: http.StatusMethodNotAllowed, code: "INVALID_REQUEST", message: fmt.Sprintf("method %s is not allowed here (allowed: %s)", r.Method, strings.Join(allow, ", "))})
 }
 
-// routes mounts the endpoints of every part cfg supplied.
-func (s *Server) routes() {
+// mount mounts the endpoints of every part cfg supplied.
+func (s *Server) mount(promotions bool) {
 	if s.registry != nil {
 		s.environmentRoutes()
 	}
 	if s.esv != nil {
 		s.esvRoutes()
 	}
-	if len(s.promoters) > 0 {
+	if promotions {
 		s.promotionRoutes()
 	}
-	if len(s.promoters) > 0 || s.esv != nil {
+	if promotions || s.esv != nil {
 		s.consoleRoutes()
 	}
 	s.mux.HandleFunc("/", s.notRouted)

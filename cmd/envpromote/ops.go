@@ -307,18 +307,39 @@ func (a *app) printServing(addr *net.TCPAddr, names []string, domain string) err
 var domainName = regexp.MustCompile(`^(?i)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
 // api builds the HTTP API over every environment and group of s, and
-// returns the environments' names (their path segments) in the
-// Registry's order.
+// returns the environments' names (their path segments) in the Registry's
+// order. The API reads them again at every request, so environments and
+// groups created, renamed or deleted while it serves are served at once,
+// by path and by host.
 func (a *app) api(ctx context.Context, s *system, token string, hosts httpapi.HostResolver) (*httpapi.Server, []string, error) {
 	envs, err := s.Registry().List(ctx, s.p, "")
 	if err != nil {
 		return nil, nil, err
 	}
-	paths := map[string]string{}
 	names := make([]string, len(envs))
 	for i, e := range envs {
-		paths[e.Name] = e.ID
 		names[i] = e.Name
+	}
+	api, err := httpapi.New(httpapi.Config{
+		Authenticator: httpapi.NewStaticTokens(map[string]httpapi.Principal{
+			token: {Principal: s.p, Scopes: []string{httpapi.ScopePromotion, httpapi.ScopeESVAll}},
+		}),
+		Registry: s.Registry(), ESV: s.ESV(), Refresh: s.served, Hosts: hosts,
+		Logger: slog.New(slog.NewTextHandler(a.stderr, nil)),
+	})
+	return api, names, err
+}
+
+// served returns what the API serves: every environment under its name,
+// and a Promoter of every group.
+func (s *system) served(ctx context.Context) (map[string]string, []*promotion.Promoter, error) {
+	envs, err := s.Registry().List(ctx, s.p, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	paths := make(map[string]string, len(envs))
+	for _, e := range envs {
+		paths[e.Name] = e.ID
 	}
 	groups, err := s.Registry().Groups(ctx, s.p, s.org)
 	if err != nil {
@@ -332,12 +353,5 @@ func (a *app) api(ctx context.Context, s *system, token string, hosts httpapi.Ho
 		}
 		promoters = append(promoters, p)
 	}
-	api, err := httpapi.New(httpapi.Config{
-		Authenticator: httpapi.NewStaticTokens(map[string]httpapi.Principal{
-			token: {Principal: s.p, Scopes: []string{httpapi.ScopePromotion, httpapi.ScopeESVAll}},
-		}),
-		Registry: s.Registry(), ESV: s.ESV(), Promoters: promoters, Environments: paths, Hosts: hosts,
-		Logger: slog.New(slog.NewTextHandler(a.stderr, nil)),
-	})
-	return api, names, err
+	return paths, promoters, nil
 }
