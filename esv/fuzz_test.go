@@ -76,16 +76,49 @@ func FuzzRefs(f *testing.F) {
 				t.Fatalf("error %v is not a non-empty MalformedError", err)
 			}
 		}
-		valid := gjson.ValidBytes(content)
+		valid := json.Valid(content)
+		locs := make([]esv.Location, 0, len(refs))
 		for _, r := range refs {
 			if esv.ValidateName(r.Name) != nil || !bytes.Contains(content, []byte(r.Text)) || r.Line < 1 || r.Column < 1 || r.Path != path {
 				t.Fatalf("bad ref %+v", r)
 			}
-			if r.JSONPath != "" && valid && !gjson.GetBytes(content, r.JSONPath).Exists() {
-				t.Fatalf("JSON path %q of %s does not exist", r.JSONPath, r.Text)
+			locs = append(locs, r.Location)
+		}
+		var me esv.MalformedError
+		errors.As(err, &me)
+		for _, m := range me {
+			locs = append(locs, m.Location)
+		}
+		for _, l := range locs {
+			if l.JSONPath != "" && valid && !namesLocation(content, l) {
+				t.Fatalf("JSON path %q does not name the string at %d:%d", l.JSONPath, l.Line, l.Column)
 			}
 		}
 	})
+}
+
+// namesLocation reports whether l.JSONPath names, in valid JSON content,
+// the string holding l or, when l is in an object key, that member's value,
+// as Location.JSONPath promises.
+func namesLocation(content []byte, l esv.Location) bool {
+	v := gjson.GetBytes(content, l.JSONPath)
+	off := 0
+	for range l.Line - 1 {
+		off += bytes.IndexByte(content[off:], '\n') + 1
+	}
+	off += l.Column - 1
+	switch {
+	case !v.Exists():
+		return false
+	case v.Index <= off && off < v.Index+len(v.Raw):
+		return v.Type == gjson.String
+	case off < v.Index: // in the key: the rest of it, then ':'
+		rest := content[off:v.Index]
+		q := bytes.LastIndexByte(rest, '"')
+		return q >= 0 && string(bytes.TrimSpace(rest[q+1:])) == ":" &&
+			bytes.Count(rest[:q], []byte{'"'}) == bytes.Count(rest[:q], []byte(`\"`))
+	}
+	return false
 }
 
 func FuzzExpand(f *testing.F) {

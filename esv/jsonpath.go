@@ -2,7 +2,7 @@ package esv
 
 import (
 	"bytes"
-	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -29,6 +29,24 @@ type jsonFrame struct {
 	index   int    // current element of an array
 	key     []byte // raw key of the current member of an object
 	wantKey bool   // an object expects a key next
+	// seen holds a bit per hash of the object's keys so far; dup says
+	// key may have come before, when gjson could find that member.
+	seen [4]uint64
+	dup  bool
+}
+
+// sees records key in f's keys and says whether it may have come before.
+func (f *jsonFrame) sees(key []byte) {
+	if bytes.IndexByte(key, '\\') >= 0 {
+		key = []byte(decodeKey(key)) // "\u0061" is "a"
+	}
+	h := uint32(2166136261) // FNV-1a
+	for _, c := range key {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	w, bit := (h>>6)%4, uint64(1)<<(h&63)
+	f.dup = f.seen[w]&bit != 0
+	f.seen[w] |= bit
 }
 
 // at returns the gjson path of the string containing offset off and, when
@@ -71,12 +89,16 @@ func (t *jsonTracker) at(off int) (path, key string, ok bool) {
 			inKey := f != nil && !f.array && f.wantKey
 			if inKey {
 				f.key, f.wantKey = t.c[t.pos+1:end-1], false
+				f.sees(f.key)
 			}
 			start := t.pos
 			t.pos = end
 			if off < end {
 				t.strStart, t.strEnd = start, end
 				t.path, t.key = t.pathNow(), ""
+				if !t.names(t.path, start, end, inKey) {
+					t.path = ""
+				}
 				if f != nil && !f.array && !inKey {
 					t.key = decodeKey(f.key)
 				}
@@ -89,6 +111,29 @@ func (t *jsonTracker) at(off int) (path, key string, ok bool) {
 		}
 	}
 	return "", "", false
+}
+
+// names reports whether gjson finds path where the walk found it: at the
+// string [start, end), or, for a key, at the value after it. Paths are
+// built from keys alone, so where a key on the path repeats in its object
+// gjson may find the other member (and Location promises a path gjson
+// resolves); only then is it asked, as it reads the file from the start.
+func (t *jsonTracker) names(path string, start, end int, inKey bool) bool {
+	if path == "" {
+		return false
+	}
+	if !slices.ContainsFunc(t.stack, func(f jsonFrame) bool { return f.dup }) {
+		return true
+	}
+	v := gjson.GetBytes(t.c, path)
+	if !inKey {
+		return v.Type == gjson.String && v.Index == start
+	}
+	i := end
+	for i < len(t.c) && (t.c[i] == ' ' || t.c[i] == '\t' || t.c[i] == '\n' || t.c[i] == '\r' || t.c[i] == ':') {
+		i++
+	}
+	return v.Exists() && v.Index == i
 }
 
 func (t *jsonTracker) top() *jsonFrame {
@@ -133,13 +178,12 @@ func stringEnd(c []byte, i int) int {
 	}
 }
 
+// decodeKey returns a raw key as gjson compares it with a path's: escapes
+// decoded, every other byte as it is (encoding/json would write invalid
+// UTF-8 as U+FFFD, a key no gjson path then finds).
 func decodeKey(raw []byte) string {
 	if bytes.IndexByte(raw, '\\') < 0 {
 		return string(raw)
 	}
-	var s string
-	if json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &s) != nil {
-		return string(raw)
-	}
-	return s
+	return gjson.ParseBytes(append(append([]byte{'"'}, raw...), '"')).Str
 }

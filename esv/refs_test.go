@@ -126,3 +126,42 @@ func TestRefsTenant(t *testing.T) {
 		}
 	}
 }
+
+// A Ref's JSONPath is one gjson resolves to the string holding it (or to
+// the member's value, for a reference in a key), or none: integrity drops
+// paths that name another value. Fuzzing found keys gjson matches byte for
+// byte (invalid UTF-8, which encoding/json would turn into U+FFFD) and
+// keys that repeat in their object, where gjson finds the first member.
+func TestRule_JSONPathsNameTheStringHoldingTheReference(t *testing.T) {
+	tests := []struct {
+		name, content string
+		want          []string // JSONPath of each reference
+	}{
+		{"escaped key of invalid UTF-8", "{\"\\u0041\xc2\": \"&{esv.a}\"}", []string{"A\xc2"}},
+		{"escaped key", `{"\u0041": "&{esv.a}"}`, []string{"A"}},
+		{"reference in an escaped key of invalid UTF-8", "{\"\\u0026{esv.a}\xc2\": 1}", []string{"\\&\\{esv\\.a\\}\xc2"}},
+		{"key repeated: the first member", `{"a": "&{esv.a}", "a": "x"}`, []string{"a"}},
+		{"key repeated: a later member has no path", `{"a": "x", "a": "&{esv.a}"}`, []string{""}},
+		{"key repeated, escaped", `{"a": "x", "\u0061": "&{esv.a}"}`, []string{""}},
+		{"key repeated, gjson still finds the nested one", `{"a": {"b": "x"}, "a": {"c": "&{esv.a}"}}`, []string{"a.c"}},
+		{"other keys repeated", `{"b": 1, "b": 2, "a": ["&{esv.a}"]}`, []string{"a.0"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			refs, err := esv.Refs("f.json", []byte(tt.content))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range refs {
+				got = append(got, r.JSONPath)
+				if r.JSONPath != "" && !namesLocation([]byte(tt.content), r.Location) {
+					t.Errorf("JSONPath %q does not name the string holding %s", r.JSONPath, r.Text)
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("JSONPaths = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
