@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -257,19 +258,27 @@ func (s *Server) latestProgress(ctx context.Context, p *promotion.Promoter, uppe
 			Time: pr.Time, Type: promotion.Type(what), PromotionID: pr.PromotionID}, nil
 	}
 	if f, ok := s.ops.failed(upper); ok && (pr.Status == promotion.StatusReady || pr.Time.Before(f.at)) {
-		return promotion.Progress{Status: promotion.StatusError, Message: failureMessage(f.err), GlobalLock: pr.GlobalLock,
+		return promotion.Progress{Status: promotion.StatusError, Message: failureMessage(f.what, f.err), GlobalLock: pr.GlobalLock,
 			Time: f.at, Type: promotion.Type(f.what), PromotionID: pr.PromotionID}, nil
+	}
+	if pr.Status == promotion.StatusError {
+		pr.Message, pr.Err = failureMessage(string(pr.Type), pr.Err), nil
 	}
 	return pr, nil
 }
 
 // failureMessage is what a poller reads about a failed run: the message
-// an error answer would carry (no lease ids or tokens), or the error's.
-func failureMessage(err error) string {
-	if a := answer(err); a != nil {
-		return a.message
+// an error answer would carry (no lease ids or tokens), or for an
+// unexpected error only that it happened, as a 500 answer says: the error
+// itself, which may carry anything from a commit message to a file path,
+// is in the server's log.
+func failureMessage(what string, err error) string {
+	if err != nil {
+		if a := answer(err); a != nil {
+			return a.message
+		}
 	}
-	return err.Error()
+	return cmp.Or(what, "the operation") + " failed unexpectedly; the server's log has the error"
 }
 
 // reportBody is the spec's promotionReport, every field always present.

@@ -2,12 +2,17 @@ package httpapi_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/envpromote/envpromote/httpapi"
+	"github.com/envpromote/envpromote/integrity"
 	"github.com/envpromote/envpromote/internal/tenantgen"
+	"github.com/envpromote/envpromote/promotion"
 	"github.com/envpromote/envpromote/store"
 )
 
@@ -220,4 +225,44 @@ func (f *fixture) tree(env string, rev store.Revision) store.Hash {
 		f.t.Fatal(err)
 	}
 	return snap.Hash()
+}
+
+// failingCheck fails every run with an error carrying what no poller may
+// read.
+type failingCheck struct{}
+
+func (failingCheck) Name() string { return "failing" }
+func (failingCheck) Run(context.Context, *integrity.Input) ([]integrity.Finding, error) {
+	return nil, errors.New("disk on fire reading /srv/secret-path for commit \"Promote Development to Staging\"")
+}
+
+// The progress of a failed run tells a poller the error's safe text (as an
+// error answer would), never the raw error, which may carry a commit
+// message, a file path or a lease id: that is in the server's log.
+func TestRule_FailedRunProgressCarriesOnlyTheSafeErrorText(t *testing.T) {
+	f := newFixture(t, fixtureOptions{group: true, tenant: tenantgen.Generate(tenantgen.Options{Seed: 3, Files: 20})})
+	p, err := promotion.New(promotion.Config{Group: f.promoter.Group(), Repo: f.repo, Locker: f.locker, ESVs: promotion.ESVService(f.esv),
+		Checks: []integrity.Check{failingCheck{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := httpapi.New(httpapi.Config{Authenticator: tokens(), Registry: f.registry, ESV: f.esv, Promoters: []*promotion.Promoter{p},
+		Environments: map[string]string{"dev": f.ids["dev"], "staging": f.ids["staging"], "prod": f.ids["prod"]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.url = startServer(t, api)
+	const path = "/staging/environment/promotion"
+	f.req("POST", path+"/lock", promoterToken, nil).want(http.StatusAccepted)
+	f.awaitLock("staging", "locked")
+	f.req("POST", path+"/promote", promoterToken, map[string]any{"dryRun": false, "promoter": "Barb"}).want(http.StatusAccepted)
+	pr := f.await("staging")
+	if pr.Status != "ERROR" || pr.Message != "promotion failed unexpectedly; the server's log has the error" {
+		t.Fatalf("progress of a run failed unexpectedly = %+v; want ERROR saying only that it failed", pr)
+	}
+	for _, leak := range []string{"secret-path", "Promote Development", "disk on fire"} {
+		if strings.Contains(pr.Message, leak) {
+			t.Fatalf("progress message %q carries the raw error (%q)", pr.Message, leak)
+		}
+	}
 }

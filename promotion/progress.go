@@ -26,8 +26,12 @@ const (
 // Progress is the state of an environment's latest promotion or rollback;
 // httpapi answers AIC's GET /environment/promotion/promote with it.
 type Progress struct {
-	Status        Status
-	Message       string
+	Status  Status
+	Message string
+	// Err is the error of a failed run (Status ERROR), whose text Message
+	// is: it may name leases or internal detail, so servers show people
+	// text derived from its kind instead (see httpapi).
+	Err           error
 	BlockingError bool
 	// MissingESVs and EncryptedSecrets list what blocked it (encrypted
 	// secrets by location, never value).

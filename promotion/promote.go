@@ -157,7 +157,7 @@ func (p *Promoter) run(ctx context.Context, typ Type, req Request) (*Report, err
 	rep, res, err := p.execute(ctx, typ, lower, upper, lease, req)
 	lease = keep.Stop()
 	if err != nil {
-		pr := Progress{Status: StatusError, Message: err.Error()}
+		pr := Progress{Status: StatusError, Message: err.Error(), Err: err}
 		if res != nil && errors.Is(err, ErrIntegrity) {
 			pr.BlockingError = true
 			pr.MissingESVs = res.MissingESVs()
