@@ -67,6 +67,14 @@ type Options struct {
 	CacheBytes int64
 	// Maintenance configures Maintain and when commits start it.
 	Maintenance Maintenance
+	// ListTimeout bounds the silence of the remote during a listing of its
+	// refs, which concurrent reads share (with the fetch of the heads they
+	// need): when the remote sends nothing for this long, the listing
+	// fails every read waiting on it with an error wrapping
+	// ErrListTimeout, instead of holding them, and the reads queued behind
+	// it, until each caller gives up. 0 means DefaultListTimeout; a
+	// negative value sets no bound.
+	ListTimeout time.Duration
 	// StaleRefLock is the age from which a ref lock file that no process
 	// holds counts as left by a crash and is taken over (see
 	// RefLockError); 0 means DefaultStaleRefLock.

@@ -2,10 +2,49 @@ package gitstore
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 )
+
+// DefaultListTimeout is Options.ListTimeout's default: far longer than a
+// remote that works stays silent (a listing is one round trip, and a fetch
+// streams its pack), far shorter than the minutes a dead connection can
+// hold a read.
+const DefaultListTimeout = 30 * time.Second
+
+// ErrListTimeout is the error of the reads that shared a listing of the
+// remote's refs during which it sent nothing for Options.ListTimeout.
+var ErrListTimeout = errors.New("the remote sent nothing in time")
+
+// watchdog cancels a listing's context once the remote has been silent for
+// its bound: heard rearms it. A nil watchdog bounds nothing.
+type watchdog struct {
+	bound time.Duration
+	timer *time.Timer
+}
+
+func newWatchdog(bound time.Duration, cancel context.CancelCauseFunc) *watchdog {
+	if bound <= 0 {
+		return nil
+	}
+	return &watchdog{bound: bound, timer: time.AfterFunc(bound, func() { cancel(ErrListTimeout) })}
+}
+
+func (w *watchdog) heard() {
+	if w != nil {
+		w.timer.Reset(w.bound)
+	}
+}
+
+func (w *watchdog) stop() {
+	if w != nil {
+		w.timer.Stop()
+	}
+}
 
 // listing is one ref listing of the remote (with the fetch of the heads its
 // callers asked for), shared by every concurrent caller of sync that asked
@@ -93,7 +132,14 @@ func (r *Repo) run(l *listing) {
 			names = nil
 		}
 		rm.mu.Unlock()
-		l.refs, l.err = r.list(l.ctx, names)
+		ctx, cancel := context.WithCancelCause(l.ctx)
+		w := newWatchdog(rm.silent, cancel)
+		l.refs, l.err = r.list(ctx, names, w)
+		w.stop()
+		if l.err != nil && errors.Is(context.Cause(ctx), ErrListTimeout) {
+			l.refs, l.err = nil, fmt.Errorf("list the refs of %s: %w: no answer for %v (Options.ListTimeout)", rm.url, ErrListTimeout, rm.silent)
+		}
+		cancel(nil)
 		l.cancel()
 		rm.mu.Lock()
 		rm.running, rm.next = rm.next, nil

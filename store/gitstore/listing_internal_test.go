@@ -3,8 +3,10 @@ package gitstore
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -215,5 +217,71 @@ func TestRule_AbandonedListingFailsNoLaterRead(t *testing.T) {
 	}
 	if h := <-late; h.Revision != c.Revision {
 		t.Errorf("read after an abandoned listing got %q, want %s", h.Revision, c.Revision)
+	}
+}
+
+// stallingServer accepts connections on loopback and never answers, as a
+// remote stuck on the network does; it returns a git:// URL of it.
+func stallingServer(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	return "git://" + ln.Addr().String() + "/stuck.git"
+}
+
+// A listing stuck on the network fails every read that shares it, and
+// every read queued behind it, with ErrListTimeout once the remote has
+// been silent for Options.ListTimeout, however long their own contexts
+// would have waited.
+func TestRule_StuckListingFailsItsReadersAtItsBound(t *testing.T) {
+	r := NewMemory(Options{Remote: stallingServer(t), ListTimeout: 50 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // far beyond the bound
+	defer cancel()
+	errs := make(chan error, 4)
+	for _, branch := range []string{"dev", "staging", "prod", "dev"} {
+		go func() {
+			_, err := r.Head(ctx, branch)
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; !errors.Is(err, ErrListTimeout) || !strings.Contains(err.Error(), "Options.ListTimeout") {
+			t.Fatalf("Head over a stuck remote = %v; want an error wrapping ErrListTimeout naming the option", err)
+		}
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the readers' own context ended first")
+	}
+}
+
+func TestRule_ListTimeoutDefaultsAndNegativeMeansNone(t *testing.T) {
+	for _, tt := range []struct {
+		opt, want time.Duration
+	}{{0, DefaultListTimeout}, {time.Second, time.Second}, {-1, 0}} {
+		if got := newRemote("git://127.0.0.1/x.git", Options{ListTimeout: tt.opt}).silent; got != tt.want {
+			t.Errorf("ListTimeout %v: bound %v, want %v", tt.opt, got, tt.want)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package gitstore
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -38,6 +39,7 @@ type remote struct {
 	err    error // from parsing the URL, returned by every call
 	auth   transport.AuthMethod
 	maxAge time.Duration
+	silent time.Duration // Options.ListTimeout; 0: no bound
 
 	mu     sync.Mutex // guards the fields below; never held over a network call
 	refs   map[plumbing.ReferenceName]plumbing.Hash
@@ -49,7 +51,7 @@ type remote struct {
 }
 
 func newRemote(url string, opts Options) *remote {
-	rm := &remote{url: url, auth: opts.Auth, maxAge: opts.MaxStaleness}
+	rm := &remote{url: url, auth: opts.Auth, maxAge: opts.MaxStaleness, silent: max(cmp.Or(opts.ListTimeout, DefaultListTimeout), 0)}
 	ep, err := transport.NewEndpoint(url)
 	if err == nil {
 		rm.tr, err = client.NewClient(ep)
@@ -98,7 +100,7 @@ func (r *Repo) remoteHead(ctx context.Context, name plumbing.ReferenceName) (plu
 // ref if names is nil) that the cache lacks, in one upload-pack session:
 // a git daemon accepts only the heads it advertised in that session. Callers
 // go through sync, which shares listings.
-func (r *Repo) list(ctx context.Context, names []plumbing.ReferenceName) (map[plumbing.ReferenceName]plumbing.Hash, error) {
+func (r *Repo) list(ctx context.Context, names []plumbing.ReferenceName, w *watchdog) (map[plumbing.ReferenceName]plumbing.Hash, error) {
 	rm := r.remote
 	start := time.Now()
 	s, err := rm.tr.NewUploadPackSession(rm.endpoint(), rm.auth)
@@ -114,6 +116,7 @@ func (r *Repo) list(ctx context.Context, names []plumbing.ReferenceName) (map[pl
 	if err != nil {
 		return nil, fmt.Errorf("list the refs of %s: %w", rm.url, err)
 	}
+	w.heard()
 	refs := make(map[plumbing.ReferenceName]plumbing.Hash, len(ar.References))
 	for n, h := range ar.References {
 		refs[plumbing.ReferenceName(n)] = h
@@ -132,7 +135,7 @@ func (r *Repo) list(ctx context.Context, names []plumbing.ReferenceName) (map[pl
 	haves := r.cachedHeads()
 	r.mu.Unlock()
 	if len(wants) > 0 {
-		if err := r.fetch(ctx, s, ar, wants, haves); err != nil {
+		if err := r.fetch(ctx, s, ar, wants, haves, w); err != nil {
 			return nil, err
 		}
 		r.mu.Lock()
@@ -149,7 +152,7 @@ func (r *Repo) list(ctx context.Context, names []plumbing.ReferenceName) (map[pl
 
 // fetch downloads the objects of wants and their history into memory, then
 // stores them under Repo.mu.
-func (r *Repo) fetch(ctx context.Context, s transport.UploadPackSession, ar *packp.AdvRefs, wants, haves []plumbing.Hash) error {
+func (r *Repo) fetch(ctx context.Context, s transport.UploadPackSession, ar *packp.AdvRefs, wants, haves []plumbing.Hash, w *watchdog) error {
 	req := packp.NewUploadPackRequestFromCapabilities(ar.Capabilities)
 	if ar.Capabilities.Supports(capability.NoProgress) {
 		req.Capabilities.Set(capability.NoProgress)
@@ -163,7 +166,7 @@ func (r *Repo) fetch(ctx context.Context, s transport.UploadPackSession, ar *pac
 		return fmt.Errorf("fetch from %s: %w", r.remote.url, err)
 	}
 	defer resp.Close()
-	var rd io.Reader = resp
+	var rd io.Reader = alive{resp, w}
 	switch {
 	case req.Capabilities.Supports(capability.Sideband64k):
 		rd = sideband.NewDemuxer(sideband.Sideband64k, resp)
@@ -180,6 +183,20 @@ func (r *Repo) fetch(ctx context.Context, s transport.UploadPackSession, ar *pac
 		return fmt.Errorf("store the pack fetched from %s: %w", r.remote.url, err)
 	}
 	return nil
+}
+
+// alive tells w of every byte the remote sends.
+type alive struct {
+	r io.Reader
+	w *watchdog
+}
+
+func (a alive) Read(p []byte) (int, error) {
+	n, err := a.r.Read(p)
+	if n > 0 {
+		a.w.heard()
+	}
+	return n, err
 }
 
 // cachedHeads lists the commits the cache's refs point to and holds, which
