@@ -81,6 +81,9 @@ var p1Details = []struct {
 // or fencing token.
 func lockConflict(err error) string {
 	switch le, ok := errors.AsType[*lock.LockedError](err); {
+	case ok && promotion.IsGroupLock(le.Env):
+		return fmt.Sprintf("another promotion of the group holds its lock, taken by %q since %s; promotions of the group wait until it is unlocked",
+			le.Holder.Owner, le.Holder.Acquired.UTC().Format(time.RFC3339))
 	case ok:
 		return fmt.Sprintf("environment %s is locked by %q since %s for another promotion; ESV changes, locks and promotions wait until it is unlocked",
 			le.Env, le.Holder.Owner, le.Holder.Acquired.UTC().Format(time.RFC3339))

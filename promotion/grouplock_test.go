@@ -165,3 +165,20 @@ func TestRule_MembersCannotBeNamedLikeGroupLocks(t *testing.T) {
 		t.Fatalf("New with member %s = %v; want ErrInvalidConfig naming the reserved prefix", g.Members[1].ID, err)
 	}
 }
+
+func TestRule_GroupLocksAreToldFromEnvironments(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		want bool
+	}{
+		{promotion.GroupLock("main"), true},
+		{promotion.GroupLock("Web.EU"), true},
+		{promotion.GroupLock(strings.Repeat("g", 60)), true},
+		{dev, false},
+		{"group:main", false}, // the legacy name, which no one is shown
+	} {
+		if got := promotion.IsGroupLock(tt.name); got != tt.want {
+			t.Errorf("IsGroupLock(%q) = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -215,6 +215,10 @@ func GroupLock(name string) string {
 	return readable
 }
 
+// IsGroupLock reports whether a lock name is a promotion group's (see
+// GroupLock) rather than an environment's: no member id may start like one.
+func IsGroupLock(name string) bool { return strings.HasPrefix(name, groupLockPrefix) }
+
 // groupLocks returns the group's lock name and its legacy one,
 // "group:<name>", the only one earlier versions lock.
 func groupLocks(name string) (readable, legacy string) {
