@@ -186,8 +186,24 @@ func waitFor(expression string) chromedp.Action[chromedp.Void] {
 // status.
 func awaitRun(t *testing.T, ctx context.Context) string {
 	t.Helper()
-	run(t, ctx, "await the run", waitFor(`(() => { const p = document.getElementById("progress"); return !!p && p.dataset.running === "false"; })()`))
-	return text(t, ctx, "#progress-status")
+	// One evaluation both sees the run finished and reads its status: the
+	// page's poll may replace the node between two separate steps.
+	const status = `(() => { const p = document.getElementById("progress"), s = document.getElementById("progress-status"); return p && s && p.dataset.running === "false" ? s.textContent.trim() : ""; })()`
+	var st string
+	run(t, ctx, "await the run", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		for {
+			if s, err := chromedp.Evaluate[string](status)(ctx, tg); err == nil && s != "" {
+				st = s
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("waiting for the run to finish: %w", ctx.Err())
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}))
+	return st
 }
 
 func (cf *consoleFixture) lockState(t *testing.T) lock.State {
