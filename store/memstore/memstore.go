@@ -13,7 +13,7 @@ import (
 	"github.com/envpromote/envpromote/store"
 )
 
-// Options configures a Repo. The zero value is ready to use.
+// Options configures New. The zero value is ready to use.
 type Options struct {
 	// Clock stamps commits whose CommitInfo.Time is zero; nil means time.Now.
 	Clock func() time.Time
