@@ -144,12 +144,11 @@ func (c *Checked) Commit(ctx context.Context, branch string, parent Revision, sn
 // Apply implements Transactor. Applying no updates does nothing.
 func (c *Checked) Apply(ctx context.Context, updates []Update) ([]Commit, error) {
 	own := make([]Update, len(updates))
-	names := make([]string, len(updates))
 	for i, u := range updates {
 		if err := ValidateBranch(u.Branch); err != nil {
 			return nil, fmt.Errorf("store: commit: %w", err)
 		}
-		if slices.Contains(names[:i], u.Branch) {
+		if slices.ContainsFunc(own[:i], func(o Update) bool { return o.Branch == u.Branch }) {
 			return nil, fmt.Errorf("store: commit: %w: branch %s is updated twice (allowed: one update per branch)", ErrInvalidBranch, u.Branch)
 		}
 		if err := u.Info.Validate(); err != nil {
@@ -160,20 +159,28 @@ func (c *Checked) Apply(ctx context.Context, updates []Update) ([]Commit, error)
 		}
 		u.Info.Time = u.Info.Time.Truncate(time.Second)
 		u.Info.Metadata = maps.Clone(u.Info.Metadata)
-		own[i], names[i] = u, u.Branch
+		own[i] = u
 	}
-	what := "store: commit to " + strings.Join(names, ", ")
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
+		return nil, commitError(own, err)
 	}
 	if len(updates) == 0 {
 		return nil, nil
 	}
 	cs, err := c.d.Apply(ctx, own)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
+		return nil, commitError(own, err)
 	}
 	return cs, nil
+}
+
+// commitError names the branches of a failed Apply.
+func commitError(updates []Update, err error) error {
+	names := make([]string, len(updates))
+	for i, u := range updates {
+		names[i] = u.Branch
+	}
+	return fmt.Errorf("store: commit to %s: %w", strings.Join(names, ", "), err)
 }
 
 // SetAlias implements Namer.
