@@ -80,7 +80,7 @@ var latin = func() map[rune]string {
 // it.
 type names struct {
 	t     *Tenant
-	n     store.Namer // nil: the repository has no aliases (memory)
+	n     store.Namer // nil: the repository keeps no aliases
 	mu    sync.Mutex  // one sync at a time; guards the maps
 	named map[string]bool
 	// branch holds the environments known to have a configuration

@@ -18,9 +18,19 @@
 // A Repo keeps snapshots on branches, one per environment, and moves a branch
 // only by compare-and-set: Commit succeeds only if the branch head is still
 // the parent the caller read, so a promotion is exactly one new commit whose
-// parent is the head its checks saw. Backends: memstore (in memory) and
-// gitstore (a real Git repository, on disk, in memory or shared through a
-// remote). Both pass the storetest conformance suite.
+// parent is the head its checks saw.
+//
+// The rules of Repo live once, in Checked, over a backend's Driver, as
+// gocloud.dev's blob.Bucket over its driver: Checked checks the context,
+// branch and alias names, commit metadata and authors, that an Apply moves
+// each branch once, and the Log limit, before the Driver sees a call;
+// stamps commit times; and wraps what fails once, naming the operation and
+// the branch ("store: commit to dev: conflict: branch head moved"). A
+// Driver only keeps things and may assume valid input (see Driver);
+// what only it can know, it checks itself. Backends: memstore (in memory)
+// and gitstore (a real Git repository, on disk, in memory or shared through
+// a remote), each a Driver under Checked. Both pass the storetest
+// conformance suite.
 //
 // Paths are clean, relative, slash-separated and valid UTF-8 (ValidatePath);
 // anything else is rejected with an error wrapping ErrInvalidPath that names

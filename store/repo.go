@@ -62,10 +62,11 @@ type LogOptions struct {
 	Limit int // at most this many commits; 0 means no limit
 }
 
-// Repo is the contract every config-repo backend implements: versioned
-// snapshots on named branches (one per environment), moved only by
-// compare-and-set. Implementations must be safe for concurrent use and pass
-// storetest.Run.
+// Repo is what callers of a config repo use: versioned snapshots on named
+// branches (one per environment), moved only by compare-and-set. Checked
+// implements it over any backend's Driver, with the rules written once;
+// other implementations (wrappers injecting faults in tests, say) must be
+// safe for concurrent use and pass storetest.Run.
 type Repo interface {
 	// Head returns the newest commit of branch, or an error wrapping
 	// ErrNotFound when the branch has no history.
@@ -118,9 +119,9 @@ type Transactor interface {
 // Namer is a Repo whose branches can also be reached by aliases, such as
 // environment names, that tools reading the repository follow: gitstore
 // writes each alias as the Git symbolic ref refs/names/<alias>, so that
-// `git log names/<alias>` shows the branch's history. It is optional (a
-// memstore needs no names) and aliases are a convenience for people, never
-// read back to find a branch: a Namer that loses one loses nothing else.
+// `git log names/<alias>` shows the branch's history; memstore keeps them
+// in a map. Aliases are a convenience for people, never read back to find
+// a branch: a Namer that loses one loses nothing else.
 type Namer interface {
 	Repo
 	// SetAlias makes alias name branch, replacing what it named before.
@@ -138,7 +139,7 @@ type Namer interface {
 // segment by the rules of ValidateBranch.
 func ValidateAlias(alias string) error {
 	if strings.Contains(alias, "/") {
-		return fmt.Errorf("%w %q: an alias is a single segment (no '/')", ErrInvalidBranch, alias)
+		return fmt.Errorf("%w %s: an alias is a single segment (no '/')", ErrInvalidBranch, brief(alias))
 	}
 	return ValidateBranch(alias)
 }
@@ -160,7 +161,7 @@ const MaxBranchLen = 200
 // and one level of namespace is all that stays collision-free.
 func ValidateBranch(name string) error {
 	bad := func(why string) error {
-		return fmt.Errorf("%w %q: %s (allowed: \"name\" or \"namespace/name\" of letters, digits, '.', '_', '-', starting with a letter or digit)", ErrInvalidBranch, name, why)
+		return fmt.Errorf("%w %s: %s (allowed: \"name\" or \"namespace/name\" of letters, digits, '.', '_', '-', starting with a letter or digit)", ErrInvalidBranch, brief(name), why)
 	}
 	if name == "" {
 		return bad("empty")
@@ -209,7 +210,7 @@ func isAlnum(c byte) bool {
 // no spaces around the name: what a Git signature holds unchanged, so every
 // backend accepts the same authors. Metadata keys are 1–64 ASCII letters,
 // digits and '-', starting with a letter; values hold no line breaks or NUL.
-// Backends call it before writing anything.
+// Checked calls it before a Driver sees the commit.
 func (ci CommitInfo) Validate() error {
 	for k, v := range ci.Metadata {
 		if k == "" || len(k) > 64 || !(k[0] >= 'a' && k[0] <= 'z' || k[0] >= 'A' && k[0] <= 'Z') {

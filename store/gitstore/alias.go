@@ -3,7 +3,6 @@ package gitstore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"strings"
 
@@ -11,8 +10,6 @@ import (
 
 	"github.com/envpromote/envpromote/store"
 )
-
-var _ store.Namer = (*Repo)(nil)
 
 // aliasPrefix holds the aliases' symbolic refs; store.ValidateBranch
 // reserves the namespace, so no branch lands there.
@@ -28,23 +25,8 @@ const aliasPrefix = "refs/names/"
 // cannot push a symbolic ref, and the cache mirrors the remote's branches,
 // so an alias in the cache reads the shared history. Each machine keeps its
 // own (the envpromote front door rewrites them when it opens).
-func (r *Repo) SetAlias(ctx context.Context, alias, branch string) error {
-	if err := r.setAlias(ctx, alias, branch); err != nil {
-		return fmt.Errorf("gitstore: alias %s → %s: %w", alias, branch, err)
-	}
-	return nil
-}
-
-func (r *Repo) setAlias(ctx context.Context, alias, branch string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := store.ValidateAlias(alias); err != nil {
-		return err
-	}
-	if err := store.ValidateBranch(branch); err != nil {
-		return err
-	}
+func (d driver) SetAlias(ctx context.Context, alias, branch string) error {
+	r := d.r
 	name, target := plumbing.ReferenceName(aliasPrefix+alias), refName(branch)
 	if ds, ok := r.st.(*diskStorage); ok {
 		l, err := ds.lockRef(ctx, name)
@@ -59,20 +41,8 @@ func (r *Repo) setAlias(ctx context.Context, alias, branch string) error {
 }
 
 // DeleteAlias removes refs/names/<alias>, under its lock file on disk.
-func (r *Repo) DeleteAlias(ctx context.Context, alias string) error {
-	if err := r.deleteAlias(ctx, alias); err != nil {
-		return fmt.Errorf("gitstore: delete alias %s: %w", alias, err)
-	}
-	return nil
-}
-
-func (r *Repo) deleteAlias(ctx context.Context, alias string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := store.ValidateAlias(alias); err != nil {
-		return err
-	}
+func (d driver) DeleteAlias(ctx context.Context, alias string) error {
+	r := d.r
 	name := plumbing.ReferenceName(aliasPrefix + alias)
 	if ds, ok := r.st.(*diskStorage); ok {
 		// Git never packs a symbolic ref, so the loose file is all there is.
@@ -93,15 +63,13 @@ func (r *Repo) deleteAlias(ctx context.Context, alias string) error {
 
 // Aliases returns every alias under refs/names/ and the branch it names;
 // a ref there that is not a symbolic ref to a branch is skipped.
-func (r *Repo) Aliases(ctx context.Context) (map[string]string, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
+func (d driver) Aliases(context.Context) (map[string]string, error) {
+	r := d.r
 	r.mu.Lock() // go-git's iteration is not safe against its own writes
 	defer r.mu.Unlock()
 	it, err := r.st.IterReferences()
 	if err != nil {
-		return nil, fmt.Errorf("gitstore: aliases: %w", err)
+		return nil, err
 	}
 	out := map[string]string{}
 	err = it.ForEach(func(ref *plumbing.Reference) error {
@@ -115,7 +83,7 @@ func (r *Repo) Aliases(ctx context.Context) (map[string]string, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("gitstore: aliases: %w", err)
+		return nil, err
 	}
 	return out, nil
 }

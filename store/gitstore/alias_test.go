@@ -2,7 +2,6 @@ package gitstore_test
 
 import (
 	"context"
-	"errors"
 	"maps"
 	"os/exec"
 	"path/filepath"
@@ -70,43 +69,6 @@ func TestRule_AliasIsASymbolicRefGitFollows(t *testing.T) {
 	}
 	if out, err := exec.Command("git", "-C", dir, "fsck", "--strict").CombinedOutput(); err != nil {
 		t.Errorf("git fsck fails with aliases: %v\n%s", err, out)
-	}
-}
-
-func TestRule_AliasInMemory(t *testing.T) {
-	ctx := context.Background()
-	r := gitstore.NewMemory(gitstore.Options{})
-	if err := r.SetAlias(ctx, "prod", "p1"); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := r.Aliases(ctx); !maps.Equal(got, map[string]string{"prod": "p1"}) {
-		t.Errorf("Aliases = %v", got)
-	}
-	if err := r.DeleteAlias(ctx, "prod"); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := r.Aliases(ctx); len(got) != 0 {
-		t.Errorf("Aliases after delete = %v", got)
-	}
-}
-
-func TestRule_AliasNamesAreChecked(t *testing.T) {
-	ctx := context.Background()
-	r := gitstore.NewMemory(gitstore.Options{})
-	for _, tc := range []struct{ alias, branch string }{
-		{"", "dev"},
-		{"a/b", "dev"},
-		{"Prod EU", "dev"},
-		{"x.lock", "dev"},
-		{"prod", "names/prod"}, // the aliases' own namespace is no branch
-		{"prod", "a b"},
-	} {
-		if err := r.SetAlias(ctx, tc.alias, tc.branch); !errors.Is(err, store.ErrInvalidBranch) {
-			t.Errorf("SetAlias(%q, %q) = %v, want ErrInvalidBranch", tc.alias, tc.branch, err)
-		}
-	}
-	if err := r.DeleteAlias(ctx, "../x"); !errors.Is(err, store.ErrInvalidBranch) {
-		t.Errorf("DeleteAlias(../x) = %v, want ErrInvalidBranch", err)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -15,36 +14,18 @@ import (
 	"github.com/envpromote/envpromote/store"
 )
 
-var _ store.Transactor = (*Repo)(nil)
-
-// Apply implements store.Transactor. On disk it takes the lock file of
+// Apply implements store.Driver. On disk it takes the lock file of
 // every ref it moves (in ref-name order, so two Applies cannot deadlock),
 // checks every old value, then renames the lock files over the refs in the
 // order of updates: no other writer can move any of the refs in between,
 // which is what fences a commit with a lock ref. With a remote, one update
 // is one push, several are one atomic push (git push --atomic): the remote
-// moves every ref, each only from its expected old value, or none.
-func (r *Repo) Apply(ctx context.Context, updates []store.Update) ([]store.Commit, error) {
-	cs, err := r.apply(ctx, updates)
-	if err != nil {
-		names := make([]string, len(updates))
-		for i, u := range updates {
-			names[i] = u.Branch
-		}
-		return nil, fmt.Errorf("gitstore: apply %s: %w", strings.Join(names, ", "), err)
-	}
-	return cs, nil
-}
-
-func (r *Repo) apply(ctx context.Context, updates []store.Update) ([]store.Commit, error) {
+// moves every ref, each only from its expected old value, or none. Objects
+// of an Apply that fails stay unreferenced, invisible to readers.
+func (d driver) Apply(ctx context.Context, updates []store.Update) ([]store.Commit, error) {
+	r := d.r
 	moves := make([]refUpdate, len(updates))
 	for i, u := range updates {
-		if err := check(ctx, u.Branch); err != nil {
-			return nil, err
-		}
-		if slices.ContainsFunc(updates[:i], func(o store.Update) bool { return o.Branch == u.Branch }) {
-			return nil, fmt.Errorf("%w: branch %s is updated twice", store.ErrInvalidBranch, u.Branch)
-		}
 		moves[i].name = refName(u.Branch)
 		if u.Parent != "" {
 			if !plumbing.IsHash(string(u.Parent)) {
@@ -53,18 +34,8 @@ func (r *Repo) apply(ctx context.Context, updates []store.Update) ([]store.Commi
 			moves[i].old = plumbing.NewHash(string(u.Parent))
 		}
 	}
-	infos := make([]store.CommitInfo, len(updates))
-	for i, u := range updates {
-		infos[i] = u.Info
-		if infos[i].Time.IsZero() {
-			infos[i].Time = r.now()
-		}
-		if err := infos[i].Validate(); err != nil {
-			return nil, err
-		}
-	}
 
-	out, err := r.write(ctx, moves, updates, infos)
+	out, err := r.write(ctx, moves, updates)
 	if err == nil && r.remote != nil {
 		err = r.push(ctx, moves...)
 	}
@@ -81,7 +52,7 @@ func (r *Repo) apply(ctx context.Context, updates []store.Update) ([]store.Commi
 // write stores the updates' objects in one batch and, locally, moves their
 // refs. With a remote the caller pushes them: no network call runs under
 // r.mu.
-func (r *Repo) write(ctx context.Context, moves []refUpdate, updates []store.Update, infos []store.CommitInfo) ([]store.Commit, error) {
+func (r *Repo) write(ctx context.Context, moves []refUpdate, updates []store.Update) ([]store.Commit, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.remote == nil {
@@ -97,7 +68,7 @@ func (r *Repo) write(ctx context.Context, moves []refUpdate, updates []store.Upd
 	defer b.done()
 	out := make([]store.Commit, len(updates))
 	for i, u := range updates {
-		h, c, err := r.writeCommit(ctx, b, u, infos[i])
+		h, c, err := r.writeCommit(ctx, b, u)
 		if err != nil {
 			return nil, err
 		}
@@ -147,8 +118,8 @@ func (r *Repo) checkHeads(moves []refUpdate) error {
 }
 
 // writeCommit adds u's tree and commit objects to b. The caller holds r.mu.
-func (r *Repo) writeCommit(ctx context.Context, b *batch, u store.Update, info store.CommitInfo) (plumbing.Hash, store.Commit, error) {
-	sig, msg, err := encodeInfo(info)
+func (r *Repo) writeCommit(ctx context.Context, b *batch, u store.Update) (plumbing.Hash, store.Commit, error) {
+	sig, msg, err := encodeInfo(u.Info)
 	if err != nil {
 		return plumbing.ZeroHash, store.Commit{}, err
 	}
@@ -171,9 +142,7 @@ func (r *Repo) writeCommit(ctx context.Context, b *batch, u store.Update, info s
 	if err := b.add(obj); err != nil {
 		return plumbing.ZeroHash, store.Commit{}, err
 	}
-	info.Time = sig.When
-	info.Metadata = maps.Clone(info.Metadata)
-	return h, store.Commit{Revision: revision(h), Parent: parent, Branch: u.Branch, Tree: u.Snapshot.Hash(), CommitInfo: info}, nil
+	return h, store.Commit{Revision: revision(h), Parent: parent, Branch: u.Branch, Tree: u.Snapshot.Hash(), CommitInfo: u.Info}, nil
 }
 
 // moveRefs applies moves under the refs' lock files (see Apply). A failure

@@ -2,6 +2,13 @@
 // config repo of every environment is a real Git repository that the git
 // CLI, clones and code review tools read as usual.
 //
+// A Repo is the store.Checked over this package's store.Driver: the
+// Checked checks every call (context, names, commit metadata and author,
+// distinct branches) and wraps its errors; the driver checks only what Git
+// alone knows, such as a parent that is no commit id (a conflict, since no
+// head can be it), a message that would read back as other metadata, or a
+// remote that cannot push several refs atomically.
+//
 // # Layout
 //
 // Each branch is a Git ref: a single-segment branch "dev" is the Git branch

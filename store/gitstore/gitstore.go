@@ -26,7 +26,11 @@ import (
 	"github.com/envpromote/envpromote/store"
 )
 
-var _ store.Repo = (*Repo)(nil)
+var (
+	_ store.Transactor = (*Repo)(nil)
+	_ store.Namer      = (*Repo)(nil)
+	_ store.Driver     = driver{}
+)
 
 // cacheCommits sizes the commit cache: off when the object cache is, else
 // room for the recent history of many branches (a commit is a few hundred
@@ -81,13 +85,16 @@ type Options struct {
 	StaleRefLock time.Duration
 }
 
-// Repo is a store.Repo kept in a Git repository through go-git. It is safe
-// for concurrent use; calls on one Repo are serialised, because go-git's
-// storages are not safe for concurrent use. Several Repos (in one or many
-// processes) may share an on-disk repository: branch updates are
-// compare-and-set under Git's own ref lock files.
+// Repo is a store.Repo kept in a Git repository through go-git: the
+// store.Checked over this package's driver, which checks every call before
+// the driver sees it, plus what only Git has (Maintain, Close). It is safe
+// for concurrent use; commits of one Repo are serialised, and so are reads
+// where go-git's storages are not safe for concurrent use. Several Repos
+// (in one or many processes) may share an on-disk repository: branch
+// updates are compare-and-set under Git's own ref lock files.
 type Repo struct {
-	now    func() time.Time
+	*store.Checked // Head, Snapshot, Log, Commit, Apply and aliases
+
 	remote *remote // nil for a local repository
 
 	mu      sync.Mutex // serialises commits, and reads that need it: see readLock
@@ -143,11 +150,9 @@ func NewMemory(opts Options) *Repo {
 }
 
 func newRepo(st storage.Storer, opts Options) *Repo {
-	r := &Repo{now: opts.Clock, st: st, trees: newLRU[*store.Snapshot](treeBudget(opts.CacheBytes)), blobs: newLRU[[]byte](blobBudget(opts.CacheBytes)), commits: newLRU[store.Commit](cacheCommits(opts.CacheBytes))}
+	r := &Repo{st: st, trees: newLRU[*store.Snapshot](treeBudget(opts.CacheBytes)), blobs: newLRU[[]byte](blobBudget(opts.CacheBytes)), commits: newLRU[store.Commit](cacheCommits(opts.CacheBytes))}
+	r.Checked = store.NewChecked(driver{r}, store.CheckedOptions{Clock: opts.Clock})
 	r.src = blobs{r}
-	if r.now == nil {
-		r.now = time.Now
-	}
 	r.maint.opts = opts.Maintenance
 	if opts.Remote != "" {
 		r.remote = newRemote(opts.Remote, opts)
@@ -155,22 +160,14 @@ func newRepo(st storage.Storer, opts Options) *Repo {
 	return r
 }
 
-// Head returns branch's newest commit. It returns an error wrapping
-// store.ErrNotFound when the branch has no history and store.ErrInvalidBranch
-// for a bad name. With a remote, it reads the remote's head and fetches the
-// commits it lacks.
-func (r *Repo) Head(ctx context.Context, branch string) (store.Commit, error) {
-	c, err := r.head(ctx, branch)
-	if err != nil {
-		return store.Commit{}, fmt.Errorf("gitstore: head %s: %w", branch, err)
-	}
-	return c, nil
-}
+// driver is a Repo as the store.Driver under its store.Checked, which has
+// checked every argument (see store.Driver).
+type driver struct{ r *Repo }
 
-func (r *Repo) head(ctx context.Context, branch string) (store.Commit, error) {
-	if err := check(ctx, branch); err != nil {
-		return store.Commit{}, err
-	}
+// Head returns branch's newest commit. With a remote, it reads the remote's
+// head and fetches the commits it lacks.
+func (d driver) Head(ctx context.Context, branch string) (store.Commit, error) {
+	r := d.r
 	h, err := r.headHash(ctx, branch)
 	if err != nil {
 		return store.Commit{}, err
@@ -203,7 +200,7 @@ func (r *Repo) headHash(ctx context.Context, branch string) (plumbing.Hash, erro
 	ref, err := r.st.Reference(refName(branch))
 	unlock()
 	if errors.Is(err, plumbing.ErrReferenceNotFound) {
-		return plumbing.ZeroHash, fmt.Errorf("no branch %s: %w", branch, store.ErrNotFound)
+		return plumbing.ZeroHash, store.ErrNotFound
 	}
 	if err != nil {
 		return plumbing.ZeroHash, err
@@ -211,20 +208,10 @@ func (r *Repo) headHash(ctx context.Context, branch string) (plumbing.Hash, erro
 	return ref.Hash(), nil
 }
 
-// Snapshot returns the tree committed at rev, or an error wrapping
-// store.ErrNotFound when rev names no commit.
-func (r *Repo) Snapshot(ctx context.Context, rev store.Revision) (*store.Snapshot, error) {
-	s, err := r.snapshot(ctx, rev)
-	if err != nil {
-		return nil, fmt.Errorf("gitstore: snapshot %s: %w", rev, err)
-	}
-	return s, nil
-}
-
-func (r *Repo) snapshot(ctx context.Context, rev store.Revision) (*store.Snapshot, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
+// Snapshot returns the tree committed at rev. A rev that is no Git commit
+// id names no commit.
+func (d driver) Snapshot(ctx context.Context, rev store.Revision) (*store.Snapshot, error) {
+	r := d.r
 	if !plumbing.IsHash(string(rev)) {
 		return nil, fmt.Errorf("not a commit id (want 40 hex digits): %w", store.ErrNotFound)
 	}
@@ -241,29 +228,6 @@ func (r *Repo) snapshot(ctx context.Context, rev store.Revision) (*store.Snapsho
 		return nil, err
 	}
 	return r.loadTree(ctx, c.TreeHash)
-}
-
-// Commit records snap as a new commit on branch whose parent is parent, only
-// if parent is still branch's head (a zero parent: only if the branch does not
-// exist). Otherwise it returns an error wrapping store.ErrConflict and moves
-// nothing; objects it wrote stay unreferenced, invisible to readers. Bad
-// names and metadata yield store.ErrInvalidBranch and store.ErrInvalidMetadata
-// before anything is written. With a remote, the branch moves by an atomic
-// push that the server refuses if the remote head is not parent.
-func (r *Repo) Commit(ctx context.Context, branch string, parent store.Revision, snap *store.Snapshot, info store.CommitInfo) (store.Commit, error) {
-	c, err := r.commit(ctx, branch, parent, snap, info)
-	if err != nil {
-		return store.Commit{}, fmt.Errorf("gitstore: commit %s on %q: %w", branch, parent, err)
-	}
-	return c, nil
-}
-
-func (r *Repo) commit(ctx context.Context, branch string, parent store.Revision, snap *store.Snapshot, info store.CommitInfo) (store.Commit, error) {
-	cs, err := r.apply(ctx, []store.Update{{Branch: branch, Parent: parent, Snapshot: snap, Info: info}})
-	if err != nil {
-		return store.Commit{}, err
-	}
-	return cs[0], nil
 }
 
 // writeTree adds to b the tree of s and everything below it that the
@@ -346,27 +310,16 @@ func (r *Repo) writeTree(ctx context.Context, b *batch, s *store.Snapshot) (*sto
 
 func (r *Repo) has(h plumbing.Hash) bool { return r.st.HasEncodedObject(h) == nil }
 
-// Log lists branch's commits newest first, following first parents. It
-// returns an error wrapping store.ErrNotFound when the branch has no history.
-func (r *Repo) Log(ctx context.Context, branch string, opts store.LogOptions) ([]store.Commit, error) {
-	log, err := r.log(ctx, branch, opts)
-	if err != nil {
-		return nil, fmt.Errorf("gitstore: log %s: %w", branch, err)
-	}
-	return log, nil
-}
-
-func (r *Repo) log(ctx context.Context, branch string, opts store.LogOptions) ([]store.Commit, error) {
-	if err := check(ctx, branch); err != nil {
-		return nil, err
-	}
+// Log lists branch's commits newest first, following first parents.
+func (d driver) Log(ctx context.Context, branch string, opts store.LogOptions) ([]store.Commit, error) {
+	r := d.r
 	h, err := r.headHash(ctx, branch)
 	if err != nil {
 		return nil, err
 	}
 	defer r.readLock()()
 	var out []store.Commit
-	for !h.IsZero() && (opts.Limit <= 0 || len(out) < opts.Limit) {
+	for !h.IsZero() && (opts.Limit == 0 || len(out) < opts.Limit) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -409,14 +362,6 @@ func (r *Repo) readCommit(h plumbing.Hash, branch string) (store.Commit, error) 
 	out.Branch = branch
 	out.Metadata = maps.Clone(out.Metadata) // callers may change theirs
 	return out, nil
-}
-
-// check validates what every branch operation needs.
-func check(ctx context.Context, branch string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return store.ValidateBranch(branch)
 }
 
 func revision(h plumbing.Hash) store.Revision {

@@ -18,12 +18,10 @@ import (
 // git log --format='%(trailers:key=Envpromote-Meta-type,valueonly)' finds them.
 const metaPrefix = "Envpromote-Meta-"
 
-// encodeInfo turns info into a Git signature and message, after checking
-// that both round-trip exactly; it fails with store.ErrInvalidMetadata.
+// encodeInfo turns info, which store.CommitInfo.Validate accepted, into a
+// Git signature and message, after checking that the message round-trips
+// exactly; it fails with store.ErrInvalidMetadata.
 func encodeInfo(info store.CommitInfo) (object.Signature, string, error) {
-	if err := info.Validate(); err != nil {
-		return object.Signature{}, "", err
-	}
 	name, email := splitAuthor(info.Author)
 	if len(info.Metadata) == 0 {
 		if _, md := decodeMessage(info.Message); md != nil {

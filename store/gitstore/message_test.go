@@ -41,6 +41,10 @@ func FuzzMessage(f *testing.F) {
 	})
 }
 
+// What CommitInfo.Validate accepts round-trips exactly; what it refuses
+// never reaches encodeInfo (store.Checked stops it: see storetest's
+// InvalidAuthor and InvalidMetadata), but a message only Git could misread
+// is gitstore's own to refuse.
 func TestRule_CommitInfoMustRoundTrip(t *testing.T) {
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	tests := []struct {
@@ -53,12 +57,7 @@ func TestRule_CommitInfoMustRoundTrip(t *testing.T) {
 		{"empty author", store.CommitInfo{}, true},
 		{"metadata", store.CommitInfo{Message: "m", Metadata: map[string]string{"type": "rollback", "source": "a: b"}}, true},
 		{"message with trailer-like text and metadata", store.CommitInfo{Message: "m\n\nEnvpromote-Meta-x: y\n", Metadata: map[string]string{"type": "edit"}}, true},
-		{"empty email", store.CommitInfo{Author: "Ada <>"}, false},
-		{"bracket in name", store.CommitInfo{Author: "a<b"}, false},
-		{"two emails", store.CommitInfo{Author: "a <b> <c>"}, false},
-		{"space around name", store.CommitInfo{Author: " ada"}, false},
 		{"message ending in our trailers without metadata", store.CommitInfo{Message: "m\n\nEnvpromote-Meta-type: edit\n"}, false},
-		{"bad metadata key", store.CommitInfo{Metadata: map[string]string{"a b": "c"}}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

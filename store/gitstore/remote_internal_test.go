@@ -35,7 +35,7 @@ func TestRule_AtomicPushMovesEveryRefOrNone(t *testing.T) {
 			dev, lock := refName("dev"), refName("locks/dev")
 			moves := []refUpdate{{name: dev, old: base}}
 			u := store.Update{Branch: "dev", Parent: revision(base), Snapshot: storetest.Snapshot(t, map[string]string{"x": "promoted"}), Info: info}
-			_, err := r.write(ctx, moves, []store.Update{u}, []store.CommitInfo{info})
+			_, err := r.write(ctx, moves, []store.Update{u})
 			if err != nil {
 				t.Fatal(err)
 			}

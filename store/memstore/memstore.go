@@ -13,144 +13,123 @@ import (
 	"github.com/envpromote/envpromote/store"
 )
 
-var _ store.Repo = (*Repo)(nil)
+// Options configures New. The zero value is ready to use.
+type Options struct {
+	// Clock stamps commits whose CommitInfo.Time is zero; nil means time.Now.
+	Clock func() time.Time
+}
 
-// Repo is an in-memory store.Repo. The zero value is not usable; call New.
-type Repo struct {
-	now func() time.Time
+// New returns an empty in-memory repo: a Driver under store.Checked.
+func New(opts Options) *store.Checked {
+	return store.NewChecked(NewDriver(), store.CheckedOptions{Clock: opts.Clock})
+}
 
+// Driver is the in-memory store.Driver: maps under one lock, assuming what
+// store.Driver says it may. Use New for a Repo; a Driver alone is for
+// building one over it, wrapped (to record or to fail calls, say).
+type Driver struct {
 	mu      sync.RWMutex
 	heads   map[string]store.Revision
 	commits map[store.Revision]commit
+	aliases map[string]string
 }
+
+var _ store.Driver = (*Driver)(nil)
 
 type commit struct {
 	store.Commit
 	snap *store.Snapshot
 }
 
-// Options configures a Repo. The zero value is ready to use.
-type Options struct {
-	// Clock stamps commits whose CommitInfo.Time is zero; nil means time.Now.
-	Clock func() time.Time
+// NewDriver returns an empty Driver.
+func NewDriver() *Driver {
+	return &Driver{heads: map[string]store.Revision{}, commits: map[store.Revision]commit{}, aliases: map[string]string{}}
 }
 
-// New returns an empty in-memory repo.
-func New(opts Options) *Repo {
-	now := opts.Clock
-	if now == nil {
-		now = time.Now
-	}
-	return &Repo{now: now, heads: map[string]store.Revision{}, commits: map[store.Revision]commit{}}
-}
-
-// Head returns branch's newest commit; ErrNotFound if it has none.
-func (r *Repo) Head(ctx context.Context, branch string) (store.Commit, error) {
-	if err := check(ctx, branch); err != nil {
-		return store.Commit{}, fmt.Errorf("head %s: %w", branch, err)
-	}
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	rev, ok := r.heads[branch]
+// Head implements store.Driver.
+func (d *Driver) Head(_ context.Context, branch string) (store.Commit, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	rev, ok := d.heads[branch]
 	if !ok {
-		return store.Commit{}, fmt.Errorf("head %s: %w", branch, store.ErrNotFound)
+		return store.Commit{}, store.ErrNotFound
 	}
-	return clone(r.commits[rev].Commit), nil
+	return clone(d.commits[rev].Commit), nil
 }
 
-// Snapshot returns the snapshot committed at rev; ErrNotFound if unknown.
-func (r *Repo) Snapshot(ctx context.Context, rev store.Revision) (*store.Snapshot, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("snapshot %s: %w", rev, err)
-	}
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	c, ok := r.commits[rev]
+// Snapshot implements store.Driver.
+func (d *Driver) Snapshot(_ context.Context, rev store.Revision) (*store.Snapshot, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	c, ok := d.commits[rev]
 	if !ok {
-		return nil, fmt.Errorf("snapshot %s: %w", rev, store.ErrNotFound)
+		return nil, store.ErrNotFound
 	}
 	return c.snap, nil
 }
 
-// Commit adds snap to branch if parent is its head (zero: branch must not
-// exist); otherwise it returns ErrConflict and changes nothing.
-func (r *Repo) Commit(ctx context.Context, branch string, parent store.Revision, snap *store.Snapshot, info store.CommitInfo) (store.Commit, error) {
-	cs, err := r.Apply(ctx, []store.Update{{Branch: branch, Parent: parent, Snapshot: snap, Info: info}})
-	if err != nil {
-		return store.Commit{}, err
-	}
-	return cs[0], nil
-}
-
-var _ store.Transactor = (*Repo)(nil)
-
-// Apply implements store.Transactor, under one lock: all or nothing.
-func (r *Repo) Apply(ctx context.Context, updates []store.Update) ([]store.Commit, error) {
+// Apply implements store.Driver, under one lock: all or nothing.
+func (d *Driver) Apply(_ context.Context, updates []store.Update) ([]store.Commit, error) {
 	cs := make([]store.Commit, len(updates))
 	for i, u := range updates {
-		fail := func(err error) ([]store.Commit, error) {
-			return nil, fmt.Errorf("commit %s: %w", u.Branch, err)
-		}
-		if err := check(ctx, u.Branch); err != nil {
-			return fail(err)
-		}
-		if err := u.Info.Validate(); err != nil {
-			return fail(err)
-		}
-		if slices.ContainsFunc(updates[:i], func(o store.Update) bool { return o.Branch == u.Branch }) {
-			return fail(fmt.Errorf("%w: branch updated twice", store.ErrInvalidBranch))
-		}
-		info := u.Info
-		if info.Time.IsZero() {
-			info.Time = r.now()
-		}
-		info.Time = info.Time.Truncate(time.Second)
-		info.Metadata = maps.Clone(info.Metadata)
-		cs[i] = store.Commit{Parent: u.Parent, Branch: u.Branch, Tree: u.Snapshot.Hash(), CommitInfo: info}
+		cs[i] = store.Commit{Parent: u.Parent, Branch: u.Branch, Tree: u.Snapshot.Hash(), CommitInfo: u.Info}
 		cs[i].Revision = revision(cs[i]) // names the replaced head too, so a Replace commit is new
 		if u.Replace {
 			cs[i].Parent = ""
 		}
 	}
 
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	for _, u := range updates {
-		if head := r.heads[u.Branch]; head != u.Parent {
-			return nil, fmt.Errorf("commit %s: %w: head is %q, not %q", u.Branch, store.ErrConflict, head, u.Parent)
+		if head := d.heads[u.Branch]; head != u.Parent {
+			return nil, fmt.Errorf("%w: %s is at %q, not %q", store.ErrConflict, u.Branch, head, u.Parent)
 		}
 	}
 	for i, u := range updates {
-		r.commits[cs[i].Revision] = commit{Commit: cs[i], snap: u.Snapshot}
-		r.heads[u.Branch] = cs[i].Revision
+		d.commits[cs[i].Revision] = commit{Commit: cs[i], snap: u.Snapshot}
+		d.heads[u.Branch] = cs[i].Revision
 		cs[i] = clone(cs[i])
 	}
 	return cs, nil
 }
 
-// Log lists branch's commits newest first.
-func (r *Repo) Log(ctx context.Context, branch string, opts store.LogOptions) ([]store.Commit, error) {
-	if err := check(ctx, branch); err != nil {
-		return nil, fmt.Errorf("log %s: %w", branch, err)
-	}
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	rev, ok := r.heads[branch]
+// Log implements store.Driver.
+func (d *Driver) Log(_ context.Context, branch string, opts store.LogOptions) ([]store.Commit, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	rev, ok := d.heads[branch]
 	if !ok {
-		return nil, fmt.Errorf("log %s: %w", branch, store.ErrNotFound)
+		return nil, store.ErrNotFound
 	}
 	var out []store.Commit
-	for ; rev != "" && (opts.Limit <= 0 || len(out) < opts.Limit); rev = r.commits[rev].Parent {
-		out = append(out, clone(r.commits[rev].Commit))
+	for ; rev != "" && (opts.Limit == 0 || len(out) < opts.Limit); rev = d.commits[rev].Parent {
+		out = append(out, clone(d.commits[rev].Commit))
 	}
 	return out, nil
 }
 
-func check(ctx context.Context, branch string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return store.ValidateBranch(branch)
+// SetAlias implements store.Driver.
+func (d *Driver) SetAlias(_ context.Context, alias, branch string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.aliases[alias] = branch
+	return nil
+}
+
+// DeleteAlias implements store.Driver.
+func (d *Driver) DeleteAlias(_ context.Context, alias string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.aliases, alias)
+	return nil
+}
+
+// Aliases implements store.Driver.
+func (d *Driver) Aliases(context.Context) (map[string]string, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return maps.Clone(d.aliases), nil
 }
 
 // clone copies the metadata map so callers cannot change stored history.

@@ -1,4 +1,7 @@
-// Package storetest is the conformance suite every store.Repo must pass.
+// Package storetest is the conformance suite every store.Repo must pass:
+// a backend's store.Driver under store.Checked, or anything else
+// implementing store.Repo. Its alias tests run when the Repo is a
+// store.Namer.
 //
 // A backend's test calls Run with a constructor returning a new, empty repo:
 //

@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/envpromote/envpromote/errkind"
 	"github.com/envpromote/envpromote/store"
 )
 
@@ -30,6 +32,7 @@ func Run(t *testing.T, newRepo func(t *testing.T) store.Repo) {
 		{"LogOrderAndMetadata", testLog},
 		{"BranchesAreIndependent", testIndependentBranches},
 		{"ContextCancelled", testCancelled},
+		{"Aliases", testAliases},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newRepo(t)) })
@@ -325,6 +328,8 @@ func testLog(t *testing.T, r store.Repo) {
 	if again[0].Metadata["type"] != "promotion" {
 		t.Errorf("changing a returned Metadata map changed the history")
 	}
+	_, err = r.Log(ctx, "prod", store.LogOptions{Limit: -1})
+	wantErr(t, "Log with a negative limit", err, errkind.Invalid)
 }
 
 func testIndependentBranches(t *testing.T, r store.Repo) {
@@ -356,4 +361,49 @@ func testCancelled(t *testing.T, r store.Repo) {
 	wantErr(t, "Log with a cancelled context", err, context.Canceled)
 	_, err = r.Snapshot(ctx, c.Revision)
 	wantErr(t, "Snapshot with a cancelled context", err, context.Canceled)
+}
+
+// testAliases runs when r is a store.Namer: an alias names a branch until
+// it is moved or deleted, deleting a missing one is no error, and names
+// that are no alias or no branch are refused.
+func testAliases(t *testing.T, r store.Repo) {
+	n, ok := r.(store.Namer)
+	if !ok {
+		t.Skip("not a store.Namer")
+	}
+	ctx := context.Background()
+	mustCommit(t, r, "p1", "", nil, info("p1"))
+	mustCommit(t, r, "locks/p1", "", nil, info("lock"))
+	aliasesAre := func(want map[string]string) {
+		t.Helper()
+		if got, err := n.Aliases(ctx); err != nil || !maps.Equal(got, want) {
+			t.Fatalf("Aliases = %v, %v; want %v", got, err, want)
+		}
+	}
+	aliasesAre(map[string]string{})
+	for alias, branch := range map[string]string{"prod": "p1", "locks": "locks/p1"} {
+		if err := n.SetAlias(ctx, alias, branch); err != nil {
+			t.Fatalf("SetAlias(%s, %s): %v", alias, branch, err)
+		}
+	}
+	aliasesAre(map[string]string{"prod": "p1", "locks": "locks/p1"})
+	if err := n.SetAlias(ctx, "locks", "p1"); err != nil {
+		t.Fatal(err)
+	}
+	for _, alias := range []string{"prod", "prod", "never-set"} {
+		if err := n.DeleteAlias(ctx, alias); err != nil {
+			t.Fatalf("DeleteAlias(%s): %v", alias, err)
+		}
+	}
+	aliasesAre(map[string]string{"locks": "p1"})
+	for _, tc := range []struct{ alias, branch string }{
+		{"", "p1"}, {"a/b", "p1"}, {"Prod EU", "p1"}, {"x.lock", "p1"},
+		{"prod", "names/prod"}, // the aliases' own namespace is no branch
+		{"prod", "a b"},
+	} {
+		err := n.SetAlias(ctx, tc.alias, tc.branch)
+		wantErr(t, fmt.Sprintf("SetAlias(%q, %q)", tc.alias, tc.branch), err, store.ErrInvalidBranch)
+	}
+	wantErr(t, "DeleteAlias(../x)", n.DeleteAlias(ctx, "../x"), store.ErrInvalidBranch)
+	aliasesAre(map[string]string{"locks": "p1"})
 }
