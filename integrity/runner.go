@@ -26,12 +26,12 @@ import (
 // and the next run scans afresh.)
 type Runner struct {
 	mu     sync.Mutex
-	files  map[fileKey]*node
+	files  map[fileKey]*file
 	dirs   map[store.Hash]*node
-	usages []usage       // usage numbers, in the order first seen
-	ids    map[usage]int // the inverse of usages
-	gen    int           // bumped when usage numbers are dropped
-	esvs   esvsSeen      // the ESVs map validated last
+	usages []usage          // usage numbers, in the order first seen
+	ids    map[usage]uint32 // the inverse of usages
+	gen    int              // bumped when usage numbers are dropped
+	esvs   esvsSeen         // the ESVs map validated last
 
 	judged sync.Map // check name → *verdicts, see Input.offending
 
@@ -46,19 +46,20 @@ type fileKey struct {
 	json bool
 }
 
-// node is the scan of a file (facts set) or directory (entries set).
+// node is the scan of a directory.
 type node struct {
 	sum     summary
-	facts   *facts
 	entries []child
 	hash    store.Hash
-	json    bool // files: the key's json flag
-	nodes   int  // nodes at or below this one, counting shared ones again
+	nodes   int // files and directories at or below this one, counting shared ones again
 }
 
+// child is a directory entry: a subdirectory (dir set) or a file.
 type child struct {
 	name string
-	n    *node
+	dir  *node
+	file *file // nil for a directory
+	key  fileKey
 }
 
 // Run runs checks over in with a new Runner: nothing is cached across
@@ -182,10 +183,16 @@ func (in *Input) offending(check string, x *index, bad func(usage) bool) bitset 
 	}
 	for ; v.upto < len(x.usages); v.upto++ {
 		if bad(x.usages[v.upto]) {
-			v.bad.set(v.upto)
+			v.bad.set(uint32(v.upto))
 		}
 	}
-	return v.bad.and(x.root.sum.usages)
+	var out bitset
+	for _, id := range x.root.sum.usages {
+		if v.bad.has(id) {
+			out.set(id)
+		}
+	}
+	return out
 }
 
 // runCheck runs c, turning a panic into an error so that one broken check
@@ -235,56 +242,42 @@ func (r *Runner) index(ctx context.Context, snap *store.Snapshot) (*index, error
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.dirs == nil {
-		r.files, r.dirs, r.usages, r.ids = map[fileKey]*node{}, map[store.Hash]*node{}, nil, map[usage]int{}
+		r.files, r.dirs, r.usages, r.ids = map[fileKey]*file{}, map[store.Hash]*node{}, nil, map[usage]uint32{}
 	}
-	p := planner{r: r, newFiles: map[fileKey]*node{}, newDirs: map[store.Hash]*node{}}
+	p := planner{r: r, newFiles: map[fileKey]*file{}, newDirs: map[store.Hash]*node{}}
 	root := p.dir(snap)
 	if err := p.scan(ctx); err != nil {
 		return nil, err
 	}
 	for _, j := range p.todo {
-		j.n.sum = r.summarise(j.n.facts)
+		p.newFiles[j.key] = j.f
 	}
 	for _, d := range p.pending {
+		for i := range d.entries {
+			if c := &d.entries[i]; c.dir == nil && c.file == nil {
+				c.file = p.newFiles[c.key]
+			}
+		}
 		d.summarise()
 	}
 	r.scans += len(p.todo)
 	r.walks += len(p.pending)
-	for k, n := range p.newFiles {
-		r.files[k] = n
+	for k, f := range p.newFiles {
+		r.files[k] = f
 	}
 	for h, n := range p.newDirs {
 		r.dirs[h] = n
 	}
 	x := &index{root: root, usages: r.usages, gen: r.gen}
 	switch {
-	case len(r.usages) > 2*root.sum.usages.count()+pruneSlack:
-		r.files, r.dirs, r.usages, r.ids = nil, nil, nil, nil // the nodes' usage numbers go with the table
+	case len(r.usages) > 2*len(root.sum.usages)+pruneSlack:
+		r.files, r.dirs, r.usages, r.ids = nil, nil, nil, nil // the scans' usage numbers go with the table
 		r.gen++
 	case len(r.files)+len(r.dirs) > 2*root.nodes+pruneSlack:
-		r.files, r.dirs = map[fileKey]*node{}, map[store.Hash]*node{}
+		r.files, r.dirs = map[fileKey]*file{}, map[store.Hash]*node{}
 		r.keep(root)
 	}
 	return x, nil
-}
-
-// summarise returns a scanned file's summary, numbering its usages.
-func (r *Runner) summarise(f *facts) summary {
-	s := summary{crypto: len(f.crypto), malformed: len(f.malformed)}
-	if f.syntax != nil {
-		s.syntax = 1
-	}
-	for i := range f.refs {
-		u := usageOf(&f.refs[i])
-		id, ok := r.ids[u]
-		if !ok {
-			id = len(r.usages)
-			r.usages = append(r.usages, u)
-			r.ids[u] = id
-		}
-		s.usages.set(id)
-	}
-	return s
 }
 
 // pruneSlack keeps tiny snapshots from pruning on every run.
@@ -292,33 +285,35 @@ const pruneSlack = 1024
 
 // keep caches n and everything below it.
 func (r *Runner) keep(n *node) {
-	if n.facts != nil {
-		r.files[fileKey{n.hash, n.json}] = n
-		return
-	}
 	if _, ok := r.dirs[n.hash]; ok {
 		return
 	}
 	r.dirs[n.hash] = n
 	for _, c := range n.entries {
-		r.keep(c.n)
+		if c.dir != nil {
+			r.keep(c.dir)
+		} else {
+			r.files[c.key] = c.file
+		}
 	}
 }
 
 // planner collects what a snapshot needs that the cache lacks.
 type planner struct {
 	r        *Runner
-	newFiles map[fileKey]*node
+	newFiles map[fileKey]*file // nil until scanned
 	newDirs  map[store.Hash]*node
 	todo     []job   // files to scan
 	pending  []*node // new directories, children before parents
+	numbers  sync.Mutex
 }
 
 // job is a file to scan; its content is read when scanned (a lazy
 // snapshot's files are not in memory until then).
 type job struct {
-	n *node
-	e store.Entry
+	key fileKey
+	e   store.Entry
+	f   *file // the result
 }
 
 func (p *planner) dir(s *store.Snapshot) *node {
@@ -332,40 +327,65 @@ func (p *planner) dir(s *store.Snapshot) *node {
 	es := s.Entries()
 	n := &node{hash: h, entries: make([]child, len(es))}
 	for i, e := range es {
-		var c *node
+		c := child{name: e.Name}
 		if e.Dir != nil {
-			c = p.dir(e.Dir)
+			c.dir = p.dir(e.Dir)
 		} else {
-			c = p.file(e)
+			c.key, c.file = p.file(e)
 		}
-		n.entries[i] = child{e.Name, c}
+		n.entries[i] = c
 	}
 	p.newDirs[h] = n
 	p.pending = append(p.pending, n)
 	return n
 }
 
-func (p *planner) file(e store.Entry) *node {
+// file returns e's key and its scan, nil if it is yet to be scanned.
+func (p *planner) file(e store.Entry) (fileKey, *file) {
 	k := fileKey{e.Hash, isJSON(e.Name)}
-	if n := p.r.files[k]; n != nil {
-		return n
+	if f := p.r.files[k]; f != nil {
+		return k, f
 	}
-	if n := p.newFiles[k]; n != nil {
-		return n
+	if _, ok := p.newFiles[k]; !ok {
+		p.newFiles[k] = nil
+		p.todo = append(p.todo, job{key: k, e: e})
 	}
-	n := &node{hash: e.Hash, json: k.json, nodes: 1}
-	p.newFiles[k] = n
-	p.todo = append(p.todo, job{n, e})
-	return n
+	return k, nil
 }
 
-// summarise sets a new directory's summary from its children's.
-func (n *node) summarise() {
-	n.nodes = 1
-	for _, c := range n.entries {
-		n.sum.add(&c.n.sum)
-		n.nodes += c.n.nodes
+// number returns u's usage number, numbering it if it is new. It is called
+// from the scanning goroutines, while index holds r.mu.
+func (p *planner) number(u usage) uint32 {
+	p.numbers.Lock()
+	defer p.numbers.Unlock()
+	r := p.r
+	id, ok := r.ids[u]
+	if !ok {
+		id = uint32(len(r.usages))
+		r.usages = append(r.usages, u)
+		r.ids[u] = id
 	}
+	return id
+}
+
+// compact returns what a Runner keeps of f.
+func (p *planner) compact(f *facts) *file {
+	if len(f.refs)+len(f.malformed)+len(f.crypto) == 0 && f.syntax == nil {
+		return clean
+	}
+	out := &file{}
+	if len(f.malformed)+len(f.crypto) > 0 || f.syntax != nil {
+		prob := f.problems
+		out.prob = &prob
+	}
+	if len(f.refs) > 0 {
+		out.refs = make([]ref, len(f.refs))
+		for i := range f.refs {
+			r := &f.refs[i]
+			out.refs[i] = ref{usage: p.number(usageOf(r)), line: uint32(r.Line), column: uint32(r.Column), jsonPath: r.JSONPath}
+		}
+	}
+	return out
 }
 
 // lazyFileSize is what a file whose size is unknown until it is read
@@ -394,15 +414,16 @@ func (p *planner) scan(ctx context.Context) error {
 		batch := p.todo[start:end]
 		start = end
 		g.Go(func() error {
-			for _, j := range batch {
+			for i := range batch {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
+				j := &batch[i]
 				data, err := j.e.ReadData()
 				if err != nil {
 					return err
 				}
-				j.n.facts = scan(j.e.Name, data)
+				j.f = p.compact(scan(j.e.Name, data))
 			}
 			return nil
 		})
