@@ -1,10 +1,12 @@
 package integrity
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/envpromote/envpromote/esv"
@@ -218,5 +220,45 @@ func TestRunner_VerdictsFollowTheESVsMap(t *testing.T) {
 		if got := fmt.Sprint(res.MissingESVs()); got != tc.missing || strings.Join(typed, " ") != tc.type_ {
 			t.Errorf("run %d: missing %s, mistyped %v; want %s, %q", i, got, typed, tc.missing, tc.type_)
 		}
+	}
+}
+
+// TestRunner_ReadReportsWhatTheScanReads: Input.Read sees each content the
+// scan reads once, at a path where it sits, and a warm Runner reads only
+// the changed file.
+func TestRunner_ReadReportsWhatTheScanReads(t *testing.T) {
+	snap := snapshotOf(t, tenantgen.Options{Seed: 3, Files: 400})
+	r := new(Runner)
+	run := func(s *store.Snapshot) map[string]bool {
+		t.Helper()
+		var mu sync.Mutex
+		seen := map[string]bool{}
+		in := &Input{Static: s, Operation: Promotion, Read: func(p string, data []byte) {
+			mu.Lock()
+			defer mu.Unlock()
+			if want, err := s.ReadFile(p); err != nil || !bytes.Equal(data, want) || seen[p] {
+				t.Errorf("Read(%q): content matches %t, err %v, seen before %t", p, bytes.Equal(data, want), err, seen[p])
+			}
+			seen[p] = true
+		}}
+		if res, _ := r.Run(context.Background(), Builtin(), in); res == nil {
+			t.Fatal("nil result")
+		}
+		return seen
+	}
+	if files, _ := distinct(snap); len(run(snap)) != files {
+		t.Errorf("first run read other than one path per distinct file (%d)", files)
+	}
+	const p = "realms/alpha/journeys/Login/Login.json"
+	data, err := snap.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited, err := snap.With(p, append(data, ' '))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := run(edited); len(got) != 1 || !got[p] {
+		t.Errorf("after one file changed, read %v; want only %s", got, p)
 	}
 }

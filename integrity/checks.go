@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/envpromote/envpromote/esv"
+	"github.com/envpromote/envpromote/store"
 )
 
 // The built-in checks' names, as Finding.Check shows them.
@@ -126,7 +127,7 @@ func refFindings(ctx context.Context, in *Input, check string, bad func(usage) b
 		return nil, nil
 	}
 	var out []Finding
-	x.root.each("", func(s *summary) bool { return s.usages.intersects(offending) }, func(p string, fl *file) {
+	x.root.each(x.snap, "", func(s *summary) bool { return s.usages.intersects(offending) }, func(p string, fl *file) {
 		for _, r := range fl.refs {
 			if !offending.has(r.usage) {
 				continue
@@ -221,7 +222,7 @@ func spotFindings(ctx context.Context, in *Input, want func(*summary) bool, fn f
 		return nil, err
 	}
 	var out []Finding
-	x.root.each("", want, func(p string, fl *file) {
+	x.root.each(x.snap, "", want, func(p string, fl *file) {
 		if fl.prob != nil {
 			out = append(out, fn(p, fl.prob)...)
 		}
@@ -231,19 +232,20 @@ func spotFindings(ctx context.Context, in *Input, want func(*summary) bool, fn f
 
 // each calls fn, in path order, for every file with something to report in
 // a directory at or below n whose summary passes want, skipping every
-// subtree whose summary does not.
-func (n *node) each(p string, want func(*summary) bool, fn func(string, *file)) {
+// subtree whose summary does not. s is n's directory in the snapshot, which
+// names the entries (n's entries are in the same order: equal trees).
+func (n *node) each(s *store.Snapshot, p string, want func(*summary) bool, fn func(string, *file)) {
 	if !want(&n.sum) {
 		return
 	}
-	for _, c := range n.entries {
-		cp := c.name
+	for i, e := range s.Entries() {
+		cp := e.Name
 		if p != "" {
-			cp = p + "/" + c.name
+			cp = p + "/" + e.Name
 		}
-		switch {
+		switch c := n.entries[i]; {
 		case c.dir != nil:
-			c.dir.each(cp, want, fn)
+			c.dir.each(e.Dir, cp, want, fn)
 		case c.file != clean:
 			fn(cp, c.file)
 		}

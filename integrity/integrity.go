@@ -89,6 +89,15 @@ type Input struct {
 	// EncryptedSecrets check then reports with severity Ignored, which
 	// blocks nothing but is listed in Result.Ignored.
 	IgnoreEncryptedSecrets bool
+	// Read, if set, is called with the path and content of each file the
+	// built-in checks' scan reads, from the goroutines that scan (so
+	// possibly concurrently), before the checks return. A Runner reads only
+	// content it has not scanned before, and content sitting at several
+	// paths once, at one of them: a caller that needs the other files reads
+	// them itself. It lets a caller that needs the files too (a promotion's
+	// report) read each once. The content is shared: it must not be
+	// modified or kept.
+	Read func(path string, data []byte)
 
 	idx *lazyIndex // set by Runner.Run
 }

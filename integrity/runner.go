@@ -3,6 +3,7 @@ package integrity
 import (
 	"context"
 	"fmt"
+	"maps"
 	"reflect"
 	"runtime"
 	"slices"
@@ -54,9 +55,10 @@ type node struct {
 	nodes   int // files and directories at or below this one, counting shared ones again
 }
 
-// child is a directory entry: a subdirectory (dir set) or a file.
+// child is a directory entry: a subdirectory (dir set) or a file. Its name
+// is the snapshot's to give (see node.each), so that a Runner does not keep
+// every name of a tenant.
 type child struct {
-	name string
 	dir  *node
 	file *file // nil for a directory
 	key  fileKey
@@ -83,7 +85,7 @@ func (r *Runner) Run(ctx context.Context, checks []Check, in *Input) (*Result, e
 		return nil, err
 	}
 	run := *in
-	run.idx = &lazyIndex{r: r, snap: in.Static}
+	run.idx = &lazyIndex{r: r, snap: in.Static, read: in.Read}
 
 	found := make([][]Finding, len(checks))
 	errs := make([]error, len(checks))
@@ -208,6 +210,7 @@ func runCheck(ctx context.Context, c Check, in *Input) (fs []Finding, err error)
 
 // index is a run's scan of its snapshot.
 type index struct {
+	snap   *store.Snapshot
 	root   *node
 	usages []usage // what the usage numbers in root's summaries stand for
 	gen    int     // the Runner's numbering of usages
@@ -217,6 +220,7 @@ type index struct {
 type lazyIndex struct {
 	r    *Runner
 	snap *store.Snapshot
+	read func(string, []byte)
 	once sync.Once
 	x    *index
 	err  error
@@ -226,31 +230,29 @@ type lazyIndex struct {
 // called outside a Runner, a fresh one.
 func (in *Input) tree(ctx context.Context) (*index, error) {
 	if in.idx == nil {
-		return new(Runner).index(ctx, in.Static)
+		return new(Runner).index(ctx, in.Static, in.Read)
 	}
 	l := in.idx
-	l.once.Do(func() { l.x, l.err = l.r.index(ctx, l.snap) })
+	l.once.Do(func() { l.x, l.err = l.r.index(ctx, l.snap, l.read) })
 	return l.x, l.err
 }
 
 // index returns the scan of snap, reusing every file and directory already
-// scanned. Unknown directories are planned first (a walk that stops at
-// known tree hashes), their unknown files are then scanned in parallel, and
-// the new directories are summarised bottom-up and cached only when all
-// of that succeeded.
-func (r *Runner) index(ctx context.Context, snap *store.Snapshot) (*index, error) {
+// scanned. A walk that stops at known tree hashes plans the unknown
+// directories and hands their unknown files, as it finds them, to
+// GOMAXPROCS goroutines that read and scan them; the new directories are
+// then summarised bottom-up and cached only when all of that succeeded.
+// read, if not nil, is Input.Read.
+func (r *Runner) index(ctx context.Context, snap *store.Snapshot, read func(string, []byte)) (*index, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.dirs == nil {
 		r.files, r.dirs, r.usages, r.ids = map[fileKey]*file{}, map[store.Hash]*node{}, nil, map[usage]uint32{}
 	}
-	p := planner{r: r, newFiles: map[fileKey]*file{}, newDirs: map[store.Hash]*node{}}
-	root := p.dir(snap)
-	if err := p.scan(ctx); err != nil {
+	p := planner{r: r, read: read, newFiles: map[fileKey]*file{}, newDirs: map[store.Hash]*node{}}
+	root, err := p.run(ctx, snap)
+	if err != nil {
 		return nil, err
-	}
-	for _, j := range p.todo {
-		p.newFiles[j.key] = j.f
 	}
 	for _, d := range p.pending {
 		for i := range d.entries {
@@ -260,15 +262,11 @@ func (r *Runner) index(ctx context.Context, snap *store.Snapshot) (*index, error
 		}
 		d.summarise()
 	}
-	r.scans += len(p.todo)
+	r.scans += p.scans
 	r.walks += len(p.pending)
-	for k, f := range p.newFiles {
-		r.files[k] = f
-	}
-	for h, n := range p.newDirs {
-		r.dirs[h] = n
-	}
-	x := &index{root: root, usages: r.usages, gen: r.gen}
+	r.files = union(r.files, p.newFiles)
+	r.dirs = union(r.dirs, p.newDirs)
+	x := &index{snap: snap, root: root, usages: r.usages, gen: r.gen}
 	switch {
 	case len(r.usages) > 2*len(root.sum.usages)+pruneSlack:
 		r.files, r.dirs, r.usages, r.ids = nil, nil, nil, nil // the scans' usage numbers go with the table
@@ -278,6 +276,17 @@ func (r *Runner) index(ctx context.Context, snap *store.Snapshot) (*index, error
 		r.keep(root)
 	}
 	return x, nil
+}
+
+// union returns a map holding both a's and b's entries: the larger of the
+// two with the other's added, so that a first scan does not copy a map
+// of every file.
+func union[K comparable, V any](a, b map[K]V) map[K]V {
+	if len(a) < len(b) {
+		a, b = b, a
+	}
+	maps.Copy(a, b)
+	return a
 }
 
 // pruneSlack keeps tiny snapshots from pruning on every run.
@@ -298,25 +307,68 @@ func (r *Runner) keep(n *node) {
 	}
 }
 
-// planner collects what a snapshot needs that the cache lacks.
+// planner collects what a snapshot needs that the cache lacks, and scans
+// the files it lacks while it walks, so that the walk (which may load
+// trees) and the scans overlap and no list of every file to scan is held.
 type planner struct {
 	r        *Runner
-	newFiles map[fileKey]*file // nil until scanned
+	read     func(string, []byte) // Input.Read; paths are built only for it
 	newDirs  map[store.Hash]*node
-	todo     []job   // files to scan
 	pending  []*node // new directories, children before parents
-	numbers  sync.Mutex
+	scans    int     // files handed to the scanners
+	jobs     chan<- job
+	ctx      context.Context   // the scanners'; done when one fails
+	mu       sync.Mutex        // guards newFiles and the Runner's usage numbers
+	newFiles map[fileKey]*file // nil until scanned
 }
 
 // job is a file to scan; its content is read when scanned (a lazy
 // snapshot's files are not in memory until then).
 type job struct {
-	key fileKey
-	e   store.Entry
-	f   *file // the result
+	key  fileKey
+	e    store.Entry
+	path string // set for planner.read
 }
 
-func (p *planner) dir(s *store.Snapshot) *node {
+// run plans snap and scans the files the cache lacks, and returns snap's
+// directory, whose new entries get their files' scans from newFiles.
+func (p *planner) run(ctx context.Context, snap *store.Snapshot) (*node, error) {
+	g, gctx := errgroup.WithContext(ctx)
+	jobs := make(chan job, 64)
+	p.jobs, p.ctx = jobs, gctx
+	for range runtime.GOMAXPROCS(0) {
+		g.Go(func() error {
+			for j := range jobs {
+				if err := gctx.Err(); err != nil {
+					return err
+				}
+				data, err := j.e.ReadData()
+				if err != nil {
+					return err
+				}
+				if p.read != nil {
+					p.read(j.path, data)
+				}
+				f := p.compact(scan(j.e.Name, data))
+				p.mu.Lock()
+				p.newFiles[j.key] = f
+				p.mu.Unlock()
+			}
+			return nil
+		})
+	}
+	root := p.dir(snap, "")
+	close(jobs)
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return root, ctx.Err() // the walk stops handing out files when ctx is done
+
+}
+
+// dir plans the directory s at path prefix (which ends in "/" unless it is
+// the root); prefix is built only for p.read.
+func (p *planner) dir(s *store.Snapshot, prefix string) *node {
 	h := s.Hash()
 	if n := p.r.dirs[h]; n != nil {
 		return n
@@ -327,11 +379,15 @@ func (p *planner) dir(s *store.Snapshot) *node {
 	es := s.Entries()
 	n := &node{hash: h, entries: make([]child, len(es))}
 	for i, e := range es {
-		c := child{name: e.Name}
+		var c child
+		var path string
+		if p.read != nil {
+			path = prefix + e.Name
+		}
 		if e.Dir != nil {
-			c.dir = p.dir(e.Dir)
+			c.dir = p.dir(e.Dir, path+"/")
 		} else {
-			c.key, c.file = p.file(e)
+			c.key, c.file = p.file(e, path)
 		}
 		n.entries[i] = c
 	}
@@ -340,24 +396,32 @@ func (p *planner) dir(s *store.Snapshot) *node {
 	return n
 }
 
-// file returns e's key and its scan, nil if it is yet to be scanned.
-func (p *planner) file(e store.Entry) (fileKey, *file) {
+// file returns e's key and its scan if the cache has it; otherwise it hands
+// e to the scanners (once per key) and returns a nil scan.
+func (p *planner) file(e store.Entry, path string) (fileKey, *file) {
 	k := fileKey{e.Hash, isJSON(e.Name)}
 	if f := p.r.files[k]; f != nil {
 		return k, f
 	}
-	if _, ok := p.newFiles[k]; !ok {
+	p.mu.Lock()
+	_, planned := p.newFiles[k]
+	if !planned {
 		p.newFiles[k] = nil
-		p.todo = append(p.todo, job{key: k, e: e})
+	}
+	p.mu.Unlock()
+	if !planned {
+		select {
+		case p.jobs <- job{key: k, e: e, path: path}:
+			p.scans++
+		case <-p.ctx.Done(): // a scanner failed: run returns its error
+		}
 	}
 	return k, nil
 }
 
-// number returns u's usage number, numbering it if it is new. It is called
-// from the scanning goroutines, while index holds r.mu.
+// number returns u's usage number, numbering it if it is new; p.mu is
+// held.
 func (p *planner) number(u usage) uint32 {
-	p.numbers.Lock()
-	defer p.numbers.Unlock()
 	r := p.r
 	id, ok := r.ids[u]
 	if !ok {
@@ -380,53 +444,12 @@ func (p *planner) compact(f *facts) *file {
 	}
 	if len(f.refs) > 0 {
 		out.refs = make([]ref, len(f.refs))
+		p.mu.Lock()
+		defer p.mu.Unlock()
 		for i := range f.refs {
 			r := &f.refs[i]
 			out.refs[i] = ref{usage: p.number(usageOf(r)), line: uint32(r.Line), column: uint32(r.Column), jsonPath: r.JSONPath}
 		}
 	}
 	return out
-}
-
-// lazyFileSize is what a file whose size is unknown until it is read
-// counts for towards scanBatch.
-const lazyFileSize = 4 << 10
-
-// scanBatch is how many bytes one goroutine scans before the next one
-// takes over: large enough to amortise scheduling, small enough to
-// balance the load.
-const scanBatch = 1 << 20
-
-// scan scans the planned files, GOMAXPROCS at a time.
-func (p *planner) scan(ctx context.Context) error {
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for start := 0; start < len(p.todo); {
-		end, size := start, 0
-		for end < len(p.todo) && (end == start || size < scanBatch) {
-			if e := p.todo[end].e; e.Source != nil && e.Data == nil {
-				size += lazyFileSize
-			} else {
-				size += len(e.Data)
-			}
-			end++
-		}
-		batch := p.todo[start:end]
-		start = end
-		g.Go(func() error {
-			for i := range batch {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				j := &batch[i]
-				data, err := j.e.ReadData()
-				if err != nil {
-					return err
-				}
-				j.f = p.compact(scan(j.e.Name, data))
-			}
-			return nil
-		})
-	}
-	return g.Wait()
 }

@@ -195,11 +195,13 @@ func (p *Promoter) execute(ctx context.Context, typ Type, lower, upper string, l
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := p.check(ctx, pl, req.IgnoreEncryptedSecrets)
+	// The report describes the new files as the integrity scan reads them,
+	// so a file is read once.
+	d := newDescriber(p.layout, pl.changes)
+	res, err := p.check(ctx, pl, req.IgnoreEncryptedSecrets, d.read)
 	if err != nil && !(req.DryRun && errors.Is(err, ErrIntegrity)) {
 		return nil, res, err
 	}
-	pl.changes = nil // only the checks need them; the report lists its own
 	hdr := header{
 		Promoter:       req.Promoter,
 		Description:    req.Description,
@@ -208,7 +210,7 @@ func (p *Promoter) execute(ctx context.Context, typ Type, lower, upper string, l
 	}
 	if req.DryRun {
 		hdr.MissingESVs = res.MissingESVs()
-		rep := p.buildReport(pl, newID(), lease.ID, p.now(), hdr, pl.before, pl.target)
+		rep := p.buildReport(pl, newID(), lease.ID, p.now(), hdr, d.finish(pl.before, pl.target))
 		rep.DryRun = true
 		rep.EncryptedSecrets = res.EncryptedSecrets()
 		rep.ReportName = reportName(rep)
@@ -257,17 +259,18 @@ func (p *Promoter) execute(ctx context.Context, typ Type, lower, upper string, l
 			return nil, res, err
 		}
 	}
-	rep := p.buildReport(pl, reportID, lease.ID, c.Time, hdr, pl.before, pl.target)
+	rep := p.buildReport(pl, reportID, lease.ID, c.Time, hdr, d.finish(pl.before, pl.target))
 	rep.Revision = c.Revision
 	rep.ReportName = reportName(rep)
 	p.cache(rep)
 	return rep, res, nil
 }
 
-// check runs the integrity checks on the target's static view. Blocking
-// findings give an error wrapping ErrIntegrity and the *integrity.Error,
-// returned with the Result.
-func (p *Promoter) check(ctx context.Context, pl *plan, ignoreSecrets bool) (*integrity.Result, error) {
+// check runs the integrity checks on the target's static view, passing
+// read the files they read (see integrity.Input.Read). Blocking findings
+// give an error wrapping ErrIntegrity and the *integrity.Error, returned
+// with the Result.
+func (p *Promoter) check(ctx context.Context, pl *plan, ignoreSecrets bool, read func(string, []byte)) (*integrity.Result, error) {
 	static := StaticView(p.layout, pl.target)
 	esvs, err := p.esvs.ESVs(ctx, pl.upper)
 	if err != nil {
@@ -283,6 +286,7 @@ func (p *Promoter) check(ctx context.Context, pl *plan, ignoreSecrets bool) (*in
 		Operation:              op,
 		ESVs:                   esvs,
 		IgnoreEncryptedSecrets: ignoreSecrets,
+		Read:                   read,
 	})
 	if res == nil {
 		return nil, err

@@ -130,9 +130,9 @@ func dynamicPart(layout Layout, p string, dir *store.Snapshot) *store.Snapshot {
 // sit in; a lazy snapshot reads only those files, one at a time, so memory
 // does not grow with the number of changes. It stops at the first file it
 // cannot read and returns the error.
-func eachFile(s *store.Snapshot, changes []store.Change, want func(store.Change) bool, fn func(i int, data []byte)) error {
+func eachFile(s *store.Snapshot, changes []store.Change, want func(i int) bool, fn func(i int, data []byte)) error {
 	for i, c := range changes {
-		if !want(c) {
+		if !want(i) {
 			continue
 		}
 		data, err := s.ReadFile(c.Path)
