@@ -74,10 +74,12 @@ type Input struct {
 	// which), because dynamic config is never promoted and so never checked.
 	// Built-in checks scan all of it, not only what changed.
 	Static *store.Snapshot
-	// Changes lists what differs from the upper environment's current
-	// static config, for checks that look only at what changes. The
-	// built-in checks do not use it.
-	Changes []store.Change
+	// Changes, if set, lists what differs from the upper environment's
+	// current static config, for checks that look only at what changes.
+	// It is a function because the list can be long and the built-in
+	// checks do not use it: a caller builds it only when a check asks (and
+	// may do so once, with sync.OnceValue).
+	Changes func() []store.Change
 	// Operation is Promotion or Rollback.
 	Operation Operation
 	// ESVs is the upper environment's ESVs by name (esv-…). A Runner

@@ -35,8 +35,9 @@ func (p *Promoter) ProvisionalFiles(ctx context.Context, typ Type, lower, upper 
 	if err != nil {
 		return nil, fmt.Errorf("provisional %s files %s → %s: %w", typ, lower, upper, err)
 	}
-	out := make([]FileChange, 0, len(pl.changes))
-	for _, c := range pl.changes {
+	out := make([]FileChange, 0, pl.changes.Len())
+	for i := range pl.changes.Len() {
+		c := store.Change{Path: pl.changes.Path(i), Op: pl.changes.ops[i]}
 		fc := FileChange{Path: c.Path, Op: c.Op}
 		// Both snapshots hold the paths their diff names.
 		if c.Op != store.Added {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/envpromote/envpromote/actor"
 	"github.com/envpromote/envpromote/integrity"
@@ -57,7 +58,7 @@ type plan struct {
 	head         store.Commit    // the upper's head the target derives from; zero if none
 	before       *store.Snapshot // at head
 	target       *store.Snapshot
-	changes      []store.Change // static changes from before to target
+	changes      *changes       // static changes from before to target
 	source       store.Revision // where the static config comes from
 }
 
@@ -282,7 +283,7 @@ func (p *Promoter) check(ctx context.Context, pl *plan, ignoreSecrets bool, read
 	}
 	res, err := p.runner.Run(ctx, p.checks, &integrity.Input{
 		Static:                 static,
-		Changes:                pl.changes,
+		Changes:                sync.OnceValue(pl.changes.list),
 		Operation:              op,
 		ESVs:                   esvs,
 		IgnoreEncryptedSecrets: ignoreSecrets,

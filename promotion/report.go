@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -129,7 +128,7 @@ type Entry struct {
 // describe groups the changes from before to after by the layout's items
 // (see describer).
 func describe(layout Layout, before, after *store.Snapshot) Changes {
-	return newDescriber(layout, store.Diff(before, after)).finish(before, after)
+	return newDescriber(layout, diffFiles(before, after)).finish(before, after)
 }
 
 // describer groups a report's changes by the layout's items. Several files
@@ -140,7 +139,7 @@ func describe(layout Layout, before, after *store.Snapshot) Changes {
 // them as it goes; finish reads the rest.
 type describer struct {
 	layout  Layout
-	changes []store.Change // sorted by path, as store.Diff returns them
+	changes *changes
 
 	mu    sync.Mutex
 	found map[itemKey]*itemAcc
@@ -163,16 +162,16 @@ type itemAcc struct {
 	wholeAt int // the item's own file that decided op; -1 if none
 }
 
-func newDescriber(layout Layout, changes []store.Change) *describer {
-	return &describer{layout: layout, changes: changes, found: map[itemKey]*itemAcc{}, done: make([]bool, len(changes))}
+func newDescriber(layout Layout, changes *changes) *describer {
+	return &describer{layout: layout, changes: changes, found: map[itemKey]*itemAcc{}, done: make([]bool, changes.Len())}
 }
 
 // read describes the file at path, holding data, if it is the new side of
 // a change (added or modified); otherwise it does nothing. It has the
 // signature of integrity.Input.Read.
 func (d *describer) read(path string, data []byte) {
-	i, ok := slices.BinarySearchFunc(d.changes, path, func(c store.Change, p string) int { return strings.Compare(c.Path, p) })
-	if !ok || d.changes[i].Op == store.Deleted {
+	i, ok := d.changes.find(path)
+	if !ok || d.changes.ops[i] == store.Deleted {
 		return
 	}
 	it := d.layout.Describe(path, data)
@@ -200,7 +199,7 @@ func (d *describer) add(i int, it Item) {
 		a.uid, a.uidAt = it.UID, i
 	}
 	if !it.Part && (a.wholeAt < 0 || i < a.wholeAt) {
-		a.op, a.wholeAt = d.changes[i].Op, i
+		a.op, a.wholeAt = d.changes.ops[i], i
 	}
 }
 
@@ -214,15 +213,15 @@ func (d *describer) finish(before, after *store.Snapshot) Changes {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	describeEach := func(s *store.Snapshot, deleted bool) {
-		_ = eachFile(s, d.changes, func(i int) bool { return !d.done[i] && (d.changes[i].Op == store.Deleted) == deleted }, func(i int, data []byte) {
-			d.add(i, d.layout.Describe(d.changes[i].Path, data))
+		_ = eachFile(s, d.changes, func(i int) bool { return !d.done[i] && (d.changes.ops[i] == store.Deleted) == deleted }, func(i int, data []byte) {
+			d.add(i, d.layout.Describe(d.changes.Path(i), data))
 		})
 	}
 	describeEach(after, false)
 	describeEach(before, true)
-	for i, c := range d.changes {
+	for i := range d.changes.Len() {
 		if !d.done[i] {
-			d.add(i, d.layout.Describe(c.Path, nil))
+			d.add(i, d.layout.Describe(d.changes.Path(i), nil))
 		}
 	}
 	keys := make([]itemKey, 0, len(d.found))
