@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -192,6 +193,9 @@ func (d *describer) add(i int, it Item) {
 	k := itemKey{it.Product, it.ConfigItem, it.Realm, it.Name}
 	a := d.found[k]
 	if a == nil {
+		// The strings may be parts of a path built for this call: keep
+		// only their bytes.
+		k = itemKey{k.prod, strings.Clone(k.item), strings.Clone(k.realm), strings.Clone(k.name)}
 		a = &itemAcc{op: store.Modified, uidAt: -1, wholeAt: -1}
 		d.found[k] = a
 	}
