@@ -39,4 +39,15 @@
 // re-summarises the directories on its path and never walks an unchanged
 // subtree; a check descends only into subtrees whose summary holds
 // something it reports. Keep one Runner per process to benefit.
+//
+// What a Runner keeps of a file is small, since it keeps it for every file
+// of a tenant: each ESV reference as a usage number and its position, the
+// problems apart, and one shared record for every file with nothing to
+// report; names and paths come from the snapshot when a finding needs
+// them. (100,000-file tenant, 54,000 static files: 13 MB, against 42 MB
+// when it kept each reference whole and a usage bitset per file.)
+//
+// The scan reads files as its walk finds them, on GOMAXPROCS goroutines,
+// and hands each content it reads to Input.Read when set, so that a caller
+// needing the same files (a promotion's report) does not read them again.
 package integrity
