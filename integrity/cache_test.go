@@ -262,3 +262,33 @@ func TestRunner_ReadReportsWhatTheScanReads(t *testing.T) {
 		t.Errorf("after one file changed, read %v; want only %s", got, p)
 	}
 }
+
+// TestRunner_PathNumbersStayBounded checks snapshots whose references sit
+// at JSON paths never seen before, of one ESV: the path numbering is reset
+// rather than grown without bound, and findings keep their paths.
+func TestRunner_PathNumbersStayBounded(t *testing.T) {
+	const refs = 1100
+	r := new(Runner)
+	for round := range 6 {
+		var b strings.Builder
+		b.WriteString("{")
+		for i := range refs {
+			fmt.Fprintf(&b, "%q: \"&{esv.gone}\",", fmt.Sprintf("r%d-k%d", round, i))
+		}
+		b.WriteString(`"end": 0}`)
+		snap, err := store.New(map[string][]byte{"ui/ui.json": []byte(b.String())})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, _ := r.Run(context.Background(), Builtin(), &Input{Static: snap, Operation: Promotion})
+		if got := len(res.Findings); got != refs || res.Findings[refs-1].JSONPath != fmt.Sprintf("r%d-k%d", round, refs-1) {
+			t.Fatalf("round %d: %d findings, last at %q; want %d, the last at r%d-k%d", round, got, res.Findings[len(res.Findings)-1].JSONPath, refs, round, refs-1)
+		}
+		r.mu.Lock()
+		n := len(r.paths)
+		r.mu.Unlock()
+		if n > 4*refs+2*pruneSlack {
+			t.Fatalf("round %d: %d paths numbered, more than %d", round, n, 4*refs+2*pruneSlack)
+		}
+	}
+}

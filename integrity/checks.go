@@ -133,7 +133,7 @@ func refFindings(ctx context.Context, in *Input, check string, bad func(usage) b
 				continue
 			}
 			u := x.usages[r.usage]
-			f := Finding{Check: check, Severity: Blocking, Path: p, JSONPath: r.jsonPath, Line: int(r.line), Column: int(r.column), ESV: u.name}
+			f := Finding{Check: check, Severity: Blocking, Path: p, JSONPath: x.paths[r.path], Line: int(r.line), Column: int(r.column), ESV: u.name}
 			fill(&f, u)
 			out = append(out, f)
 		}

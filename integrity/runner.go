@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math/bits"
 	"reflect"
 	"runtime"
 	"slices"
@@ -22,17 +23,20 @@ import (
 //
 // The cache holds the scans of the snapshots checked; when it grows past
 // twice what the most recent snapshot needs, it is cut back to that
-// snapshot's, so memory follows the tenant size. (When the ESV references
-// it has numbered outgrow the latest snapshot's that much, it is emptied
-// and the next run scans afresh.)
+// snapshot's, so memory follows the tenant size. (When the ESV usages or
+// JSON paths it has numbered outgrow the latest snapshot's that much, it is
+// emptied and the next run scans afresh.)
 type Runner struct {
-	mu     sync.Mutex
-	files  map[fileKey]*file
-	dirs   map[store.Hash]*node
-	usages []usage          // usage numbers, in the order first seen
-	ids    map[usage]uint32 // the inverse of usages
-	gen    int              // bumped when usage numbers are dropped
-	esvs   esvsSeen         // the ESVs map validated last
+	mu           sync.Mutex
+	files        map[fileKey]*file
+	dirs         map[store.Hash]*node
+	usages       []usage           // usage numbers, in the order first seen
+	ids          map[usage]uint32  // the inverse of usages
+	paths        []string          // the JSON paths of references, numbered likewise
+	pathID       map[string]uint32 // the inverse of paths
+	pathsCounted int               // len(paths) when tooManyPaths last counted
+	gen          int               // bumped when usage and path numbers are dropped
+	esvs         esvsSeen          // the ESVs map validated last
 
 	judged sync.Map // check name → *verdicts, see Input.offending
 
@@ -212,8 +216,9 @@ func runCheck(ctx context.Context, c Check, in *Input) (fs []Finding, err error)
 type index struct {
 	snap   *store.Snapshot
 	root   *node
-	usages []usage // what the usage numbers in root's summaries stand for
-	gen    int     // the Runner's numbering of usages
+	usages []usage  // what the usage numbers in root's summaries stand for
+	paths  []string // what references' path numbers stand for
+	gen    int      // the Runner's numbering of usages
 }
 
 // lazyIndex scans a run's snapshot once, when the first check asks.
@@ -247,7 +252,7 @@ func (r *Runner) index(ctx context.Context, snap *store.Snapshot, read func(stri
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.dirs == nil {
-		r.files, r.dirs, r.usages, r.ids = map[fileKey]*file{}, map[store.Hash]*node{}, nil, map[usage]uint32{}
+		r.files, r.dirs, r.ids, r.pathID = map[fileKey]*file{}, map[store.Hash]*node{}, map[usage]uint32{}, map[string]uint32{}
 	}
 	p := planner{r: r, read: read, newFiles: map[fileKey]*file{}, newDirs: map[store.Hash]*node{}}
 	root, err := p.run(ctx, snap)
@@ -266,16 +271,53 @@ func (r *Runner) index(ctx context.Context, snap *store.Snapshot, read func(stri
 	r.walks += len(p.pending)
 	r.files = union(r.files, p.newFiles)
 	r.dirs = union(r.dirs, p.newDirs)
-	x := &index{snap: snap, root: root, usages: r.usages, gen: r.gen}
-	switch {
-	case len(r.usages) > 2*len(root.sum.usages)+pruneSlack:
-		r.files, r.dirs, r.usages, r.ids = nil, nil, nil, nil // the scans' usage numbers go with the table
-		r.gen++
-	case len(r.files)+len(r.dirs) > 2*root.nodes+pruneSlack:
+	x := &index{snap: snap, root: root, usages: r.usages, paths: r.paths, gen: r.gen}
+	if len(r.usages) > 2*len(root.sum.usages)+pruneSlack || r.tooManyPaths(root) {
+		r.forget()
+		return x, nil
+	}
+	if len(r.files)+len(r.dirs) > 2*root.nodes+pruneSlack {
 		r.files, r.dirs = map[fileKey]*file{}, map[store.Hash]*node{}
 		r.keep(root)
 	}
 	return x, nil
+}
+
+// forget empties the cache: the scans' usage and path numbers go with the
+// tables, which are renumbered from scratch rather than changed under an
+// index still in use.
+func (r *Runner) forget() {
+	r.files, r.dirs, r.usages, r.ids, r.paths, r.pathID, r.pathsCounted = nil, nil, nil, nil, nil, nil, 0
+	r.gen++
+}
+
+// tooManyPaths reports whether the numbered JSON paths outgrew twice those
+// of root. Counting root's costs a walk of it, so it is done only once the
+// table has doubled since the last count.
+func (r *Runner) tooManyPaths(root *node) bool {
+	if len(r.paths) <= 2*r.pathsCounted+pruneSlack {
+		return false
+	}
+	var used bitset
+	var walk func(*node)
+	walk = func(n *node) {
+		for _, c := range n.entries {
+			if c.dir != nil {
+				walk(c.dir)
+				continue
+			}
+			for _, ref := range c.file.refs {
+				used.set(ref.path)
+			}
+		}
+	}
+	walk(root)
+	n := 0
+	for _, w := range used {
+		n += bits.OnesCount64(w)
+	}
+	r.pathsCounted = len(r.paths)
+	return len(r.paths) > 2*n+pruneSlack
 }
 
 // union returns a map holding both a's and b's entries: the larger of the
@@ -419,6 +461,20 @@ func (p *planner) file(e store.Entry, path string) (fileKey, *file) {
 	return k, nil
 }
 
+// pathNumber returns the number of JSON path s, numbering it if it is
+// new; p.mu is held. References repeat a few paths (Huge: 90,600
+// references, 1,127 paths), so a number is smaller than a string each.
+func (p *planner) pathNumber(s string) uint32 {
+	r := p.r
+	id, ok := r.pathID[s]
+	if !ok {
+		id = uint32(len(r.paths))
+		r.paths = append(r.paths, s)
+		r.pathID[s] = id
+	}
+	return id
+}
+
 // number returns u's usage number, numbering it if it is new; p.mu is
 // held.
 func (p *planner) number(u usage) uint32 {
@@ -448,7 +504,7 @@ func (p *planner) compact(f *facts) *file {
 		defer p.mu.Unlock()
 		for i := range f.refs {
 			r := &f.refs[i]
-			out.refs[i] = ref{usage: p.number(usageOf(r)), line: uint32(r.Line), column: uint32(r.Column), jsonPath: r.JSONPath}
+			out.refs[i] = ref{usage: p.number(usageOf(r)), path: p.pathNumber(r.JSONPath), line: uint32(r.Line), column: uint32(r.Column)}
 		}
 	}
 	return out

@@ -71,11 +71,11 @@ type file struct {
 	prob *problems // nil if none
 }
 
-// ref is a reference to an ESV as a Runner keeps it.
+// ref is a reference to an ESV as a Runner keeps it: its usage and JSON
+// path by number (see Runner.usages and Runner.paths).
 type ref struct {
-	usage        uint32
+	usage, path  uint32
 	line, column uint32
-	jsonPath     string
 }
 
 // clean is the file of every file with nothing to report.
