@@ -233,21 +233,25 @@ func spotFindings(ctx context.Context, in *Input, want func(*summary) bool, fn f
 // each calls fn, in path order, for every file with something to report in
 // a directory at or below n whose summary passes want, skipping every
 // subtree whose summary does not. s is n's directory in the snapshot, which
-// names the entries (n's entries are in the same order: equal trees).
+// names the entries (n's are in the same order: equal trees).
 func (n *node) each(s *store.Snapshot, p string, want func(*summary) bool, fn func(string, *file)) {
 	if !want(&n.sum) {
 		return
 	}
-	for i, e := range s.Entries() {
+	var d, f int
+	for _, e := range s.Entries() {
 		cp := e.Name
 		if p != "" {
 			cp = p + "/" + e.Name
 		}
-		switch c := n.entries[i]; {
-		case c.dir != nil:
-			c.dir.each(e.Dir, cp, want, fn)
-		case c.file != clean:
+		if e.Dir != nil {
+			n.dirs[d].each(e.Dir, cp, want, fn)
+			d++
+			continue
+		}
+		if c := n.files[f]; c.file != clean {
 			fn(cp, c.file)
 		}
+		f++
 	}
 }

@@ -51,21 +51,22 @@ type fileKey struct {
 	json bool
 }
 
-// node is the scan of a directory.
+// node is the scan of a directory. Its subdirectories and files are each
+// in their order among the directory's entries; names are the snapshot's
+// to give (see node.each), so that a Runner does not keep every name of a
+// tenant.
 type node struct {
-	sum     summary
-	entries []child
-	hash    store.Hash
-	nodes   int // files and directories at or below this one, counting shared ones again
+	sum   summary
+	dirs  []*node
+	files []fileChild
+	hash  store.Hash
+	nodes int // files and directories at or below this one, counting shared ones again
 }
 
-// child is a directory entry: a subdirectory (dir set) or a file. Its name
-// is the snapshot's to give (see node.each), so that a Runner does not keep
-// every name of a tenant.
-type child struct {
-	dir  *node
-	file *file // nil for a directory
+// fileChild is a file of a directory.
+type fileChild struct {
 	key  fileKey
+	file *file
 }
 
 // Run runs checks over in with a new Runner: nothing is cached across
@@ -260,8 +261,8 @@ func (r *Runner) index(ctx context.Context, snap *store.Snapshot, read func(stri
 		return nil, err
 	}
 	for _, d := range p.pending {
-		for i := range d.entries {
-			if c := &d.entries[i]; c.dir == nil && c.file == nil {
+		for i := range d.files {
+			if c := &d.files[i]; c.file == nil {
 				c.file = p.newFiles[c.key]
 			}
 		}
@@ -301,11 +302,10 @@ func (r *Runner) tooManyPaths(root *node) bool {
 	var used bitset
 	var walk func(*node)
 	walk = func(n *node) {
-		for _, c := range n.entries {
-			if c.dir != nil {
-				walk(c.dir)
-				continue
-			}
+		for _, d := range n.dirs {
+			walk(d)
+		}
+		for _, c := range n.files {
 			for _, ref := range c.file.refs {
 				used.set(ref.path)
 			}
@@ -340,12 +340,11 @@ func (r *Runner) keep(n *node) {
 		return
 	}
 	r.dirs[n.hash] = n
-	for _, c := range n.entries {
-		if c.dir != nil {
-			r.keep(c.dir)
-		} else {
-			r.files[c.key] = c.file
-		}
+	for _, d := range n.dirs {
+		r.keep(d)
+	}
+	for _, c := range n.files {
+		r.files[c.key] = c.file
 	}
 }
 
@@ -419,19 +418,25 @@ func (p *planner) dir(s *store.Snapshot, prefix string) *node {
 		return n
 	}
 	es := s.Entries()
-	n := &node{hash: h, entries: make([]child, len(es))}
-	for i, e := range es {
-		var c child
+	dirs := 0
+	for _, e := range es {
+		if e.Dir != nil {
+			dirs++
+		}
+	}
+	n := &node{hash: h, dirs: make([]*node, 0, dirs), files: make([]fileChild, 0, len(es)-dirs)}
+	for _, e := range es {
 		var path string
 		if p.read != nil {
 			path = prefix + e.Name
 		}
 		if e.Dir != nil {
-			c.dir = p.dir(e.Dir, path+"/")
+			n.dirs = append(n.dirs, p.dir(e.Dir, path+"/"))
 		} else {
+			var c fileChild
 			c.key, c.file = p.file(e, path)
+			n.files = append(n.files, c)
 		}
-		n.entries[i] = c
 	}
 	p.newDirs[h] = n
 	p.pending = append(p.pending, n)

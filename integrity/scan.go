@@ -252,15 +252,14 @@ type summary struct {
 func (n *node) summarise() {
 	n.nodes = 1
 	var all ids
-	for _, c := range n.entries {
-		if c.dir != nil {
-			all = append(all, c.dir.sum.usages...)
-			n.sum.crypto += c.dir.sum.crypto
-			n.sum.syntax += c.dir.sum.syntax
-			n.sum.malformed += c.dir.sum.malformed
-			n.nodes += c.dir.nodes
-			continue
-		}
+	for _, d := range n.dirs {
+		all = append(all, d.sum.usages...)
+		n.sum.crypto += d.sum.crypto
+		n.sum.syntax += d.sum.syntax
+		n.sum.malformed += d.sum.malformed
+		n.nodes += d.nodes
+	}
+	for _, c := range n.files {
 		n.nodes++
 		for _, r := range c.file.refs {
 			all = append(all, r.usage)
