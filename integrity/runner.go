@@ -404,7 +404,6 @@ func (p *planner) run(ctx context.Context, snap *store.Snapshot) (*node, error) 
 		return nil, err
 	}
 	return root, ctx.Err() // the walk stops handing out files when ctx is done
-
 }
 
 // dir plans the directory s at path prefix (which ends in "/" unless it is
