@@ -245,7 +245,7 @@ func (n *node) each(s *store.Snapshot, p string, want func(*summary) bool, fn fu
 			cp = p + "/" + e.Name
 		}
 		if e.Dir != nil {
-			n.dirs[d].each(e.Dir, cp, want, fn)
+			n.dirs[d].n.each(e.Dir, cp, want, fn)
 			d++
 			continue
 		}

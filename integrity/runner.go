@@ -15,11 +15,11 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// Runner runs checks and keeps what it scanned, keyed by content hash, so
-// a later run rescans only files whose content it has not seen and does
-// not even walk a directory whose tree hash it knows. The zero value is
-// ready to use; a Runner is safe for concurrent use (scans of different
-// snapshots take turns).
+// Runner runs checks and keeps what it scanned, so a later run does not
+// even walk a directory whose tree hash it knows, and in a directory that
+// changed since the last run rescans only the files whose content differs
+// from that directory's then. The zero value is ready to use; a Runner is
+// safe for concurrent use (scans of different snapshots take turns).
 //
 // The cache holds the scans of the snapshots checked; when it grows past
 // twice what the most recent snapshot needs, it is cut back to that
@@ -28,8 +28,8 @@ import (
 // emptied and the next run scans afresh.)
 type Runner struct {
 	mu           sync.Mutex
-	files        map[fileKey]*file
 	dirs         map[store.Hash]*node
+	last         *node             // the root of the last snapshot scanned
 	usages       []usage           // usage numbers, in the order first seen
 	ids          map[usage]uint32  // the inverse of usages
 	paths        []string          // the JSON paths of references, numbered likewise
@@ -52,15 +52,21 @@ type fileKey struct {
 }
 
 // node is the scan of a directory. Its subdirectories and files are each
-// in their order among the directory's entries; names are the snapshot's
-// to give (see node.each), so that a Runner does not keep every name of a
-// tenant.
+// in their order among the directory's entries; files' names are the
+// snapshot's to give (see node.each), so that a Runner does not keep every
+// name of a tenant.
 type node struct {
 	sum   summary
-	dirs  []*node
+	dirs  []dirChild
 	files []fileChild
 	hash  store.Hash
-	nodes int // files and directories at or below this one, counting shared ones again
+	nodes int // directories at or below this one, counting shared ones again
+}
+
+// dirChild is a subdirectory.
+type dirChild struct {
+	name string
+	n    *node
 }
 
 // fileChild is a file of a directory.
@@ -253,32 +259,27 @@ func (r *Runner) index(ctx context.Context, snap *store.Snapshot, read func(stri
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.dirs == nil {
-		r.files, r.dirs, r.ids, r.pathID = map[fileKey]*file{}, map[store.Hash]*node{}, map[usage]uint32{}, map[string]uint32{}
+		r.dirs, r.ids, r.pathID = map[store.Hash]*node{}, map[usage]uint32{}, map[string]uint32{}
 	}
-	p := planner{r: r, read: read, newFiles: map[fileKey]*file{}, newDirs: map[store.Hash]*node{}}
+	p := planner{r: r, read: read, newDirs: map[store.Hash]*node{}}
 	root, err := p.run(ctx, snap)
 	if err != nil {
 		return nil, err
 	}
 	for _, d := range p.pending {
-		for i := range d.files {
-			if c := &d.files[i]; c.file == nil {
-				c.file = p.newFiles[c.key]
-			}
-		}
 		d.summarise()
 	}
 	r.scans += p.scans
 	r.walks += len(p.pending)
-	r.files = union(r.files, p.newFiles)
 	r.dirs = union(r.dirs, p.newDirs)
+	r.last = root
 	x := &index{snap: snap, root: root, usages: r.usages, paths: r.paths, gen: r.gen}
 	if len(r.usages) > 2*len(root.sum.usages)+pruneSlack || r.tooManyPaths(root) {
 		r.forget()
 		return x, nil
 	}
-	if len(r.files)+len(r.dirs) > 2*root.nodes+pruneSlack {
-		r.files, r.dirs = map[fileKey]*file{}, map[store.Hash]*node{}
+	if len(r.dirs) > 2*root.nodes+pruneSlack {
+		r.dirs = map[store.Hash]*node{}
 		r.keep(root)
 	}
 	return x, nil
@@ -288,7 +289,7 @@ func (r *Runner) index(ctx context.Context, snap *store.Snapshot, read func(stri
 // tables, which are renumbered from scratch rather than changed under an
 // index still in use.
 func (r *Runner) forget() {
-	r.files, r.dirs, r.usages, r.ids, r.paths, r.pathID, r.pathsCounted = nil, nil, nil, nil, nil, nil, 0
+	r.dirs, r.last, r.usages, r.ids, r.paths, r.pathID, r.pathsCounted = nil, nil, nil, nil, nil, nil, 0
 	r.gen++
 }
 
@@ -303,7 +304,7 @@ func (r *Runner) tooManyPaths(root *node) bool {
 	var walk func(*node)
 	walk = func(n *node) {
 		for _, d := range n.dirs {
-			walk(d)
+			walk(d.n)
 		}
 		for _, c := range n.files {
 			for _, ref := range c.file.refs {
@@ -322,7 +323,7 @@ func (r *Runner) tooManyPaths(root *node) bool {
 
 // union returns a map holding both a's and b's entries: the larger of the
 // two with the other's added, so that a first scan does not copy a map
-// of every file.
+// of every directory.
 func union[K comparable, V any](a, b map[K]V) map[K]V {
 	if len(a) < len(b) {
 		a, b = b, a
@@ -341,10 +342,7 @@ func (r *Runner) keep(n *node) {
 	}
 	r.dirs[n.hash] = n
 	for _, d := range n.dirs {
-		r.keep(d)
-	}
-	for _, c := range n.files {
-		r.files[c.key] = c.file
+		r.keep(d.n)
 	}
 }
 
@@ -352,27 +350,26 @@ func (r *Runner) keep(n *node) {
 // the files it lacks while it walks, so that the walk (which may load
 // trees) and the scans overlap and no list of every file to scan is held.
 type planner struct {
-	r        *Runner
-	read     func(string, []byte) // Input.Read; paths are built only for it
-	newDirs  map[store.Hash]*node
-	pending  []*node // new directories, children before parents
-	scans    int     // files handed to the scanners
-	jobs     chan<- job
-	ctx      context.Context   // the scanners'; done when one fails
-	mu       sync.Mutex        // guards newFiles and the Runner's usage numbers
-	newFiles map[fileKey]*file // nil until scanned
+	r       *Runner
+	read    func(string, []byte) // Input.Read; paths are built only for it
+	newDirs map[store.Hash]*node
+	pending []*node // new directories, children before parents
+	scans   int     // files handed to the scanners
+	jobs    chan<- job
+	ctx     context.Context // the scanners'; done when one fails
+	mu      sync.Mutex      // guards the Runner's usage and path numbers
 }
 
 // job is a file to scan; its content is read when scanned (a lazy
 // snapshot's files are not in memory until then).
 type job struct {
-	key  fileKey
 	e    store.Entry
-	path string // set for planner.read
+	path string     // set for planner.read
+	into *fileChild // where the scan goes
 }
 
 // run plans snap and scans the files the cache lacks, and returns snap's
-// directory, whose new entries get their files' scans from newFiles.
+// directory.
 func (p *planner) run(ctx context.Context, snap *store.Snapshot) (*node, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	jobs := make(chan job, 64)
@@ -390,15 +387,12 @@ func (p *planner) run(ctx context.Context, snap *store.Snapshot) (*node, error) 
 				if p.read != nil {
 					p.read(j.path, data)
 				}
-				f := p.compact(scan(j.e.Name, data))
-				p.mu.Lock()
-				p.newFiles[j.key] = f
-				p.mu.Unlock()
+				j.into.file = p.compact(scan(j.e.Name, data))
 			}
 			return nil
 		})
 	}
-	root := p.dir(snap, "")
+	root := p.dir(snap, "", p.r.last)
 	close(jobs)
 	if err := g.Wait(); err != nil {
 		return nil, err
@@ -407,8 +401,10 @@ func (p *planner) run(ctx context.Context, snap *store.Snapshot) (*node, error) 
 }
 
 // dir plans the directory s at path prefix (which ends in "/" unless it is
-// the root); prefix is built only for p.read.
-func (p *planner) dir(s *store.Snapshot, prefix string) *node {
+// the root; it is built only for p.read). old is the directory at the same
+// path in the last snapshot scanned, if any: its files' scans are reused
+// for files of the same content.
+func (p *planner) dir(s *store.Snapshot, prefix string, old *node) *node {
 	h := s.Hash()
 	if n := p.r.dirs[h]; n != nil {
 		return n
@@ -423,18 +419,33 @@ func (p *planner) dir(s *store.Snapshot, prefix string) *node {
 			dirs++
 		}
 	}
-	n := &node{hash: h, dirs: make([]*node, 0, dirs), files: make([]fileChild, 0, len(es)-dirs)}
+	n := &node{hash: h, dirs: make([]dirChild, 0, dirs), files: make([]fileChild, len(es)-dirs)}
+	was := old.index()
+	files := 0
 	for _, e := range es {
 		var path string
 		if p.read != nil {
 			path = prefix + e.Name
 		}
 		if e.Dir != nil {
-			n.dirs = append(n.dirs, p.dir(e.Dir, path+"/"))
-		} else {
-			var c fileChild
-			c.key, c.file = p.file(e, path)
-			n.files = append(n.files, c)
+			var od *node
+			if i, ok := was.dirs[e.Name]; ok {
+				od = old.dirs[i].n
+			}
+			n.dirs = append(n.dirs, dirChild{e.Name, p.dir(e.Dir, path+"/", od)})
+			continue
+		}
+		c := &n.files[files]
+		files++
+		c.key = fileKey{e.Hash, isJSON(e.Name)}
+		if f := was.files[c.key]; f != nil {
+			c.file = f
+			continue
+		}
+		select {
+		case p.jobs <- job{e: e, path: path, into: c}:
+			p.scans++
+		case <-p.ctx.Done(): // a scanner failed: run returns its error
 		}
 	}
 	p.newDirs[h] = n
@@ -442,27 +453,28 @@ func (p *planner) dir(s *store.Snapshot, prefix string) *node {
 	return n
 }
 
-// file returns e's key and its scan if the cache has it; otherwise it hands
-// e to the scanners (once per key) and returns a nil scan.
-func (p *planner) file(e store.Entry, path string) (fileKey, *file) {
-	k := fileKey{e.Hash, isJSON(e.Name)}
-	if f := p.r.files[k]; f != nil {
-		return k, f
+// known is what a directory of the last snapshot offers to its new
+// version: its subdirectories by name and its files' scans by key.
+type known struct {
+	dirs  map[string]int
+	files map[fileKey]*file
+}
+
+// index returns n's subdirectories and files for lookup; nil maps for a
+// nil n. The maps are as large as the directory and live while it is
+// planned.
+func (n *node) index() known {
+	if n == nil {
+		return known{}
 	}
-	p.mu.Lock()
-	_, planned := p.newFiles[k]
-	if !planned {
-		p.newFiles[k] = nil
+	k := known{dirs: make(map[string]int, len(n.dirs)), files: make(map[fileKey]*file, len(n.files))}
+	for i, d := range n.dirs {
+		k.dirs[d.name] = i
 	}
-	p.mu.Unlock()
-	if !planned {
-		select {
-		case p.jobs <- job{key: k, e: e, path: path}:
-			p.scans++
-		case <-p.ctx.Done(): // a scanner failed: run returns its error
-		}
+	for _, f := range n.files {
+		k.files[f.key] = f.file
 	}
-	return k, nil
+	return k
 }
 
 // pathNumber returns the number of JSON path s, numbering it if it is

@@ -253,14 +253,13 @@ func (n *node) summarise() {
 	n.nodes = 1
 	var all ids
 	for _, d := range n.dirs {
-		all = append(all, d.sum.usages...)
-		n.sum.crypto += d.sum.crypto
-		n.sum.syntax += d.sum.syntax
-		n.sum.malformed += d.sum.malformed
-		n.nodes += d.nodes
+		all = append(all, d.n.sum.usages...)
+		n.sum.crypto += d.n.sum.crypto
+		n.sum.syntax += d.n.sum.syntax
+		n.sum.malformed += d.n.sum.malformed
+		n.nodes += d.n.nodes
 	}
 	for _, c := range n.files {
-		n.nodes++
 		for _, r := range c.file.refs {
 			all = append(all, r.usage)
 		}
