@@ -51,9 +51,10 @@ func (r *Runner) counts() (scans, walks int) {
 	return r.scans, r.walks
 }
 
-// TestRunner_CacheSkipsUnchangedSubtrees proves the cache: a run scans each
-// distinct file once; a re-run after one file changed scans that file and
-// summarises only the directories on its path; known snapshots cost nothing.
+// TestRunner_CacheSkipsUnchangedSubtrees proves the cache: a run scans the
+// files of each distinct directory once; a re-run after one file changed
+// scans that file and summarises only the directories on its path; known
+// snapshots cost nothing.
 func TestRunner_CacheSkipsUnchangedSubtrees(t *testing.T) {
 	ctx := context.Background()
 	snap := snapshotOf(t, tenantgen.Options{Seed: 5, Files: 600, MissingESVs: 1, Crypto: 1})
