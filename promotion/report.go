@@ -142,9 +142,10 @@ type describer struct {
 	layout  Layout
 	changes *changes
 
-	mu    sync.Mutex
-	found map[itemKey]*itemAcc
-	done  []bool // changes described
+	mu     sync.Mutex
+	found  map[itemKey]*itemAcc
+	done   []bool            // changes described
+	common map[string]string // config item names and realms, kept once
 }
 
 type itemKey struct {
@@ -158,13 +159,25 @@ type itemKey struct {
 // from.
 type itemAcc struct {
 	uid     string
-	uidAt   int
+	uidAt   int32
+	wholeAt int32 // the item's own file that decided op; -1 if none
 	op      store.Op
-	wholeAt int // the item's own file that decided op; -1 if none
 }
 
 func newDescriber(layout Layout, changes *changes) *describer {
-	return &describer{layout: layout, changes: changes, found: map[itemKey]*itemAcc{}, done: make([]bool, changes.Len())}
+	return &describer{layout: layout, changes: changes, found: map[itemKey]*itemAcc{}, done: make([]bool, changes.Len()), common: map[string]string{}}
+}
+
+// once returns s, or an equal string kept before: a few config item names
+// and realms repeat over thousands of items, and s may be part of a path
+// built for one call.
+func (d *describer) once(s string) string {
+	if c, ok := d.common[s]; ok {
+		return c
+	}
+	c := strings.Clone(s)
+	d.common[c] = c
+	return c
 }
 
 // read describes the file at path, holding data, if it is the new side of
@@ -193,17 +206,19 @@ func (d *describer) add(i int, it Item) {
 	k := itemKey{it.Product, it.ConfigItem, it.Realm, it.Name}
 	a := d.found[k]
 	if a == nil {
-		// The strings may be parts of a path built for this call: keep
-		// only their bytes.
-		k = itemKey{k.prod, strings.Clone(k.item), strings.Clone(k.realm), strings.Clone(k.name)}
+		// The name may be part of a path built for this call: keep only
+		// its bytes. (The map is not written again for k, which would
+		// replace the key with this call's strings.)
+		k = itemKey{k.prod, d.once(k.item), d.once(k.realm), strings.Clone(k.name)}
 		a = &itemAcc{op: store.Modified, uidAt: -1, wholeAt: -1}
 		d.found[k] = a
 	}
-	if it.UID != "" && (a.uidAt < 0 || i < a.uidAt) {
-		a.uid, a.uidAt = it.UID, i
+	at := int32(i)
+	if it.UID != "" && (a.uidAt < 0 || at < a.uidAt) {
+		a.uid, a.uidAt = it.UID, at
 	}
-	if !it.Part && (a.wholeAt < 0 || i < a.wholeAt) {
-		a.op, a.wholeAt = d.changes.ops[i], i
+	if !it.Part && (a.wholeAt < 0 || at < a.wholeAt) {
+		a.op, a.wholeAt = d.changes.ops[i], at
 	}
 }
 
