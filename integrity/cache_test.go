@@ -1,10 +1,12 @@
 package integrity
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/envpromote/envpromote/esv"
@@ -21,22 +23,26 @@ func snapshotOf(t testing.TB, opts tenantgen.Options) *store.Snapshot {
 	return s
 }
 
-// distinct counts the distinct file scans and directory summaries s needs.
+// distinct counts the file scans and directory summaries a first scan of s
+// makes: one per distinct directory, and one per file of each.
 func distinct(s *store.Snapshot) (files, dirs int) {
-	fk, dk := map[fileKey]bool{}, map[store.Hash]bool{}
+	dk := map[store.Hash]bool{}
 	var walk func(*store.Snapshot)
 	walk = func(d *store.Snapshot) {
+		if dk[d.Hash()] {
+			return
+		}
 		dk[d.Hash()] = true
 		for _, e := range d.Entries() {
 			if e.Dir != nil {
 				walk(e.Dir)
 			} else {
-				fk[fileKey{e.Hash, isJSON(e.Name)}] = true
+				files++
 			}
 		}
 	}
 	walk(s)
-	return len(fk), len(dk)
+	return files, len(dk)
 }
 
 func (r *Runner) counts() (scans, walks int) {
@@ -45,9 +51,10 @@ func (r *Runner) counts() (scans, walks int) {
 	return r.scans, r.walks
 }
 
-// TestRunner_CacheSkipsUnchangedSubtrees proves the cache: a run scans each
-// distinct file once; a re-run after one file changed scans that file and
-// summarises only the directories on its path; known snapshots cost nothing.
+// TestRunner_CacheSkipsUnchangedSubtrees proves the cache: a run scans the
+// files of each distinct directory once; a re-run after one file changed
+// scans that file and summarises only the directories on its path; known
+// snapshots cost nothing.
 func TestRunner_CacheSkipsUnchangedSubtrees(t *testing.T) {
 	ctx := context.Background()
 	snap := snapshotOf(t, tenantgen.Options{Seed: 5, Files: 600, MissingESVs: 1, Crypto: 1})
@@ -104,11 +111,11 @@ func TestRunner_CacheStaysBounded(t *testing.T) {
 		if _, err := r.Run(ctx, Builtin(), &Input{Static: snap, Operation: Rollback}); err != nil && !errors.Is(err, ErrFailed) {
 			t.Fatal(err)
 		}
-		files, dirs := distinct(snap)
+		_, dirs := distinct(snap)
 		r.mu.Lock()
-		size := len(r.files) + len(r.dirs)
+		size := len(r.dirs)
 		r.mu.Unlock()
-		if limit := 2*(files+dirs) + pruneSlack; size > limit {
+		if limit := 2*dirs + pruneSlack; size > limit {
 			t.Fatalf("seed %d: cache holds %d entries, more than %d", seed, size, limit)
 		}
 		if seed == 11 {
@@ -217,6 +224,76 @@ func TestRunner_VerdictsFollowTheESVsMap(t *testing.T) {
 		}
 		if got := fmt.Sprint(res.MissingESVs()); got != tc.missing || strings.Join(typed, " ") != tc.type_ {
 			t.Errorf("run %d: missing %s, mistyped %v; want %s, %q", i, got, typed, tc.missing, tc.type_)
+		}
+	}
+}
+
+// TestRunner_ReadReportsWhatTheScanReads: Input.Read sees each content the
+// scan reads once, at a path where it sits, and a warm Runner reads only
+// the changed file.
+func TestRunner_ReadReportsWhatTheScanReads(t *testing.T) {
+	snap := snapshotOf(t, tenantgen.Options{Seed: 3, Files: 400})
+	r := new(Runner)
+	run := func(s *store.Snapshot) map[string]bool {
+		t.Helper()
+		var mu sync.Mutex
+		seen := map[string]bool{}
+		in := &Input{Static: s, Operation: Promotion, Read: func(p string, data []byte) {
+			mu.Lock()
+			defer mu.Unlock()
+			if want, err := s.ReadFile(p); err != nil || !bytes.Equal(data, want) || seen[p] {
+				t.Errorf("Read(%q): content matches %t, err %v, seen before %t", p, bytes.Equal(data, want), err, seen[p])
+			}
+			seen[p] = true
+		}}
+		if res, _ := r.Run(context.Background(), Builtin(), in); res == nil {
+			t.Fatal("nil result")
+		}
+		return seen
+	}
+	if files, _ := distinct(snap); len(run(snap)) != files {
+		t.Errorf("first run read other than one path per distinct file (%d)", files)
+	}
+	const p = "realms/alpha/journeys/Login/Login.json"
+	data, err := snap.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited, err := snap.With(p, append(data, ' '))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := run(edited); len(got) != 1 || !got[p] {
+		t.Errorf("after one file changed, read %v; want only %s", got, p)
+	}
+}
+
+// TestRunner_PathNumbersStayBounded checks snapshots whose references sit
+// at JSON paths never seen before, of one ESV: the path numbering is reset
+// rather than grown without bound, and findings keep their paths.
+func TestRunner_PathNumbersStayBounded(t *testing.T) {
+	const refs = 1100
+	r := new(Runner)
+	for round := range 6 {
+		var b strings.Builder
+		b.WriteString("{")
+		for i := range refs {
+			fmt.Fprintf(&b, "%q: \"&{esv.gone}\",", fmt.Sprintf("r%d-k%d", round, i))
+		}
+		b.WriteString(`"end": 0}`)
+		snap, err := store.New(map[string][]byte{"ui/ui.json": []byte(b.String())})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, _ := r.Run(context.Background(), Builtin(), &Input{Static: snap, Operation: Promotion})
+		if got := len(res.Findings); got != refs || res.Findings[refs-1].JSONPath != fmt.Sprintf("r%d-k%d", round, refs-1) {
+			t.Fatalf("round %d: %d findings, last at %q; want %d, the last at r%d-k%d", round, got, res.Findings[len(res.Findings)-1].JSONPath, refs, round, refs-1)
+		}
+		r.mu.Lock()
+		n := len(r.paths)
+		r.mu.Unlock()
+		if n > 4*refs+2*pruneSlack {
+			t.Fatalf("round %d: %d paths numbered, more than %d", round, n, 4*refs+2*pruneSlack)
 		}
 	}
 }

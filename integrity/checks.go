@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/envpromote/envpromote/esv"
+	"github.com/envpromote/envpromote/store"
 )
 
 // The built-in checks' names, as Finding.Check shows them.
@@ -49,19 +50,19 @@ func (MissingESVs) Name() string { return CheckMissingESVs }
 // Run returns a finding per reference to an undefined ESV.
 func (MissingESVs) Run(ctx context.Context, in *Input) ([]Finding, error) {
 	missing := func(u usage) bool { _, ok := in.ESVs[u.name]; return !ok }
-	return refFindings(ctx, in, CheckMissingESVs, missing, func(f *Finding, r *esv.Ref) {
-		if r.HasDefault && !r.Script {
+	return refFindings(ctx, in, CheckMissingESVs, missing, func(f *Finding, u usage) {
+		if u.hasDefault && !u.script {
 			f.Severity = Warning
-			f.Message = fmt.Sprintf("placeholder falls back to its default: the upper environment does not define %s", r.Name)
-			f.Hint = fmt.Sprintf("create %s in the upper environment unless the default is meant for it", r.Name)
+			f.Message = fmt.Sprintf("placeholder falls back to its default: the upper environment does not define %s", u.name)
+			f.Hint = fmt.Sprintf("create %s in the upper environment unless the default is meant for it", u.name)
 			return
 		}
 		kind := "placeholder"
-		if r.Script {
+		if u.script {
 			kind = "script"
 		}
-		f.Message = fmt.Sprintf("%s references %s, which the upper environment does not define", kind, r.Name)
-		f.Hint = fmt.Sprintf("create the variable or secret %s in the upper environment (and restart it), or remove the reference", r.Name)
+		f.Message = fmt.Sprintf("%s references %s, which the upper environment does not define", kind, u.name)
+		f.Hint = fmt.Sprintf("create the variable or secret %s in the upper environment (and restart it), or remove the reference", u.name)
 	})
 }
 
@@ -79,10 +80,10 @@ func (PlaceholderTypes) Run(ctx context.Context, in *Input) ([]Finding, error) {
 		e, ok := in.ESVs[u.name]
 		return ok && !e.Secret && !(esv.Ref{Type: u.typ}).Accepts(e.typ())
 	}
-	return refFindings(ctx, in, CheckPlaceholderTypes, mistyped, func(f *Finding, r *esv.Ref) {
-		t := in.ESVs[r.Name].typ()
-		f.Message = fmt.Sprintf("placeholder wants a %s but %s is a %s variable", r.Type, r.Name, t)
-		f.Hint = fmt.Sprintf("use the wrapper for %s values, or a variable of type %s", t, r.Type)
+	return refFindings(ctx, in, CheckPlaceholderTypes, mistyped, func(f *Finding, u usage) {
+		t := in.ESVs[u.name].typ()
+		f.Message = fmt.Sprintf("placeholder wants a %s but %s is a %s variable", u.typ, u.name, t)
+		f.Hint = fmt.Sprintf("use the wrapper for %s values, or a variable of type %s", t, u.typ)
 	})
 }
 
@@ -107,16 +108,16 @@ func (SecretNotForPlaceholders) Run(ctx context.Context, in *Input) ([]Finding, 
 		e, ok := in.ESVs[u.name]
 		return ok && !u.script && e.Secret && !e.UseInPlaceholders
 	}
-	return refFindings(ctx, in, CheckSecretNotForPlaceholders, hidden, func(f *Finding, r *esv.Ref) {
-		f.Message = fmt.Sprintf("placeholder references secret %s, which does not allow use in placeholders", r.Name)
-		f.Hint = fmt.Sprintf("set useInPlaceholders on %s in the upper environment, or stop referencing it from configuration", r.Name)
+	return refFindings(ctx, in, CheckSecretNotForPlaceholders, hidden, func(f *Finding, u usage) {
+		f.Message = fmt.Sprintf("placeholder references secret %s, which does not allow use in placeholders", u.name)
+		f.Hint = fmt.Sprintf("set useInPlaceholders on %s in the upper environment, or stop referencing it from configuration", u.name)
 	})
 }
 
 // refFindings returns a Blocking finding, completed by fill, for each
 // reference whose usage is bad. It descends only into subtrees holding a
 // bad usage, so a clean config costs one pass over the root's usages.
-func refFindings(ctx context.Context, in *Input, check string, bad func(usage) bool, fill func(*Finding, *esv.Ref)) ([]Finding, error) {
+func refFindings(ctx context.Context, in *Input, check string, bad func(usage) bool, fill func(*Finding, usage)) ([]Finding, error) {
 	x, err := in.tree(ctx)
 	if err != nil {
 		return nil, err
@@ -126,14 +127,14 @@ func refFindings(ctx context.Context, in *Input, check string, bad func(usage) b
 		return nil, nil
 	}
 	var out []Finding
-	x.root.each("", func(s *summary) bool { return s.usages.intersects(offending) }, func(p string, fs *facts) {
-		for i := range fs.refs {
-			r := &fs.refs[i]
-			if !bad(usageOf(r)) {
+	x.root.each(x.snap, "", func(s *summary) bool { return s.usages.intersects(offending) }, func(p string, fl *file) {
+		for _, r := range fl.refs {
+			if !offending.has(r.usage) {
 				continue
 			}
-			f := Finding{Check: check, Severity: Blocking, Path: p, JSONPath: r.JSONPath, Line: r.Line, Column: r.Column, ESV: r.Name}
-			fill(&f, r)
+			u := x.usages[r.usage]
+			f := Finding{Check: check, Severity: Blocking, Path: p, JSONPath: x.paths[r.path], Line: int(r.line), Column: int(r.column), ESV: u.name}
+			fill(&f, u)
 			out = append(out, f)
 		}
 	})
@@ -160,7 +161,7 @@ func (EncryptedSecrets) Run(ctx context.Context, in *Input) ([]Finding, error) {
 	if in.IgnoreEncryptedSecrets {
 		sev = Ignored
 	}
-	return spotFindings(ctx, in, func(s *summary) bool { return s.crypto > 0 }, func(p string, fs *facts) []Finding {
+	return spotFindings(ctx, in, func(s *summary) bool { return s.crypto > 0 }, func(p string, fs *problems) []Finding {
 		out := make([]Finding, len(fs.crypto))
 		for i, c := range fs.crypto {
 			out[i] = Finding{Check: CheckEncryptedSecrets, Severity: sev, Path: p, JSONPath: c.jsonPath, Line: c.line, Column: c.column,
@@ -180,7 +181,10 @@ func (InvalidJSON) Name() string { return CheckInvalidJSON }
 
 // Run returns a finding per invalid file, at its first syntax error.
 func (InvalidJSON) Run(ctx context.Context, in *Input) ([]Finding, error) {
-	return spotFindings(ctx, in, func(s *summary) bool { return s.syntax > 0 }, func(p string, fs *facts) []Finding {
+	return spotFindings(ctx, in, func(s *summary) bool { return s.syntax > 0 }, func(p string, fs *problems) []Finding {
+		if fs.syntax == nil {
+			return nil
+		}
 		return []Finding{{Check: CheckInvalidJSON, Severity: Blocking, Path: p, Line: fs.syntax.line, Column: fs.syntax.column,
 			Message: "not valid JSON: " + fs.syntax.what,
 			Hint:    "fix the syntax at this position; the environment cannot load the file as it is",
@@ -198,7 +202,7 @@ func (MalformedReferences) Name() string { return CheckMalformedReferences }
 
 // Run returns a finding per malformed reference.
 func (MalformedReferences) Run(ctx context.Context, in *Input) ([]Finding, error) {
-	return spotFindings(ctx, in, func(s *summary) bool { return s.malformed > 0 }, func(p string, fs *facts) []Finding {
+	return spotFindings(ctx, in, func(s *summary) bool { return s.malformed > 0 }, func(p string, fs *problems) []Finding {
 		out := make([]Finding, len(fs.malformed))
 		for i, m := range fs.malformed {
 			out[i] = Finding{Check: CheckMalformedReferences, Severity: Blocking, Path: p, JSONPath: m.JSONPath, Line: m.Line, Column: m.Column,
@@ -210,32 +214,44 @@ func (MalformedReferences) Run(ctx context.Context, in *Input) ([]Finding, error
 	})
 }
 
-// spotFindings collects findings from the files whose summary passes want.
-func spotFindings(ctx context.Context, in *Input, want func(*summary) bool, fn func(string, *facts) []Finding) ([]Finding, error) {
+// spotFindings collects findings from the files with problems below the
+// directories whose summary passes want.
+func spotFindings(ctx context.Context, in *Input, want func(*summary) bool, fn func(string, *problems) []Finding) ([]Finding, error) {
 	x, err := in.tree(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out []Finding
-	x.root.each("", want, func(p string, fs *facts) { out = append(out, fn(p, fs)...) })
+	x.root.each(x.snap, "", want, func(p string, fl *file) {
+		if fl.prob != nil {
+			out = append(out, fn(p, fl.prob)...)
+		}
+	})
 	return out, nil
 }
 
-// each calls fn, in path order, for every file at or below n whose summary
-// passes want, skipping every subtree whose summary does not.
-func (n *node) each(p string, want func(*summary) bool, fn func(string, *facts)) {
+// each calls fn, in path order, for every file with something to report in
+// a directory at or below n whose summary passes want, skipping every
+// subtree whose summary does not. s is n's directory in the snapshot, which
+// names the entries (n's are in the same order: equal trees).
+func (n *node) each(s *store.Snapshot, p string, want func(*summary) bool, fn func(string, *file)) {
 	if !want(&n.sum) {
 		return
 	}
-	if n.facts != nil {
-		fn(p, n.facts)
-		return
-	}
-	for _, c := range n.entries {
-		cp := c.name
+	var d, f int
+	for _, e := range s.Entries() {
+		cp := e.Name
 		if p != "" {
-			cp = p + "/" + c.name
+			cp = p + "/" + e.Name
 		}
-		c.n.each(cp, want, fn)
+		if e.Dir != nil {
+			n.dirs[d].n.each(e.Dir, cp, want, fn)
+			d++
+			continue
+		}
+		if c := n.files[f]; c.file != clean {
+			fn(cp, c.file)
+		}
+		f++
 	}
 }

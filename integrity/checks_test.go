@@ -181,7 +181,7 @@ func TestRule_ChecksScanWholeConfigNotOnlyChanges(t *testing.T) {
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			in := &integrity.Input{Static: tenant(t, nil), Changes: changes, Operation: tc.op, ESVs: esvsWith(tc.esvs)}
+			in := &integrity.Input{Static: tenant(t, nil), Changes: func() []store.Change { return changes }, Operation: tc.op, ESVs: esvsWith(tc.esvs)}
 			res, err := integrity.Run(context.Background(), []integrity.Check{tc.check}, in)
 			if !errors.Is(err, integrity.ErrFailed) {
 				t.Fatalf("err = %v, want ErrFailed for problems in unchanged files", err)

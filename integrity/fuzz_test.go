@@ -51,9 +51,15 @@ func FuzzScan(f *testing.F) {
 				t.Fatalf("JSON path %q names %s, not the $crypto object at %d:%d", c.jsonPath, v.Raw, c.line, c.column)
 			}
 		}
-		r := Runner{ids: map[usage]int{}}
-		if sum := r.summarise(fs); sum.usages.count() > len(fs.refs) || sum.usages.count() != len(r.usages) || sum.crypto != len(fs.crypto) {
-			t.Fatalf("summary %+v does not match facts", sum)
+		p := planner{r: &Runner{ids: map[usage]uint32{}, pathID: map[string]uint32{}}}
+		kept := p.compact(fs)
+		if len(kept.refs) != len(fs.refs) || len(p.r.usages) > len(fs.refs) {
+			t.Fatalf("kept %d references numbering %d usages, from %d", len(kept.refs), len(p.r.usages), len(fs.refs))
+		}
+		for i, r := range kept.refs {
+			if p.r.usages[r.usage] != usageOf(&fs.refs[i]) || int(r.line) != fs.refs[i].Line || p.r.paths[r.path] != fs.refs[i].JSONPath {
+				t.Fatalf("reference %d kept as %+v, usage %+v", i, r, p.r.usages[r.usage])
+			}
 		}
 	})
 }

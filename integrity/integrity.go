@@ -74,10 +74,12 @@ type Input struct {
 	// which), because dynamic config is never promoted and so never checked.
 	// Built-in checks scan all of it, not only what changed.
 	Static *store.Snapshot
-	// Changes lists what differs from the upper environment's current
-	// static config, for checks that look only at what changes. The
-	// built-in checks do not use it.
-	Changes []store.Change
+	// Changes, if set, lists what differs from the upper environment's
+	// current static config, for checks that look only at what changes.
+	// It is a function because the list can be long and the built-in
+	// checks do not use it: a caller builds it only when a check asks (and
+	// may do so once, with sync.OnceValue).
+	Changes func() []store.Change
 	// Operation is Promotion or Rollback.
 	Operation Operation
 	// ESVs is the upper environment's ESVs by name (esv-…). A Runner
@@ -89,6 +91,15 @@ type Input struct {
 	// EncryptedSecrets check then reports with severity Ignored, which
 	// blocks nothing but is listed in Result.Ignored.
 	IgnoreEncryptedSecrets bool
+	// Read, if set, is called with the path and content of each file the
+	// built-in checks' scan reads, from the goroutines that scan (so
+	// possibly concurrently), before the checks return. A Runner reads only
+	// content it has not scanned before, and content sitting at several
+	// paths once, at one of them: a caller that needs the other files reads
+	// them itself. It lets a caller that needs the files too (a promotion's
+	// report) read each once. The content is shared: it must not be
+	// modified or kept.
+	Read func(path string, data []byte)
 
 	idx *lazyIndex // set by Runner.Run
 }

@@ -3,6 +3,8 @@ package integrity
 import (
 	"context"
 	"fmt"
+	"maps"
+	"math/bits"
 	"reflect"
 	"runtime"
 	"slices"
@@ -13,25 +15,28 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// Runner runs checks and keeps what it scanned, keyed by content hash, so
-// a later run rescans only files whose content it has not seen and does
-// not even walk a directory whose tree hash it knows. The zero value is
-// ready to use; a Runner is safe for concurrent use (scans of different
-// snapshots take turns).
+// Runner runs checks and keeps what it scanned, so a later run does not
+// even walk a directory whose tree hash it knows, and in a directory that
+// changed since the last run rescans only the files whose content differs
+// from that directory's then. The zero value is ready to use; a Runner is
+// safe for concurrent use (scans of different snapshots take turns).
 //
 // The cache holds the scans of the snapshots checked; when it grows past
 // twice what the most recent snapshot needs, it is cut back to that
-// snapshot's, so memory follows the tenant size. (When the ESV references
-// it has numbered outgrow the latest snapshot's that much, it is emptied
-// and the next run scans afresh.)
+// snapshot's, so memory follows the tenant size. (When the ESV usages or
+// JSON paths it has numbered outgrow the latest snapshot's that much, it is
+// emptied and the next run scans afresh.)
 type Runner struct {
-	mu     sync.Mutex
-	files  map[fileKey]*node
-	dirs   map[store.Hash]*node
-	usages []usage       // usage numbers, in the order first seen
-	ids    map[usage]int // the inverse of usages
-	gen    int           // bumped when usage numbers are dropped
-	esvs   esvsSeen      // the ESVs map validated last
+	mu           sync.Mutex
+	dirs         map[store.Hash]*node
+	last         *node             // the root of the last snapshot scanned
+	usages       []usage           // usage numbers, in the order first seen
+	ids          map[usage]uint32  // the inverse of usages
+	paths        []string          // the JSON paths of references, numbered likewise
+	pathID       map[string]uint32 // the inverse of paths
+	pathsCounted int               // len(paths) when tooManyPaths last counted
+	gen          int               // bumped when usage and path numbers are dropped
+	esvs         esvsSeen          // the ESVs map validated last
 
 	judged sync.Map // check name → *verdicts, see Input.offending
 
@@ -46,19 +51,28 @@ type fileKey struct {
 	json bool
 }
 
-// node is the scan of a file (facts set) or directory (entries set).
+// node is the scan of a directory. Its subdirectories and files are each
+// in their order among the directory's entries; files' names are the
+// snapshot's to give (see node.each), so that a Runner does not keep every
+// name of a tenant.
 type node struct {
-	sum     summary
-	facts   *facts
-	entries []child
-	hash    store.Hash
-	json    bool // files: the key's json flag
-	nodes   int  // nodes at or below this one, counting shared ones again
+	sum   summary
+	dirs  []dirChild
+	files []fileChild
+	hash  store.Hash
+	nodes int // directories at or below this one, counting shared ones again
 }
 
-type child struct {
+// dirChild is a subdirectory.
+type dirChild struct {
 	name string
 	n    *node
+}
+
+// fileChild is a file of a directory.
+type fileChild struct {
+	key  fileKey
+	file *file
 }
 
 // Run runs checks over in with a new Runner: nothing is cached across
@@ -82,7 +96,7 @@ func (r *Runner) Run(ctx context.Context, checks []Check, in *Input) (*Result, e
 		return nil, err
 	}
 	run := *in
-	run.idx = &lazyIndex{r: r, snap: in.Static}
+	run.idx = &lazyIndex{r: r, snap: in.Static, read: in.Read}
 
 	found := make([][]Finding, len(checks))
 	errs := make([]error, len(checks))
@@ -182,10 +196,16 @@ func (in *Input) offending(check string, x *index, bad func(usage) bool) bitset 
 	}
 	for ; v.upto < len(x.usages); v.upto++ {
 		if bad(x.usages[v.upto]) {
-			v.bad.set(v.upto)
+			v.bad.set(uint32(v.upto))
 		}
 	}
-	return v.bad.and(x.root.sum.usages)
+	var out bitset
+	for _, id := range x.root.sum.usages {
+		if v.bad.has(id) {
+			out.set(id)
+		}
+	}
+	return out
 }
 
 // runCheck runs c, turning a panic into an error so that one broken check
@@ -201,15 +221,18 @@ func runCheck(ctx context.Context, c Check, in *Input) (fs []Finding, err error)
 
 // index is a run's scan of its snapshot.
 type index struct {
+	snap   *store.Snapshot
 	root   *node
-	usages []usage // what the usage numbers in root's summaries stand for
-	gen    int     // the Runner's numbering of usages
+	usages []usage  // what the usage numbers in root's summaries stand for
+	paths  []string // what references' path numbers stand for
+	gen    int      // the Runner's numbering of usages
 }
 
 // lazyIndex scans a run's snapshot once, when the first check asks.
 type lazyIndex struct {
 	r    *Runner
 	snap *store.Snapshot
+	read func(string, []byte)
 	once sync.Once
 	x    *index
 	err  error
@@ -219,72 +242,94 @@ type lazyIndex struct {
 // called outside a Runner, a fresh one.
 func (in *Input) tree(ctx context.Context) (*index, error) {
 	if in.idx == nil {
-		return new(Runner).index(ctx, in.Static)
+		return new(Runner).index(ctx, in.Static, in.Read)
 	}
 	l := in.idx
-	l.once.Do(func() { l.x, l.err = l.r.index(ctx, l.snap) })
+	l.once.Do(func() { l.x, l.err = l.r.index(ctx, l.snap, l.read) })
 	return l.x, l.err
 }
 
 // index returns the scan of snap, reusing every file and directory already
-// scanned. Unknown directories are planned first (a walk that stops at
-// known tree hashes), their unknown files are then scanned in parallel, and
-// the new directories are summarised bottom-up and cached only when all
-// of that succeeded.
-func (r *Runner) index(ctx context.Context, snap *store.Snapshot) (*index, error) {
+// scanned. A walk that stops at known tree hashes plans the unknown
+// directories and hands their unknown files, as it finds them, to
+// GOMAXPROCS goroutines that read and scan them; the new directories are
+// then summarised bottom-up and cached only when all of that succeeded.
+// read, if not nil, is Input.Read.
+func (r *Runner) index(ctx context.Context, snap *store.Snapshot, read func(string, []byte)) (*index, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.dirs == nil {
-		r.files, r.dirs, r.usages, r.ids = map[fileKey]*node{}, map[store.Hash]*node{}, nil, map[usage]int{}
+		r.dirs, r.ids, r.pathID = map[store.Hash]*node{}, map[usage]uint32{}, map[string]uint32{}
 	}
-	p := planner{r: r, newFiles: map[fileKey]*node{}, newDirs: map[store.Hash]*node{}}
-	root := p.dir(snap)
-	if err := p.scan(ctx); err != nil {
+	p := planner{r: r, read: read, newDirs: map[store.Hash]*node{}}
+	root, err := p.run(ctx, snap)
+	if err != nil {
 		return nil, err
-	}
-	for _, j := range p.todo {
-		j.n.sum = r.summarise(j.n.facts)
 	}
 	for _, d := range p.pending {
 		d.summarise()
 	}
-	r.scans += len(p.todo)
+	r.scans += p.scans
 	r.walks += len(p.pending)
-	for k, n := range p.newFiles {
-		r.files[k] = n
+	r.dirs = union(r.dirs, p.newDirs)
+	r.last = root
+	x := &index{snap: snap, root: root, usages: r.usages, paths: r.paths, gen: r.gen}
+	if len(r.usages) > 2*len(root.sum.usages)+pruneSlack || r.tooManyPaths(root) {
+		r.forget()
+		return x, nil
 	}
-	for h, n := range p.newDirs {
-		r.dirs[h] = n
-	}
-	x := &index{root: root, usages: r.usages, gen: r.gen}
-	switch {
-	case len(r.usages) > 2*root.sum.usages.count()+pruneSlack:
-		r.files, r.dirs, r.usages, r.ids = nil, nil, nil, nil // the nodes' usage numbers go with the table
-		r.gen++
-	case len(r.files)+len(r.dirs) > 2*root.nodes+pruneSlack:
-		r.files, r.dirs = map[fileKey]*node{}, map[store.Hash]*node{}
+	if len(r.dirs) > 2*root.nodes+pruneSlack {
+		r.dirs = map[store.Hash]*node{}
 		r.keep(root)
 	}
 	return x, nil
 }
 
-// summarise returns a scanned file's summary, numbering its usages.
-func (r *Runner) summarise(f *facts) summary {
-	s := summary{crypto: len(f.crypto), malformed: len(f.malformed)}
-	if f.syntax != nil {
-		s.syntax = 1
+// forget empties the cache: the scans' usage and path numbers go with the
+// tables, which are renumbered from scratch rather than changed under an
+// index still in use.
+func (r *Runner) forget() {
+	r.dirs, r.last, r.usages, r.ids, r.paths, r.pathID, r.pathsCounted = nil, nil, nil, nil, nil, nil, 0
+	r.gen++
+}
+
+// tooManyPaths reports whether the numbered JSON paths outgrew twice those
+// of root. Counting root's costs a walk of it, so it is done only once the
+// table has doubled since the last count.
+func (r *Runner) tooManyPaths(root *node) bool {
+	if len(r.paths) <= 2*r.pathsCounted+pruneSlack {
+		return false
 	}
-	for i := range f.refs {
-		u := usageOf(&f.refs[i])
-		id, ok := r.ids[u]
-		if !ok {
-			id = len(r.usages)
-			r.usages = append(r.usages, u)
-			r.ids[u] = id
+	var used bitset
+	var walk func(*node)
+	walk = func(n *node) {
+		for _, d := range n.dirs {
+			walk(d.n)
 		}
-		s.usages.set(id)
+		for _, c := range n.files {
+			for _, ref := range c.file.refs {
+				used.set(ref.path)
+			}
+		}
 	}
-	return s
+	walk(root)
+	n := 0
+	for _, w := range used {
+		n += bits.OnesCount64(w)
+	}
+	r.pathsCounted = len(r.paths)
+	return len(r.paths) > 2*n+pruneSlack
+}
+
+// union returns a map holding both a's and b's entries: the larger of the
+// two with the other's added, so that a first scan does not copy a map
+// of every directory.
+func union[K comparable, V any](a, b map[K]V) map[K]V {
+	if len(a) < len(b) {
+		a, b = b, a
+	}
+	maps.Copy(a, b)
+	return a
 }
 
 // pruneSlack keeps tiny snapshots from pruning on every run.
@@ -292,36 +337,74 @@ const pruneSlack = 1024
 
 // keep caches n and everything below it.
 func (r *Runner) keep(n *node) {
-	if n.facts != nil {
-		r.files[fileKey{n.hash, n.json}] = n
-		return
-	}
 	if _, ok := r.dirs[n.hash]; ok {
 		return
 	}
 	r.dirs[n.hash] = n
-	for _, c := range n.entries {
-		r.keep(c.n)
+	for _, d := range n.dirs {
+		r.keep(d.n)
 	}
 }
 
-// planner collects what a snapshot needs that the cache lacks.
+// planner collects what a snapshot needs that the cache lacks, and scans
+// the files it lacks while it walks, so that the walk (which may load
+// trees) and the scans overlap and no list of every file to scan is held.
 type planner struct {
-	r        *Runner
-	newFiles map[fileKey]*node
-	newDirs  map[store.Hash]*node
-	todo     []job   // files to scan
-	pending  []*node // new directories, children before parents
+	r       *Runner
+	read    func(string, []byte) // Input.Read; paths are built only for it
+	newDirs map[store.Hash]*node
+	pending []*node // new directories, children before parents
+	scans   int     // files handed to the scanners
+	jobs    chan<- job
+	ctx     context.Context // the scanners'; done when one fails
+	mu      sync.Mutex      // guards the Runner's usage and path numbers
 }
 
 // job is a file to scan; its content is read when scanned (a lazy
 // snapshot's files are not in memory until then).
 type job struct {
-	n *node
-	e store.Entry
+	e    store.Entry
+	path string     // set for planner.read
+	into *fileChild // where the scan goes
 }
 
-func (p *planner) dir(s *store.Snapshot) *node {
+// run plans snap and scans the files the cache lacks, and returns snap's
+// directory.
+func (p *planner) run(ctx context.Context, snap *store.Snapshot) (*node, error) {
+	g, gctx := errgroup.WithContext(ctx)
+	jobs := make(chan job, 64)
+	p.jobs, p.ctx = jobs, gctx
+	for range runtime.GOMAXPROCS(0) {
+		g.Go(func() error {
+			for j := range jobs {
+				if err := gctx.Err(); err != nil {
+					return err
+				}
+				data, err := j.e.ReadData()
+				if err != nil {
+					return err
+				}
+				if p.read != nil {
+					p.read(j.path, data)
+				}
+				j.into.file = p.compact(scan(j.e.Name, data))
+			}
+			return nil
+		})
+	}
+	root := p.dir(snap, "", p.r.last)
+	close(jobs)
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return root, ctx.Err() // the walk stops handing out files when ctx is done
+}
+
+// dir plans the directory s at path prefix (which ends in "/" unless it is
+// the root; it is built only for p.read). old is the directory at the same
+// path in the last snapshot scanned, if any: its files' scans are reused
+// for files of the same content.
+func (p *planner) dir(s *store.Snapshot, prefix string, old *node) *node {
 	h := s.Hash()
 	if n := p.r.dirs[h]; n != nil {
 		return n
@@ -330,82 +413,115 @@ func (p *planner) dir(s *store.Snapshot) *node {
 		return n
 	}
 	es := s.Entries()
-	n := &node{hash: h, entries: make([]child, len(es))}
-	for i, e := range es {
-		var c *node
+	dirs := 0
+	for _, e := range es {
 		if e.Dir != nil {
-			c = p.dir(e.Dir)
-		} else {
-			c = p.file(e)
+			dirs++
 		}
-		n.entries[i] = child{e.Name, c}
+	}
+	n := &node{hash: h, dirs: make([]dirChild, 0, dirs), files: make([]fileChild, len(es)-dirs)}
+	was := old.index()
+	files := 0
+	for _, e := range es {
+		var path string
+		if p.read != nil {
+			path = prefix + e.Name
+		}
+		if e.Dir != nil {
+			var od *node
+			if i, ok := was.dirs[e.Name]; ok {
+				od = old.dirs[i].n
+			}
+			n.dirs = append(n.dirs, dirChild{e.Name, p.dir(e.Dir, path+"/", od)})
+			continue
+		}
+		c := &n.files[files]
+		files++
+		c.key = fileKey{e.Hash, isJSON(e.Name)}
+		if f := was.files[c.key]; f != nil {
+			c.file = f
+			continue
+		}
+		select {
+		case p.jobs <- job{e: e, path: path, into: c}:
+			p.scans++
+		case <-p.ctx.Done(): // a scanner failed: run returns its error
+		}
 	}
 	p.newDirs[h] = n
 	p.pending = append(p.pending, n)
 	return n
 }
 
-func (p *planner) file(e store.Entry) *node {
-	k := fileKey{e.Hash, isJSON(e.Name)}
-	if n := p.r.files[k]; n != nil {
-		return n
-	}
-	if n := p.newFiles[k]; n != nil {
-		return n
-	}
-	n := &node{hash: e.Hash, json: k.json, nodes: 1}
-	p.newFiles[k] = n
-	p.todo = append(p.todo, job{n, e})
-	return n
+// known is what a directory of the last snapshot offers to its new
+// version: its subdirectories by name and its files' scans by key.
+type known struct {
+	dirs  map[string]int
+	files map[fileKey]*file
 }
 
-// summarise sets a new directory's summary from its children's.
-func (n *node) summarise() {
-	n.nodes = 1
-	for _, c := range n.entries {
-		n.sum.add(&c.n.sum)
-		n.nodes += c.n.nodes
+// index returns n's subdirectories and files for lookup; nil maps for a
+// nil n. The maps are as large as the directory and live while it is
+// planned.
+func (n *node) index() known {
+	if n == nil {
+		return known{}
 	}
+	k := known{dirs: make(map[string]int, len(n.dirs)), files: make(map[fileKey]*file, len(n.files))}
+	for i, d := range n.dirs {
+		k.dirs[d.name] = i
+	}
+	for _, f := range n.files {
+		k.files[f.key] = f.file
+	}
+	return k
 }
 
-// lazyFileSize is what a file whose size is unknown until it is read
-// counts for towards scanBatch.
-const lazyFileSize = 4 << 10
+// pathNumber returns the number of JSON path s, numbering it if it is
+// new; p.mu is held. References repeat a few paths (Huge: 90,600
+// references, 1,127 paths), so a number is smaller than a string each.
+func (p *planner) pathNumber(s string) uint32 {
+	r := p.r
+	id, ok := r.pathID[s]
+	if !ok {
+		id = uint32(len(r.paths))
+		r.paths = append(r.paths, s)
+		r.pathID[s] = id
+	}
+	return id
+}
 
-// scanBatch is how many bytes one goroutine scans before the next one
-// takes over: large enough to amortise scheduling, small enough to
-// balance the load.
-const scanBatch = 1 << 20
+// number returns u's usage number, numbering it if it is new; p.mu is
+// held.
+func (p *planner) number(u usage) uint32 {
+	r := p.r
+	id, ok := r.ids[u]
+	if !ok {
+		id = uint32(len(r.usages))
+		r.usages = append(r.usages, u)
+		r.ids[u] = id
+	}
+	return id
+}
 
-// scan scans the planned files, GOMAXPROCS at a time.
-func (p *planner) scan(ctx context.Context) error {
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for start := 0; start < len(p.todo); {
-		end, size := start, 0
-		for end < len(p.todo) && (end == start || size < scanBatch) {
-			if e := p.todo[end].e; e.Source != nil && e.Data == nil {
-				size += lazyFileSize
-			} else {
-				size += len(e.Data)
-			}
-			end++
+// compact returns what a Runner keeps of f.
+func (p *planner) compact(f *facts) *file {
+	if len(f.refs)+len(f.malformed)+len(f.crypto) == 0 && f.syntax == nil {
+		return clean
+	}
+	out := &file{}
+	if len(f.malformed)+len(f.crypto) > 0 || f.syntax != nil {
+		prob := f.problems
+		out.prob = &prob
+	}
+	if len(f.refs) > 0 {
+		out.refs = make([]ref, len(f.refs))
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		for i := range f.refs {
+			r := &f.refs[i]
+			out.refs[i] = ref{usage: p.number(usageOf(r)), path: p.pathNumber(r.JSONPath), line: uint32(r.Line), column: uint32(r.Column)}
 		}
-		batch := p.todo[start:end]
-		start = end
-		g.Go(func() error {
-			for _, j := range batch {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				data, err := j.e.ReadData()
-				if err != nil {
-					return err
-				}
-				j.n.facts = scan(j.e.Name, data)
-			}
-			return nil
-		})
 	}
-	return g.Wait()
+	return out
 }

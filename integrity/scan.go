@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"math/bits"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,11 +14,17 @@ import (
 )
 
 // facts is what scanning one file finds. It depends only on the file's
-// bytes and on whether its name ends in ".json", so it is cached by content
-// hash. Its locations are within the file; the path comes from where the
-// blob sits (one blob can sit at many paths), never from refs' Location.Path.
+// bytes and on whether its name ends in ".json". Its locations are within
+// the file; the path comes from where the blob sits (one blob can sit at
+// many paths), never from refs' Location.Path. A Runner keeps a compact
+// form of it (see file).
 type facts struct {
-	refs      []esv.Ref
+	refs []esv.Ref
+	problems
+}
+
+// problems is what a file holds that the checks report whatever the ESVs.
+type problems struct {
 	malformed []esv.Malformed
 	crypto    []spot // $crypto objects encrypted with an environment's keys
 	syntax    *spot  // where a JSON file stops being JSON; nil if it is JSON
@@ -42,7 +48,7 @@ func scan(name string, content []byte) *facts {
 		f.malformed = m
 	}
 	if !isJSON(name) {
-		return f.kept()
+		return f
 	}
 	if f.syntax = syntaxError(content); f.syntax == nil {
 		f.crypto = cryptoObjects(content)
@@ -53,24 +59,27 @@ func scan(name string, content []byte) *facts {
 	for i := range f.malformed {
 		f.malformed[i].JSONPath = checkedPath(content, f.syntax == nil, f.malformed[i].Location)
 	}
-	return f.kept()
-}
-
-// clean is the facts of every file with nothing to report.
-var clean = &facts{}
-
-// kept returns f as a Runner keeps it, which may be across many runs and
-// for every file of a tenant: a file with nothing to report shares clean,
-// and references drop what no finding shows (their text and default).
-func (f *facts) kept() *facts {
-	if len(f.refs)+len(f.malformed)+len(f.crypto) == 0 && f.syntax == nil {
-		return clean
-	}
-	for i := range f.refs {
-		f.refs[i].Default, f.refs[i].Text = "", ""
-	}
 	return f
 }
+
+// file is what a Runner keeps of a file's facts, which may be across many
+// runs and for every file of a tenant, so it is small: a reference is its
+// usage number (see Runner.number) and where it is, nothing a finding does
+// not show; a file with nothing to report shares clean.
+type file struct {
+	refs []ref
+	prob *problems // nil if none
+}
+
+// ref is a reference to an ESV as a Runner keeps it: its usage and JSON
+// path by number (see Runner.usages and Runner.paths).
+type ref struct {
+	usage, path  uint32
+	line, column uint32
+}
+
+// clean is the file of every file with nothing to report.
+var clean = &file{}
 
 // checkedPath returns loc's JSON path if it names the string at loc in
 // valid JSON (or, for a reference in an object key, that member's value),
@@ -190,9 +199,9 @@ func lineCol(content []byte, off int) (int, int) {
 
 // usage is one distinct way an ESV is referenced: everything the built-in
 // checks decide on, without the location. A Runner numbers the usages it
-// sees, and every file and directory summary holds the set of usage numbers
-// below it, so a check finds its offending references by descending only
-// into subtrees that hold an offending usage.
+// sees, and every directory summary holds the usage numbers below it, so a
+// check finds its offending references by descending only into subtrees
+// that hold an offending usage.
 type usage struct {
 	name       string
 	typ        esv.ExpressionType
@@ -204,75 +213,64 @@ func usageOf(r *esv.Ref) usage {
 	return usage{name: r.Name, typ: r.Type, script: r.Script, hasDefault: r.HasDefault}
 }
 
-// bitset is a set of small non-negative integers.
-type bitset []uint64
+// ids is a sorted set of usage numbers. A directory's is as long as the
+// usages below it, where a bitset would be as long as the largest number.
+type ids []uint32
 
-func (b *bitset) set(i int) {
-	for i>>6 >= len(*b) {
-		*b = append(*b, 0)
-	}
-	(*b)[i>>6] |= 1 << (i & 63)
-}
-
-func (b *bitset) or(c bitset) {
-	if len(c) > len(*b) {
-		*b = append(*b, make(bitset, len(c)-len(*b))...)
-	}
-	for i, w := range c {
-		(*b)[i] |= w
-	}
-}
-
-func (b bitset) intersects(c bitset) bool {
-	for i := range min(len(b), len(c)) {
-		if b[i]&c[i] != 0 {
+// intersects reports whether a member of s is in b.
+func (s ids) intersects(b bitset) bool {
+	for _, id := range s {
+		if b.has(id) {
 			return true
 		}
 	}
 	return false
 }
 
-// and returns the members of both, nil if none.
-func (b bitset) and(c bitset) bitset {
-	var out bitset
-	for i := range min(len(b), len(c)) {
-		if w := b[i] & c[i]; w != 0 {
-			if out == nil {
-				out = make(bitset, min(len(b), len(c)))
-			}
-			out[i] = w
-		}
+// bitset is a set of small non-negative integers.
+type bitset []uint64
+
+func (b *bitset) set(i uint32) {
+	for int(i>>6) >= len(*b) {
+		*b = append(*b, 0)
 	}
-	return out
+	(*b)[i>>6] |= 1 << (i & 63)
 }
 
-func (b bitset) count() int {
-	n := 0
-	for _, w := range b {
-		n += bits.OnesCount64(w)
-	}
-	return n
+func (b bitset) has(i uint32) bool {
+	return int(i>>6) < len(b) && b[i>>6]&(1<<(i&63)) != 0
 }
 
-// each calls fn for every member in increasing order.
-func (b bitset) each(fn func(int)) {
-	for i, w := range b {
-		for ; w != 0; w &= w - 1 {
-			fn(i<<6 + bits.TrailingZeros64(w))
-		}
-	}
-}
-
-// summary is what a file or subtree holds, in the detail the checks need
-// to decide whether to look inside.
+// summary is what a subtree holds, in the detail the checks need to decide
+// whether to look inside.
 type summary struct {
-	usages                    bitset // usage numbers, see Runner.intern
-	crypto, syntax, malformed int    // counts of each problem below
+	usages                    ids   // usage numbers, see Runner.number
+	crypto, syntax, malformed int32 // counts of each problem below
 }
 
-func (s *summary) add(t *summary) {
-	s.usages.or(t.usages)
-	s.crypto += t.crypto
-	s.syntax += t.syntax
-	s.malformed += t.malformed
+// summarise sets a new directory's summary from its entries'.
+func (n *node) summarise() {
+	n.nodes = 1
+	var all ids
+	for _, d := range n.dirs {
+		all = append(all, d.n.sum.usages...)
+		n.sum.crypto += d.n.sum.crypto
+		n.sum.syntax += d.n.sum.syntax
+		n.sum.malformed += d.n.sum.malformed
+		n.nodes += d.n.nodes
+	}
+	for _, c := range n.files {
+		for _, r := range c.file.refs {
+			all = append(all, r.usage)
+		}
+		if p := c.file.prob; p != nil {
+			n.sum.crypto += int32(len(p.crypto))
+			n.sum.malformed += int32(len(p.malformed))
+			if p.syntax != nil {
+				n.sum.syntax++
+			}
+		}
+	}
+	slices.Sort(all)
+	n.sum.usages = slices.Clone(slices.Compact(all)) // not all's array: it is kept
 }

@@ -28,7 +28,9 @@
 //     size.
 //  3. The integrity checks (nil Config.Checks: integrity.Builtin) run on the
 //     target's static view (StaticView), with the upper's ESVs as metadata.
-//     Blocking findings stop it (ErrIntegrity); Progress lists them.
+//     Blocking findings stop it (ErrIntegrity); Progress lists them. The
+//     files their scan reads are described for the report as it reads
+//     them (integrity.Input.Read), so each is read once.
 //  4. The commit goes through Locker.Commit, fenced by the lease: with
 //     gitlock over the same Repo, the commit and a renewal of the lease's
 //     records are one atomic update, so a lease that expired or was

@@ -35,21 +35,21 @@ func (p *Promoter) ProvisionalFiles(ctx context.Context, typ Type, lower, upper 
 	if err != nil {
 		return nil, fmt.Errorf("provisional %s files %s → %s: %w", typ, lower, upper, err)
 	}
-	out := make([]FileChange, 0, len(pl.changes))
-	for _, c := range pl.changes {
-		fc := FileChange{Path: c.Path, Op: c.Op}
+	out := make([]FileChange, 0, pl.changes.Len())
+	for i := range pl.changes.Len() {
+		fc := FileChange{Path: pl.changes.Path(i), Op: pl.changes.ops[i]}
 		// Both snapshots hold the paths their diff names.
-		if c.Op != store.Added {
-			fc.Before, _ = pl.before.ReadFile(c.Path)
+		if fc.Op != store.Added {
+			fc.Before, _ = pl.before.ReadFile(fc.Path)
 		}
-		if c.Op != store.Deleted {
-			fc.After, _ = pl.target.ReadFile(c.Path)
+		if fc.Op != store.Deleted {
+			fc.After, _ = pl.target.ReadFile(fc.Path)
 		}
 		data := fc.After
 		if data == nil {
 			data = fc.Before
 		}
-		fc.Item = p.layout.Describe(c.Path, data)
+		fc.Item = p.layout.Describe(fc.Path, data)
 		out = append(out, fc)
 	}
 	return out, nil

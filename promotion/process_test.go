@@ -4,13 +4,17 @@ package promotion_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/metrics"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/envpromote/envpromote/integrity"
 	"github.com/envpromote/envpromote/promotion"
@@ -33,6 +37,9 @@ func TestHelperPromoteProcess(t *testing.T) {
 	var meta map[string]integrity.ESV
 	if err := json.Unmarshal(raw, &meta); err != nil {
 		t.Fatal(err)
+	}
+	if f := os.Getenv("PROMOTION_BENCH_HEAPPROFILE"); f != "" {
+		defer profilePeak(t, f)()
 	}
 	repo, err := gitstore.Open(dir, gitstore.Options{})
 	if err != nil {
@@ -62,6 +69,46 @@ func TestHelperPromoteProcess(t *testing.T) {
 	for line := range strings.Lines(string(status)) {
 		if kb, ok := strings.CutPrefix(line, "VmHWM:"); ok {
 			fmt.Println("peak-rss-kb", strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(kb), "kB")))
+		}
+	}
+}
+
+// profilePeak writes a heap profile to file each time the live heap (as
+// of the last GC) reaches a new peak, until the returned function is
+// called: what was live when the process needed the most memory.
+func profilePeak(t *testing.T, file string) (stop func()) {
+	done, finished := make(chan struct{}), make(chan error)
+	go func() {
+		s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		var peak uint64
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				finished <- nil
+				return
+			case <-tick.C:
+			}
+			if metrics.Read(s); s[0].Value.Uint64() <= peak {
+				continue
+			}
+			peak = s[0].Value.Uint64()
+			f, err := os.Create(file)
+			if err == nil {
+				err = errors.Join(pprof.Lookup("heap").WriteTo(f, 0), f.Close())
+			}
+			if err != nil {
+				<-done
+				finished <- err
+				return
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		if err := <-finished; err != nil {
+			t.Error(err)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/envpromote/envpromote/actor"
 	"github.com/envpromote/envpromote/integrity"
@@ -57,7 +58,7 @@ type plan struct {
 	head         store.Commit    // the upper's head the target derives from; zero if none
 	before       *store.Snapshot // at head
 	target       *store.Snapshot
-	changes      []store.Change // static changes from before to target
+	changes      *changes       // static changes from before to target
 	source       store.Revision // where the static config comes from
 }
 
@@ -195,11 +196,13 @@ func (p *Promoter) execute(ctx context.Context, typ Type, lower, upper string, l
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := p.check(ctx, pl, req.IgnoreEncryptedSecrets)
+	// The report describes the new files as the integrity scan reads them,
+	// so a file is read once.
+	d := newDescriber(p.layout, pl.changes)
+	res, err := p.check(ctx, pl, req.IgnoreEncryptedSecrets, d.read)
 	if err != nil && !(req.DryRun && errors.Is(err, ErrIntegrity)) {
 		return nil, res, err
 	}
-	pl.changes = nil // only the checks need them; the report lists its own
 	hdr := header{
 		Promoter:       req.Promoter,
 		Description:    req.Description,
@@ -208,7 +211,7 @@ func (p *Promoter) execute(ctx context.Context, typ Type, lower, upper string, l
 	}
 	if req.DryRun {
 		hdr.MissingESVs = res.MissingESVs()
-		rep := p.buildReport(pl, newID(), lease.ID, p.now(), hdr, pl.before, pl.target)
+		rep := p.buildReport(pl, newID(), lease.ID, p.now(), hdr, d.finish(pl.before, pl.target))
 		rep.DryRun = true
 		rep.EncryptedSecrets = res.EncryptedSecrets()
 		rep.ReportName = reportName(rep)
@@ -257,17 +260,18 @@ func (p *Promoter) execute(ctx context.Context, typ Type, lower, upper string, l
 			return nil, res, err
 		}
 	}
-	rep := p.buildReport(pl, reportID, lease.ID, c.Time, hdr, pl.before, pl.target)
+	rep := p.buildReport(pl, reportID, lease.ID, c.Time, hdr, d.finish(pl.before, pl.target))
 	rep.Revision = c.Revision
 	rep.ReportName = reportName(rep)
 	p.cache(rep)
 	return rep, res, nil
 }
 
-// check runs the integrity checks on the target's static view. Blocking
-// findings give an error wrapping ErrIntegrity and the *integrity.Error,
-// returned with the Result.
-func (p *Promoter) check(ctx context.Context, pl *plan, ignoreSecrets bool) (*integrity.Result, error) {
+// check runs the integrity checks on the target's static view, passing
+// read the files they read (see integrity.Input.Read). Blocking findings
+// give an error wrapping ErrIntegrity and the *integrity.Error, returned
+// with the Result.
+func (p *Promoter) check(ctx context.Context, pl *plan, ignoreSecrets bool, read func(string, []byte)) (*integrity.Result, error) {
 	static := StaticView(p.layout, pl.target)
 	esvs, err := p.esvs.ESVs(ctx, pl.upper)
 	if err != nil {
@@ -279,10 +283,11 @@ func (p *Promoter) check(ctx context.Context, pl *plan, ignoreSecrets bool) (*in
 	}
 	res, err := p.runner.Run(ctx, p.checks, &integrity.Input{
 		Static:                 static,
-		Changes:                pl.changes,
+		Changes:                sync.OnceValue(pl.changes.list),
 		Operation:              op,
 		ESVs:                   esvs,
 		IgnoreEncryptedSecrets: ignoreSecrets,
+		Read:                   read,
 	})
 	if res == nil {
 		return nil, err

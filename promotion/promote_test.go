@@ -784,6 +784,52 @@ func TestRule_TargetOverGeneratedTenants(t *testing.T) {
 	}
 }
 
+// TestRule_ReportOfAScannedPromotionIsDerivedFromTheCommit: a promotion's
+// report, described as the integrity scan reads the files (and, for a warm
+// Runner, partly afterwards), is the report derived from its commit.
+func TestRule_ReportOfAScannedPromotionIsDerivedFromTheCommit(t *testing.T) {
+	lower := tenantgen.Generate(tenantgen.Options{Seed: 21, Files: 1500, Realms: 2})
+	upper := tenantgen.Generate(tenantgen.Options{Seed: 22, Files: 1200, Realms: 3})
+	meta := esvMeta(lower)
+	for n, e := range esvMeta(upper) {
+		meta[n] = e
+	}
+	f := newFixture(t, func(c *promotion.Config) {
+		c.ESVs = esvsFunc(func(context.Context, string) (map[string]integrity.ESV, error) { return meta, nil })
+	})
+	load := func(env string, ten *tenantgen.Tenant) {
+		m := map[string]string{}
+		for p, d := range ten.Files {
+			m[p] = string(d)
+		}
+		f.put(env, m)
+	}
+	load(dev, lower)
+	load(staging, upper)
+	edited, _ := lower.Edit(2, 5)
+	for round, next := range []*tenantgen.Tenant{nil, edited} {
+		if next != nil {
+			load(dev, next) // the warm Runner reads only the edited files
+		}
+		f.lock(dev, staging)
+		rep, err := f.p.Promote(ctx, promotion.Request{Upper: staging, IgnoreEncryptedSecrets: true, UnlockAfter: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh, err := promotion.New(f.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := fresh.Report(ctx, rep.ReportID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(rep, got); diff != "" || rep.Changes.Len() == 0 {
+			t.Errorf("round %d: derived report differs (-returned +derived):\n%s", round, diff)
+		}
+	}
+}
+
 // TestRule_CommitParentIsTheHeadTheChecksSaw moves the upper's branch while
 // the checks run (another process writing to the shared Repo). The
 // promotion must not commit on top of a head its checks never saw: it fails

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/envpromote/envpromote/internal/retry"
@@ -124,64 +126,128 @@ type Entry struct {
 	UID   string `json:"uid,omitempty"`
 }
 
-// describe groups the changes from before to after by the layout's items.
-// Several files of one item (a journey and its nodes) make one entry: it is
-// added or deleted with the item's own file, and modified otherwise.
+// describe groups the changes from before to after by the layout's items
+// (see describer).
 func describe(layout Layout, before, after *store.Snapshot) Changes {
-	type key struct {
-		prod              Product
-		item, realm, name string
+	return newDescriber(layout, diffFiles(before, after)).finish(before, after)
+}
+
+// describer groups a report's changes by the layout's items. Several files
+// of one item (a journey and its nodes) make one entry: it is added or
+// deleted with the item's own file, and modified otherwise. Files may be
+// described in any order and from several goroutines (read), so that a
+// promotion's integrity scan, which reads the new files anyway, describes
+// them as it goes; finish reads the rest.
+type describer struct {
+	layout  Layout
+	changes *changes
+
+	mu     sync.Mutex
+	found  map[itemKey]*itemAcc
+	done   []bool            // changes described
+	common map[string]string // config item names and realms, kept once
+}
+
+type itemKey struct {
+	prod              Product
+	item, realm, name string
+}
+
+// itemAcc is what the files of one item decided so far. The first file in
+// path order decides the uid and, among the item's own files, the op;
+// files arrive out of that order, so it remembers where its picks came
+// from.
+type itemAcc struct {
+	uid     string
+	uidAt   int32
+	wholeAt int32 // the item's own file that decided op; -1 if none
+	op      store.Op
+}
+
+func newDescriber(layout Layout, changes *changes) *describer {
+	return &describer{layout: layout, changes: changes, found: map[itemKey]*itemAcc{}, done: make([]bool, changes.Len()), common: map[string]string{}}
+}
+
+// once returns s, or an equal string kept before: a few config item names
+// and realms repeat over thousands of items, and s may be part of a path
+// built for one call.
+func (d *describer) once(s string) string {
+	if c, ok := d.common[s]; ok {
+		return c
 	}
-	// The first file in path order decides the uid and, among the item's
-	// own files, the op; files arrive out of that order (added and
-	// modified ones first), so acc remembers where its picks came from.
-	type acc struct {
-		uid     string
-		uidAt   int
-		op      store.Op
-		wholeAt int // the item's own file that decided op; -1 if none
+	c := strings.Clone(s)
+	d.common[c] = c
+	return c
+}
+
+// read describes the file at path, holding data, if it is the new side of
+// a change (added or modified); otherwise it does nothing. It has the
+// signature of integrity.Input.Read.
+func (d *describer) read(path string, data []byte) {
+	i, ok := d.changes.find(path)
+	if !ok || d.changes.ops[i] == store.Deleted {
+		return
 	}
-	found := map[key]*acc{}
-	changes := store.Diff(before, after)
-	add := func(i int, it Item) {
-		if it.Product != AM {
-			it.Product = IDM
-		}
-		k := key{it.Product, it.ConfigItem, it.Realm, it.Name}
-		a := found[k]
-		if a == nil {
-			a = &acc{op: store.Modified, uidAt: -1, wholeAt: -1}
-			found[k] = a
-		}
-		if it.UID != "" && (a.uidAt < 0 || i < a.uidAt) {
-			a.uid, a.uidAt = it.UID, i
-		}
-		if !it.Part && (a.wholeAt < 0 || i < a.wholeAt) {
-			a.op, a.wholeAt = changes[i].Op, i
-		}
+	it := d.layout.Describe(path, data)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.add(i, it)
+}
+
+// add records that change i is part of it, once; d.mu is held.
+func (d *describer) add(i int, it Item) {
+	if d.done[i] {
+		return
 	}
-	// Contents are read one at a time and not kept. A file that cannot be
-	// read (a lazy snapshot's I/O error) is described by its path alone:
-	// the operation is done by now, and its report must still be written.
-	read := make([]bool, len(changes))
+	d.done[i] = true
+	if it.Product != AM {
+		it.Product = IDM
+	}
+	k := itemKey{it.Product, it.ConfigItem, it.Realm, it.Name}
+	a := d.found[k]
+	if a == nil {
+		// The name may be part of a path built for this call: keep only
+		// its bytes. (The map is not written again for k, which would
+		// replace the key with this call's strings.)
+		k = itemKey{k.prod, d.once(k.item), d.once(k.realm), strings.Clone(k.name)}
+		a = &itemAcc{op: store.Modified, uidAt: -1, wholeAt: -1}
+		d.found[k] = a
+	}
+	at := int32(i)
+	if it.UID != "" && (a.uidAt < 0 || at < a.uidAt) {
+		a.uid, a.uidAt = it.UID, at
+	}
+	if !it.Part && (a.wholeAt < 0 || at < a.wholeAt) {
+		a.op, a.wholeAt = d.changes.ops[i], at
+	}
+}
+
+// finish describes the changes not described yet, reading their files
+// from before (deleted ones) or after (the others), and returns the report's
+// changes. Contents are read one at a time and not kept. A file that
+// cannot be read (a lazy snapshot's I/O error) is described by its path
+// alone: the operation is done by now, and its report must still be
+// written.
+func (d *describer) finish(before, after *store.Snapshot) Changes {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	describeEach := func(s *store.Snapshot, deleted bool) {
-		_ = eachFile(s, changes, func(c store.Change) bool { return (c.Op == store.Deleted) == deleted }, func(i int, data []byte) {
-			add(i, layout.Describe(changes[i].Path, data))
-			read[i] = true
+		_ = eachFile(s, d.changes, func(i int) bool { return !d.done[i] && (d.changes.ops[i] == store.Deleted) == deleted }, func(i int, data []byte) {
+			d.add(i, d.layout.Describe(d.changes.Path(i), data))
 		})
 	}
 	describeEach(after, false)
 	describeEach(before, true)
-	for i, c := range changes {
-		if !read[i] {
-			add(i, layout.Describe(c.Path, nil))
+	for i := range d.changes.Len() {
+		if !d.done[i] {
+			d.add(i, d.layout.Describe(d.changes.Path(i), nil))
 		}
 	}
-	keys := make([]key, 0, len(found))
-	for k := range found {
+	keys := make([]itemKey, 0, len(d.found))
+	for k := range d.found {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, func(a, b key) int {
+	slices.SortFunc(keys, func(a, b itemKey) int {
 		return cmp.Or(cmp.Compare(a.prod, b.prod), cmp.Compare(a.item, b.item), cmp.Compare(a.realm, b.realm), cmp.Compare(a.name, b.name))
 	})
 	var out Changes
@@ -194,7 +260,7 @@ func describe(layout Layout, before, after *store.Snapshot) Changes {
 			*list = append(*list, ItemChanges{ConfigItem: k.item})
 		}
 		cc := &(*list)[len(*list)-1].ConfigChange
-		a := found[k]
+		a := d.found[k]
 		e := Entry{Name: k.name, Realm: k.realm, UID: a.uid}
 		switch a.op {
 		case store.Added:
@@ -208,8 +274,8 @@ func describe(layout Layout, before, after *store.Snapshot) Changes {
 	return out
 }
 
-// buildReport makes the report of pl from its before and after trees.
-func (p *Promoter) buildReport(pl *plan, id, promotionID string, created time.Time, h header, before, after *store.Snapshot) *Report {
+// buildReport makes the report of pl, which changed what changes says.
+func (p *Promoter) buildReport(pl *plan, id, promotionID string, created time.Time, h header, changes Changes) *Report {
 	r := &Report{
 		ReportID:                          id,
 		PromotionID:                       promotionID,
@@ -220,7 +286,7 @@ func (p *Promoter) buildReport(pl *plan, id, promotionID string, created time.Ti
 		TicketReference:                   h.Ticket,
 		MissingESVs:                       h.MissingESVs,
 		PreviouslyIgnoredEncryptedSecrets: h.IgnoredSecrets,
-		Changes:                           describe(p.layout, before, after),
+		Changes:                           changes,
 		Upper:                             pl.upper,
 		Source:                            pl.source,
 	}
@@ -252,7 +318,7 @@ func (p *Promoter) fromCommit(ctx context.Context, upper string, c store.Commit)
 		return nil, err
 	}
 	pl := &plan{typ: Type(c.Metadata[MetaType]), lower: c.Metadata[MetaLower], upper: upper, source: store.Revision(c.Metadata[MetaSource])}
-	r = p.buildReport(pl, c.Metadata[MetaReportID], c.Metadata[MetaPromotionID], c.Time, h, before, after)
+	r = p.buildReport(pl, c.Metadata[MetaReportID], c.Metadata[MetaPromotionID], c.Time, h, describe(p.layout, before, after))
 	r.Revision = c.Revision
 	r.ReportName = reportName(r)
 	p.cache(r)
@@ -404,5 +470,5 @@ func (p *Promoter) provisional(ctx context.Context, typ Type, lower, upper strin
 	if err != nil {
 		return nil, fmt.Errorf("provisional %s report %s → %s: %w", typ, lower, upper, err)
 	}
-	return p.buildReport(pl, "", "", p.now(), header{}, pl.before, pl.target), nil
+	return p.buildReport(pl, "", "", p.now(), header{}, newDescriber(p.layout, pl.changes).finish(pl.before, pl.target)), nil
 }

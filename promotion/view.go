@@ -61,12 +61,12 @@ func isStatic(layout Layout) func(dir string) bool {
 // descends only where the two differ (equal subtrees have equal hashes) and
 // below directories that hold both kinds, so it costs what changed, not the
 // tenant size. It reads no file content.
-func mergeStatic(layout Layout, base, src *store.Snapshot) (*store.Snapshot, []store.Change, error) {
+func mergeStatic(layout Layout, base, src *store.Snapshot) (*store.Snapshot, *changes, error) {
 	target, err := merge(layout, isStatic(layout), "", base, src)
 	if err != nil {
 		return nil, nil, fmt.Errorf("build target: %w", err)
 	}
-	return target, store.Diff(base, target), nil
+	return target, diffFiles(base, target), nil
 }
 
 // merge is mergeStatic for the directories base and src at prefix.
@@ -130,12 +130,12 @@ func dynamicPart(layout Layout, p string, dir *store.Snapshot) *store.Snapshot {
 // sit in; a lazy snapshot reads only those files, one at a time, so memory
 // does not grow with the number of changes. It stops at the first file it
 // cannot read and returns the error.
-func eachFile(s *store.Snapshot, changes []store.Change, want func(store.Change) bool, fn func(i int, data []byte)) error {
-	for i, c := range changes {
-		if !want(c) {
+func eachFile(s *store.Snapshot, changes *changes, want func(i int) bool, fn func(i int, data []byte)) error {
+	for i := range changes.Len() {
+		if !want(i) {
 			continue
 		}
-		data, err := s.ReadFile(c.Path)
+		data, err := s.ReadFile(changes.Path(i))
 		if err != nil {
 			return err
 		}
