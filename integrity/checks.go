@@ -238,19 +238,25 @@ func (n *node) each(s *store.Snapshot, p string, want func(*summary) bool, fn fu
 	if !want(&n.sum) {
 		return
 	}
+	// A path is built only for what is visited: most entries of a big
+	// directory are clean files or subtrees the summary rules out.
+	path := func(name string) string {
+		if p == "" {
+			return name
+		}
+		return p + "/" + name
+	}
 	var d, f int
 	for _, e := range s.Entries() {
-		cp := e.Name
-		if p != "" {
-			cp = p + "/" + e.Name
-		}
 		if e.Dir != nil {
-			n.dirs[d].n.each(e.Dir, cp, want, fn)
+			if sub := n.dirs[d].n; want(&sub.sum) {
+				sub.each(e.Dir, path(e.Name), want, fn)
+			}
 			d++
 			continue
 		}
 		if c := n.files[f]; c.file != clean {
-			fn(cp, c.file)
+			fn(path(e.Name), c.file)
 		}
 		f++
 	}
