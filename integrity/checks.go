@@ -3,6 +3,7 @@ package integrity
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/envpromote/envpromote/esv"
 	"github.com/envpromote/envpromote/store"
@@ -127,7 +128,9 @@ func refFindings(ctx context.Context, in *Input, check string, bad func(usage) b
 		return nil, nil
 	}
 	var out []Finding
-	x.root.each(x.snap, "", func(s *summary) bool { return s.usages.intersects(offending) }, func(p string, fl *file) {
+	x.root.each(x.snap, "", func(s *summary) bool { return s.usages.intersects(offending) }, func(fl *file) bool {
+		return slices.ContainsFunc(fl.refs, func(r ref) bool { return offending.has(r.usage) })
+	}, func(p string, fl *file) {
 		for _, r := range fl.refs {
 			if !offending.has(r.usage) {
 				continue
@@ -222,42 +225,46 @@ func spotFindings(ctx context.Context, in *Input, want func(*summary) bool, fn f
 		return nil, err
 	}
 	var out []Finding
-	x.root.each(x.snap, "", want, func(p string, fl *file) {
-		if fl.prob != nil {
-			out = append(out, fn(p, fl.prob)...)
-		}
+	x.root.each(x.snap, "", want, func(fl *file) bool { return fl.prob != nil }, func(p string, fl *file) {
+		out = append(out, fn(p, fl.prob)...)
 	})
 	return out, nil
 }
 
-// each calls fn, in path order, for every file with something to report in
-// a directory at or below n whose summary passes want, skipping every
-// subtree whose summary does not. s is n's directory in the snapshot, which
-// names the entries (n's are in the same order: equal trees).
-func (n *node) each(s *store.Snapshot, p string, want func(*summary) bool, fn func(string, *file)) {
+// each calls fn for every file that keep accepts in a directory at or
+// below n whose summary passes want, skipping every subtree whose summary
+// does not; the order is not path order (Run sorts findings). s is n's
+// directory in the snapshot, which names the files (n's are in the same
+// order: equal trees). It builds a path, and lists s's entries, only for
+// what it visits: most entries of a big directory are ruled out.
+func (n *node) each(s *store.Snapshot, p string, want func(*summary) bool, keep func(*file) bool, fn func(string, *file)) {
 	if !want(&n.sum) {
 		return
 	}
-	// A path is built only for what is visited: most entries of a big
-	// directory are clean files or subtrees the summary rules out.
 	path := func(name string) string {
 		if p == "" {
 			return name
 		}
 		return p + "/" + name
 	}
-	var d, f int
-	for _, e := range s.Entries() {
-		if e.Dir != nil {
-			if sub := n.dirs[d].n; want(&sub.sum) {
-				sub.each(e.Dir, path(e.Name), want, fn)
-			}
-			d++
+	for _, d := range n.dirs {
+		if !want(&d.n.sum) {
 			continue
 		}
-		if c := n.files[f]; c.file != clean {
+		sub, err := s.SubSnapshot(d.name)
+		if err != nil { // cannot happen: n was built from s
+			continue
+		}
+		d.n.each(sub, path(d.name), want, keep, fn)
+	}
+	if !slices.ContainsFunc(n.files, func(c fileChild) bool { return c.file != clean && keep(c.file) }) {
+		return
+	}
+	i := 0
+	for e := range s.Files() {
+		if c := n.files[i]; c.file != clean && keep(c.file) {
 			fn(path(e.Name), c.file)
 		}
-		f++
+		i++
 	}
 }

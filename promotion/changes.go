@@ -1,7 +1,6 @@
 package promotion
 
 import (
-	"cmp"
 	"strings"
 
 	"github.com/envpromote/envpromote/store"
@@ -25,59 +24,11 @@ type dirRun struct {
 	start int
 }
 
-// diffFiles returns the changes from a to b. Like store.Diff it skips
-// subtrees with equal hashes without reading them.
+// diffFiles returns the changes from a to b (store.DiffFunc).
 func diffFiles(a, b *store.Snapshot) *changes {
 	c := &changes{}
-	c.diff(a, b, "")
+	store.DiffFunc(a, b, c.add)
 	return c
-}
-
-func (c *changes) diff(a, b *store.Snapshot, prefix string) {
-	if a.Hash() == b.Hash() {
-		return
-	}
-	ae, be := a.Entries(), b.Entries()
-	for i, j := 0, 0; i < len(ae) || j < len(be); {
-		var o int
-		switch {
-		case i == len(ae):
-			o = 1
-		case j == len(be):
-			o = -1
-		default:
-			o = gitCompare(ae[i], be[j])
-		}
-		switch {
-		case o < 0:
-			c.all(ae[i], prefix, store.Deleted)
-			i++
-		case o > 0:
-			c.all(be[j], prefix, store.Added)
-			j++
-		default:
-			switch {
-			case ae[i].Hash == be[j].Hash:
-			case ae[i].Dir != nil:
-				c.diff(ae[i].Dir, be[j].Dir, prefix+ae[i].Name+"/")
-			default:
-				c.add(prefix, ae[i].Name, store.Modified)
-			}
-			i, j = i+1, j+1
-		}
-	}
-}
-
-// all adds every file at or below e as op.
-func (c *changes) all(e store.Entry, prefix string, op store.Op) {
-	if e.Dir == nil {
-		c.add(prefix, e.Name, op)
-		return
-	}
-	p := prefix + e.Name + "/"
-	for _, f := range e.Dir.Entries() {
-		c.all(f, p, op)
-	}
 }
 
 func (c *changes) add(dir, name string, op store.Op) {
@@ -86,26 +37,6 @@ func (c *changes) add(dir, name string, op store.Op) {
 	}
 	c.names = append(c.names, name)
 	c.ops = append(c.ops, op)
-}
-
-// gitCompare orders two entries of a directory as Git trees do: by name,
-// a directory's name followed by "/". The order of full paths is then that
-// of their strings, which is how Diff sorts them.
-func gitCompare(a, b store.Entry) int {
-	n := min(len(a.Name), len(b.Name))
-	if o := strings.Compare(a.Name[:n], b.Name[:n]); o != 0 {
-		return o
-	}
-	next := func(e store.Entry) int {
-		switch {
-		case n < len(e.Name):
-			return int(e.Name[n])
-		case e.Dir != nil:
-			return '/'
-		}
-		return -1
-	}
-	return cmp.Compare(next(a), next(b))
 }
 
 // Len returns the number of changes.

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -269,6 +270,20 @@ func (s *Snapshot) Entries() []Entry {
 		}
 	}
 	return out
+}
+
+// Files yields the files directly in the root directory (not in its
+// subdirectories), in Git tree order, as Entries does, but without
+// building a list: for a caller that looks at a few files of a wide
+// directory.
+func (s *Snapshot) Files() iter.Seq[Entry] {
+	return func(yield func(Entry) bool) {
+		for _, e := range s.dir().entries {
+			if !e.n.dir && !yield(Entry{Name: e.name, Hash: e.n.hash, Data: e.n.data, Source: e.n.src}) {
+				return
+			}
+		}
+	}
 }
 
 // NewTree builds a directory from its entries, for backends that load trees
