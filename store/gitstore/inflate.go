@@ -5,6 +5,7 @@ import (
 	"errors"
 	"hash/adler32"
 	"math/bits"
+	"slices"
 	"sync"
 )
 
@@ -120,8 +121,15 @@ func buildTable(tab []uint32, lens []uint8, root uint, entry func(int) uint32) (
 		codes[i] = uint16(code)
 		code++
 	}
+	// A complete code writes every root entry, once: only an incomplete
+	// code and the fixed codes' meaningless symbols leave entries that
+	// must read as invalid.
 	size := 1 << root
-	tab = append(tab[:0], make([]uint32, size)...)
+	tab = slices.Grow(tab[:0], size)[:size]
+	if left > 0 || entry(len(lens)-1) == badSym {
+		clear(tab)
+	}
+	group := -1 // root bits of the long codes whose subtable is open
 	for i := range total {
 		s := int(sorted[i])
 		l, code := int(lens[s]), int(codes[i])
@@ -139,8 +147,8 @@ func buildTable(tab []uint32, lens []uint8, root uint, entry func(int) uint32) (
 		// Codes sharing their first root bits are consecutive; the first
 		// of them opens a subtable as deep as the group's longest code.
 		prefix := rev & (size - 1)
-		if tab[prefix] == 0 {
-			group := code >> (l - int(root))
+		if g := code >> (l - int(root)); g != group {
+			group = g
 			last := i
 			for last+1 < total {
 				nl := int(lens[sorted[last+1]])

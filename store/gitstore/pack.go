@@ -206,6 +206,9 @@ type pack struct {
 	offs   []int64   // offset of names[i]
 	sorted []int64   // every offset ascending, then the trailer's
 	mtime  time.Time // of the .pack when opened
+	chunk  atomic.Pointer[chunk]
+	// lastEnd is where the last read outside the chunk ended.
+	lastEnd atomic.Int64
 }
 
 func openPack(name string) (_ *pack, err error) {
@@ -321,6 +324,9 @@ func (p *pack) read(db *objectDB, off int64) (t plumbing.ObjectType, data []byte
 	if s := db.ahead.take(db, p, off); s != nil {
 		db.ahead.wait(db, p, s)
 		t, data, err = s.t, s.data, s.err
+		if s.skipped {
+			t, data, err = p.readAt(db, off, 0)
+		}
 	} else {
 		t, data, err = p.readAt(db, off, 0)
 	}
@@ -347,8 +353,8 @@ func (p *pack) entryAt(off int64) (e packEntry, err error) {
 	if i == len(p.sorted) || off < 12 {
 		return e, errors.New("offset out of range")
 	}
-	raw := make([]byte, p.sorted[i]-off)
-	if _, err := p.f.ReadAt(raw, off); err != nil {
+	raw, err := p.bytes(off, p.sorted[i])
+	if err != nil {
 		return e, err
 	}
 	c := raw[0]
@@ -391,6 +397,51 @@ func (p *pack) entryAt(off int64) (e packEntry, err error) {
 	}
 	e.zdata = raw[n:]
 	return e, nil
+}
+
+// chunk is bytes of a pack read in one go. Reading a tenant, or
+// Maintain, goes through a pack in order: a read that starts where the
+// last one ended, or past the chunk's end, reads chunkBytes at once,
+// sparing a system call per object; other reads read just their object,
+// and leave the chunk to the sequential reader.
+type chunk struct {
+	start int64
+	data  []byte
+}
+
+const chunkBytes = 256 << 10
+
+// bytes returns the pack's bytes from off to end, which callers only read.
+func (p *pack) bytes(off, end int64) ([]byte, error) {
+	c := p.chunk.Load()
+	if c != nil && off >= c.start && end <= c.start+int64(len(c.data)) {
+		return c.data[off-c.start : end-c.start], nil
+	}
+	if off != p.lastEnd.Load() && (c == nil || off < c.start || off > c.start+int64(len(c.data))) {
+		b := make([]byte, end-off)
+		if _, err := p.f.ReadAt(b, off); err != nil {
+			return nil, err
+		}
+		p.lastEnd.Store(end)
+		return b, nil
+	}
+	c = &chunk{off, make([]byte, max(end-off, min(chunkBytes, p.size-off)))}
+	if _, err := p.f.ReadAt(c.data, off); err != nil {
+		return nil, err
+	}
+	p.chunk.Store(c)
+	return c.data[:end-off], nil
+}
+
+// typeAt returns the type in the header of the object at off.
+func (p *pack) typeAt(off int64) (plumbing.ObjectType, error) {
+	var b [1]byte
+	if c := p.chunk.Load(); c != nil && off >= c.start && off < c.start+int64(len(c.data)) {
+		b[0] = c.data[off-c.start]
+	} else if _, err := p.f.ReadAt(b[:], off); err != nil {
+		return plumbing.InvalidObject, err
+	}
+	return plumbing.ObjectType(b[0] >> 4 & 7), nil
 }
 
 func (p *pack) readAt(db *objectDB, off int64, depth int) (plumbing.ObjectType, []byte, error) {
