@@ -3,7 +3,6 @@ package gitstore
 import (
 	"encoding/binary"
 	"errors"
-	"hash/adler32"
 	"math/bits"
 	"slices"
 	"sync"
@@ -253,7 +252,7 @@ func zinflate(out, src []byte, limit int) ([]byte, error) {
 	if p+4 > len(src) {
 		return nil, errZlibCorrupt
 	}
-	if binary.BigEndian.Uint32(src[p:]) != adler32.Checksum(f.out[:f.o]) {
+	if binary.BigEndian.Uint32(src[p:]) != adler32(f.out[:f.o]) {
 		return nil, errZlibSum
 	}
 	return f.out[:f.o], nil
@@ -496,4 +495,29 @@ func (f *inflater) codes(lit, dist []uint32) (err error) {
 		}
 		o += length
 	}
+}
+
+// adler32 is hash/adler32.Checksum, eight bytes a step: the sums after a
+// step are s1+Σb and s2+8·s1+Σ(8-i)·b[i], so the steps' additions need not
+// wait for one another byte by byte, which makes it about twice as fast.
+func adler32(p []byte) uint32 {
+	const mod, nmax = 65521, 5552 // nmax: the most bytes before s2 can overflow; a multiple of 8
+	s1, s2 := uint32(1), uint32(0)
+	for len(p) > 0 {
+		q := p[:min(len(p), nmax)]
+		p = p[len(q):]
+		for ; len(q) >= 8; q = q[8:] {
+			b0, b1, b2, b3 := uint32(q[0]), uint32(q[1]), uint32(q[2]), uint32(q[3])
+			b4, b5, b6, b7 := uint32(q[4]), uint32(q[5]), uint32(q[6]), uint32(q[7])
+			s2 += 8*s1 + 8*b0 + 7*b1 + 6*b2 + 5*b3 + 4*b4 + 3*b5 + 2*b6 + b7
+			s1 += b0 + b1 + b2 + b3 + b4 + b5 + b6 + b7
+		}
+		for _, b := range q {
+			s1 += uint32(b)
+			s2 += s1
+		}
+		s1 %= mod
+		s2 %= mod
+	}
+	return s2<<16 | s1
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/zlib"
 	"fmt"
+	stdadler32 "hash/adler32"
 	"io"
 	"math/rand/v2"
 	"testing"
@@ -76,6 +77,19 @@ func TestInflate_ReadsWhatCompressZlibWrites(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+func TestInflate_Adler32IsHashAdler32(t *testing.T) {
+	data := inflateInputs()["random"]
+	for _, n := range []int{0, 1, 7, 8, 9, 5551, 5552, 5553, 20_000, len(data)} {
+		if got, want := adler32(data[:n]), stdadler32.Checksum(data[:n]); got != want {
+			t.Errorf("%d bytes: %08x, want %08x", n, got, want)
+		}
+	}
+	ff := bytes.Repeat([]byte{0xff}, 100_000) // the largest sums
+	if got, want := adler32(ff), stdadler32.Checksum(ff); got != want {
+		t.Errorf("0xff bytes: %08x, want %08x", got, want)
 	}
 }
 
