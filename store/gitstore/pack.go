@@ -60,6 +60,7 @@ type objectDB struct {
 	scan  sync.Mutex // serialises rescans
 	bases baseCache
 	ahead readahead
+	chunk atomic.Pointer[chunk] // one for all packs: its memory is bounded
 }
 
 func newObjectDB(gitDir string) *objectDB {
@@ -125,7 +126,7 @@ func (db *objectDB) read(h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
 // a packed whole object.
 func (db *objectDB) size(h plumbing.Hash) (int64, error) {
 	if p, off := db.find(h); p != nil {
-		size, err := p.sizeAt(off)
+		size, err := p.sizeAt(db, off)
 		if err != nil {
 			return 0, fmt.Errorf("pack %s at %d: %w", filepath.Base(p.name), off, err)
 		}
@@ -206,7 +207,6 @@ type pack struct {
 	offs   []int64   // offset of names[i]
 	sorted []int64   // every offset ascending, then the trailer's
 	mtime  time.Time // of the .pack when opened
-	chunk  atomic.Pointer[chunk]
 	// lastEnd is where the last read outside the chunk ended.
 	lastEnd atomic.Int64
 }
@@ -348,12 +348,12 @@ type packEntry struct {
 }
 
 // entryAt reads and parses the header of the object at off.
-func (p *pack) entryAt(off int64) (e packEntry, err error) {
+func (p *pack) entryAt(db *objectDB, off int64) (e packEntry, err error) {
 	i, _ := slices.BinarySearch(p.sorted, off+1)
 	if i == len(p.sorted) || off < 12 {
 		return e, errors.New("offset out of range")
 	}
-	raw, err := p.bytes(off, p.sorted[i])
+	raw, err := p.bytes(db, off, p.sorted[i])
 	if err != nil {
 		return e, err
 	}
@@ -405,6 +405,7 @@ func (p *pack) entryAt(off int64) (e packEntry, err error) {
 // sparing a system call per object; other reads read just their object,
 // and leave the chunk to the sequential reader.
 type chunk struct {
+	p     *pack
 	start int64
 	data  []byte
 }
@@ -412,12 +413,12 @@ type chunk struct {
 const chunkBytes = 256 << 10
 
 // bytes returns the pack's bytes from off to end, which callers only read.
-func (p *pack) bytes(off, end int64) ([]byte, error) {
-	c := p.chunk.Load()
-	if c != nil && off >= c.start && end <= c.start+int64(len(c.data)) {
+func (p *pack) bytes(db *objectDB, off, end int64) ([]byte, error) {
+	c := db.chunk.Load()
+	if c != nil && c.p == p && off >= c.start && end <= c.start+int64(len(c.data)) {
 		return c.data[off-c.start : end-c.start], nil
 	}
-	if off != p.lastEnd.Load() && (c == nil || off < c.start || off > c.start+int64(len(c.data))) {
+	if off != p.lastEnd.Load() && (c == nil || c.p != p || off < c.start || off > c.start+int64(len(c.data))) {
 		b := make([]byte, end-off)
 		if _, err := p.f.ReadAt(b, off); err != nil {
 			return nil, err
@@ -425,18 +426,18 @@ func (p *pack) bytes(off, end int64) ([]byte, error) {
 		p.lastEnd.Store(end)
 		return b, nil
 	}
-	c = &chunk{off, make([]byte, max(end-off, min(chunkBytes, p.size-off)))}
+	c = &chunk{p, off, make([]byte, max(end-off, min(chunkBytes, p.size-off)))}
 	if _, err := p.f.ReadAt(c.data, off); err != nil {
 		return nil, err
 	}
-	p.chunk.Store(c)
+	db.chunk.Store(c)
 	return c.data[:end-off], nil
 }
 
 // typeAt returns the type in the header of the object at off.
-func (p *pack) typeAt(off int64) (plumbing.ObjectType, error) {
+func (p *pack) typeAt(db *objectDB, off int64) (plumbing.ObjectType, error) {
 	var b [1]byte
-	if c := p.chunk.Load(); c != nil && off >= c.start && off < c.start+int64(len(c.data)) {
+	if c := db.chunk.Load(); c != nil && c.p == p && off >= c.start && off < c.start+int64(len(c.data)) {
 		b[0] = c.data[off-c.start]
 	} else if _, err := p.f.ReadAt(b[:], off); err != nil {
 		return plumbing.InvalidObject, err
@@ -448,7 +449,7 @@ func (p *pack) readAt(db *objectDB, off int64, depth int) (plumbing.ObjectType, 
 	if depth > 10_000 {
 		return plumbing.InvalidObject, nil, errors.New("delta chain too deep")
 	}
-	e, err := p.entryAt(off)
+	e, err := p.entryAt(db, off)
 	if err != nil {
 		return e.t, nil, err
 	}
@@ -486,8 +487,8 @@ func (p *pack) readAt(db *objectDB, off int64, depth int) (plumbing.ObjectType, 
 
 // sizeAt returns the size of the object at off without building it: a
 // whole object's header gives it, a delta's own header its result's.
-func (p *pack) sizeAt(off int64) (int64, error) {
-	e, err := p.entryAt(off)
+func (p *pack) sizeAt(db *objectDB, off int64) (int64, error) {
+	e, err := p.entryAt(db, off)
 	if err != nil || (e.t != plumbing.OFSDeltaObject && e.t != plumbing.REFDeltaObject) {
 		return int64(e.size), err
 	}

@@ -35,7 +35,7 @@ func TestRule_ObjectSizeIsTheSizeOfWhatReadReturns(t *testing.T) {
 	for _, p := range *db.packs.Load() {
 		for _, h := range p.hashes() {
 			off, _ := p.offset(h)
-			if e, err := p.entryAt(off); err == nil && e.t >= 6 {
+			if e, err := p.entryAt(db, off); err == nil && e.t >= 6 {
 				deltas++
 			}
 			size, err := db.size(h)

@@ -154,7 +154,7 @@ func (ra *readahead) next(db *objectDB, p *pack, w *window) bool {
 	w.queue = w.queue[1:]
 	s := w.slots[i]
 	ra.mu.Unlock()
-	if p.otherType(p.sorted[i], p.sorted[last]) {
+	if p.otherType(db, p.sorted[i], p.sorted[last]) {
 		s.skipped = true
 	} else {
 		s.t, s.data, s.err = p.readAt(db, p.sorted[i], 0)
@@ -165,12 +165,12 @@ func (ra *readahead) next(db *objectDB, p *pack, w *window) bool {
 
 // otherType reports whether the objects at off and at ref are whole
 // objects of different types (a delta's type is its base's: unknown here).
-func (p *pack) otherType(off, ref int64) bool {
-	a, err := p.typeAt(off)
+func (p *pack) otherType(db *objectDB, off, ref int64) bool {
+	a, err := p.typeAt(db, off)
 	if err != nil || a >= plumbing.OFSDeltaObject {
 		return false
 	}
-	b, err := p.typeAt(ref)
+	b, err := p.typeAt(db, ref)
 	return err == nil && b < plumbing.OFSDeltaObject && a != b
 }
 
