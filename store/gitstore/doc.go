@@ -77,7 +77,9 @@
 // in another process) are found; a pack deleted meanwhile stays readable
 // through the file this process holds open. Reading objects in pack order
 // (a snapshot is written, and repacked, in the order Snapshot reads it)
-// inflates the next ones ahead on another core.
+// reads the pack in large chunks and inflates the next objects of the same
+// type ahead on another core, with gitstore's own zlib decoder for whole
+// objects in memory, faster than compress/flate's streams.
 //
 // Snapshot loads trees level by level and keeps the most recently used ones
 // by tree id, so loading a commit that differs from a loaded one in a

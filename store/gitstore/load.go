@@ -1,6 +1,7 @@
 package gitstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,7 +9,6 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/envpromote/envpromote/store"
 )
@@ -53,24 +53,35 @@ func (r *Repo) loadTree(ctx context.Context, h plumbing.Hash) (*store.Snapshot, 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	t, err := object.GetTree(r.st, h)
+	body, err := r.treeBody(h)
 	if err != nil {
 		return nil, fmt.Errorf("tree %s: %w", h, err)
 	}
-	es := make([]store.Entry, len(t.Entries))
-	for i, e := range t.Entries {
-		es[i].Name = e.Name
+	var es []store.Entry
+	for len(body) > 0 {
+		// "<octal mode> <name>\x00<20-byte id>"
+		sp := bytes.IndexByte(body, ' ')
+		nul := bytes.IndexByte(body, 0)
+		if sp < 0 || nul < sp || nul+21 > len(body) {
+			return nil, fmt.Errorf("tree %s: malformed entry", h)
+		}
+		mode, err := filemode.New(string(body[:sp]))
+		e := store.Entry{Name: string(body[sp+1 : nul]), Hash: store.Hash(body[nul+1 : nul+21])}
+		body = body[nul+21:]
 		switch {
-		case e.Mode == filemode.Dir:
-			es[i].Dir, err = r.loadTree(ctx, e.Hash)
-		case e.Mode.IsFile():
-			es[i].Hash, es[i].Source = store.Hash(e.Hash), r.src
+		case err != nil:
+			err = fmt.Errorf("tree %s: entry %q: %w", h, e.Name, err)
+		case mode == filemode.Dir:
+			e.Dir, err = r.loadTree(ctx, plumbing.Hash(e.Hash))
+		case mode.IsFile():
+			e.Source = r.src
 		default:
-			err = fmt.Errorf("tree %s: entry %q has mode %s, which a snapshot cannot hold", h, e.Name, e.Mode)
+			err = fmt.Errorf("tree %s: entry %q has mode %s, which a snapshot cannot hold", h, e.Name, mode)
 		}
 		if err != nil {
 			return nil, err
 		}
+		es = append(es, e)
 	}
 	s, err := store.NewTree(es)
 	if err != nil {
@@ -78,6 +89,23 @@ func (r *Repo) loadTree(ctx context.Context, h plumbing.Hash) (*store.Snapshot, 
 	}
 	r.trees.add(h, s, treeCost(len(es)))
 	return s, nil
+}
+
+// treeBody returns the content of tree object h, which callers only read.
+func (r *Repo) treeBody(h plumbing.Hash) ([]byte, error) {
+	o, err := r.st.EncodedObject(plumbing.TreeObject, h)
+	if err != nil {
+		return nil, err
+	}
+	if raw, ok := o.(*rawObject); ok {
+		return raw.data, nil
+	}
+	rd, err := o.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	return io.ReadAll(rd)
 }
 
 // blobs is the store.Source of a Repo's lazy snapshots: it reads file

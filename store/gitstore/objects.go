@@ -40,8 +40,7 @@ func (s *diskStorage) HasEncodedObject(h plumbing.Hash) error {
 
 // EncodedObjectSize returns the size of object h's content.
 func (s *diskStorage) EncodedObjectSize(h plumbing.Hash) (int64, error) {
-	_, data, err := s.db.read(h)
-	return int64(len(data)), err
+	return s.db.size(h)
 }
 
 // batch collects the objects one commit adds, so that they are written

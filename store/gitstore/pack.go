@@ -60,6 +60,7 @@ type objectDB struct {
 	scan  sync.Mutex // serialises rescans
 	bases baseCache
 	ahead readahead
+	chunk atomic.Pointer[chunk] // one for all packs: its memory is bounded
 }
 
 func newObjectDB(gitDir string) *objectDB {
@@ -121,6 +122,20 @@ func (db *objectDB) read(h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
 	}
 }
 
+// size returns the size of object h's content, reading only the header of
+// a packed whole object.
+func (db *objectDB) size(h plumbing.Hash) (int64, error) {
+	if p, off := db.find(h); p != nil {
+		size, err := p.sizeAt(db, off)
+		if err != nil {
+			return 0, fmt.Errorf("pack %s at %d: %w", filepath.Base(p.name), off, err)
+		}
+		return size, nil
+	}
+	_, data, err := db.read(h) // loose, or in a pack not seen yet
+	return int64(len(data)), err
+}
+
 func (db *objectDB) readLoose(h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
 	raw, err := os.ReadFile(db.loosePath(h))
 	if errors.Is(err, os.ErrNotExist) {
@@ -129,26 +144,21 @@ func (db *objectDB) readLoose(h plumbing.Hash) (plumbing.ObjectType, []byte, err
 	if err != nil {
 		return plumbing.InvalidObject, nil, err
 	}
-	zr, err := zlibReader(raw)
+	// "<type> <size>\x00" and the content, whose size the header gives.
+	all, err := zinflate(make([]byte, min(4*len(raw)+64, maxInflated(len(raw)))), raw, maxInflated(len(raw)))
 	if err != nil {
 		return plumbing.InvalidObject, nil, fmt.Errorf("loose object %s: %w", h, err)
 	}
-	defer zlibReaders.Put(zr)
-	var hdr []byte // "<type> <size>\x00"
-	for c := []byte{1}; c[0] != 0; hdr = append(hdr, c[0]) {
-		if _, err := io.ReadFull(zr, c); err != nil || len(hdr) > 32 {
-			return plumbing.InvalidObject, nil, fmt.Errorf("loose object %s: bad header %q: %v", h, hdr, err)
-		}
-	}
-	ts, ss, _ := strings.Cut(string(hdr[:len(hdr)-1]), " ")
-	t, err := plumbing.ParseObjectType(ts)
-	size, serr := strconv.Atoi(ss)
-	if err != nil || serr != nil || size < 0 || size > maxInflated(len(raw)) {
+	hdr, _, ok := bytes.Cut(all[:min(len(all), 32)], []byte{0})
+	if !ok {
 		return plumbing.InvalidObject, nil, fmt.Errorf("loose object %s: bad header %q", h, hdr)
 	}
-	data := make([]byte, size)
-	if _, err := io.ReadFull(zr, data); err != nil {
-		return plumbing.InvalidObject, nil, fmt.Errorf("loose object %s: %w", h, err)
+	data := all[len(hdr)+1:]
+	ts, ss, _ := strings.Cut(string(hdr), " ")
+	t, err := plumbing.ParseObjectType(ts)
+	size, serr := strconv.Atoi(ss)
+	if err != nil || serr != nil || size != len(data) {
+		return plumbing.InvalidObject, nil, fmt.Errorf("loose object %s: bad header %q for %d bytes", h, hdr, len(data))
 	}
 	return t, data, nil
 }
@@ -197,6 +207,8 @@ type pack struct {
 	offs   []int64   // offset of names[i]
 	sorted []int64   // every offset ascending, then the trailer's
 	mtime  time.Time // of the .pack when opened
+	// lastEnd is where the last read outside the chunk ended.
+	lastEnd atomic.Int64
 }
 
 func openPack(name string) (_ *pack, err error) {
@@ -290,38 +302,21 @@ func (p *pack) hashes() []plumbing.Hash {
 	return out
 }
 
-var zlibReaders sync.Pool
-
 // maxInflated bounds what n bytes of zlib data can inflate to (deflate
 // expands at most 1,032 times), so that a damaged size cannot make a
 // reader allocate without bound.
 func maxInflated(n int) int { return 1032*n + 64 }
-
-// zlibReader returns a pooled reader of the zlib data src; put it back in
-// zlibReaders when done.
-func zlibReader(src []byte) (io.ReadCloser, error) {
-	if v := zlibReaders.Get(); v != nil {
-		zr := v.(io.ReadCloser)
-		return zr, zr.(zlib.Resetter).Reset(bytes.NewReader(src), nil)
-	}
-	return zlib.NewReader(bytes.NewReader(src))
-}
 
 // inflate decompresses src, which holds size bytes, into a new slice.
 func inflate(src []byte, size int) ([]byte, error) {
 	if size < 0 || size > maxInflated(len(src)) {
 		return nil, fmt.Errorf("object of %d bytes cannot come from %d compressed", size, len(src))
 	}
-	zr, err := zlibReader(src)
-	if err != nil {
-		return nil, err
+	data, err := zinflate(make([]byte, size), src, size)
+	if err == nil && len(data) != size {
+		err = errZlibSize
 	}
-	defer zlibReaders.Put(zr)
-	out := make([]byte, size)
-	if _, err := io.ReadFull(zr, out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return data, err
 }
 
 // read returns the object at off, resolving deltas.
@@ -329,6 +324,9 @@ func (p *pack) read(db *objectDB, off int64) (t plumbing.ObjectType, data []byte
 	if s := db.ahead.take(db, p, off); s != nil {
 		db.ahead.wait(db, p, s)
 		t, data, err = s.t, s.data, s.err
+		if s.skipped {
+			t, data, err = p.readAt(db, off, 0)
+		}
 	} else {
 		t, data, err = p.readAt(db, off, 0)
 	}
@@ -338,44 +336,46 @@ func (p *pack) read(db *objectDB, off int64) (t plumbing.ObjectType, data []byte
 	return t, data, nil
 }
 
-func (p *pack) readAt(db *objectDB, off int64, depth int) (plumbing.ObjectType, []byte, error) {
-	if depth > 10_000 {
-		return plumbing.InvalidObject, nil, errors.New("delta chain too deep")
-	}
+// packEntry is the header of the object at a pack offset: its type, the size
+// its header gives (of the object, or of a delta), how a delta finds its
+// base, and its compressed bytes.
+type packEntry struct {
+	t     plumbing.ObjectType
+	size  int
+	base  int64         // OFS delta: the base's offset
+	ref   plumbing.Hash // REF delta: the base's id
+	zdata []byte
+}
+
+// entryAt reads and parses the header of the object at off.
+func (p *pack) entryAt(db *objectDB, off int64) (e packEntry, err error) {
 	i, _ := slices.BinarySearch(p.sorted, off+1)
 	if i == len(p.sorted) || off < 12 {
-		return plumbing.InvalidObject, nil, errors.New("offset out of range")
+		return e, errors.New("offset out of range")
 	}
-	raw := make([]byte, p.sorted[i]-off)
-	if _, err := p.f.ReadAt(raw, off); err != nil {
-		return plumbing.InvalidObject, nil, err
+	raw, err := p.bytes(db, off, p.sorted[i])
+	if err != nil {
+		return e, err
 	}
 	c := raw[0]
-	t := plumbing.ObjectType(c >> 4 & 7)
-	size := int(c & 15)
+	e.t = plumbing.ObjectType(c >> 4 & 7)
+	e.size = int(c & 15)
 	n := 1
 	for shift := 4; c&0x80 != 0; shift += 7 {
 		if n >= len(raw) || shift > 56 {
-			return t, nil, errors.New("bad object header")
+			return e, errors.New("bad object header")
 		}
 		c = raw[n]
 		n++
-		size |= int(c&0x7f) << shift
+		e.size |= int(c&0x7f) << shift
 	}
-	var (
-		bt   plumbing.ObjectType
-		base []byte
-		err  error
-	)
-	switch t {
+	switch e.t {
 	case plumbing.CommitObject, plumbing.TreeObject, plumbing.BlobObject, plumbing.TagObject:
-		data, err := inflate(raw[n:], size)
-		return t, data, err
 	case plumbing.OFSDeltaObject:
 		var rel int64
 		for k := 0; ; k++ {
 			if n >= len(raw) || k > 9 {
-				return t, nil, errors.New("bad delta offset")
+				return e, errors.New("bad delta offset")
 			}
 			c = raw[n]
 			n++
@@ -385,34 +385,134 @@ func (p *pack) readAt(db *objectDB, off int64, depth int) (plumbing.ObjectType, 
 			}
 			rel++
 		}
-		bt, base, err = db.bases.resolve(p, off-rel, func() (plumbing.ObjectType, []byte, error) {
-			return p.readAt(db, off-rel, depth+1)
-		})
+		e.base = off - rel
 	case plumbing.REFDeltaObject:
 		if n+20 > len(raw) {
-			return t, nil, errors.New("bad delta base")
+			return e, errors.New("bad delta base")
 		}
-		bh := plumbing.Hash(raw[n : n+20])
+		e.ref = plumbing.Hash(raw[n : n+20])
 		n += 20
-		bp, boff := db.find(bh)
+	default:
+		return e, fmt.Errorf("object type %d", e.t)
+	}
+	e.zdata = raw[n:]
+	return e, nil
+}
+
+// chunk is bytes of a pack read in one go. Reading a tenant, or
+// Maintain, goes through a pack in order: a read that starts where the
+// last one ended, or past the chunk's end, reads chunkBytes at once,
+// sparing a system call per object; other reads read just their object,
+// and leave the chunk to the sequential reader.
+type chunk struct {
+	p     *pack
+	start int64
+	data  []byte
+}
+
+const chunkBytes = 256 << 10
+
+// bytes returns the pack's bytes from off to end, which callers only read.
+func (p *pack) bytes(db *objectDB, off, end int64) ([]byte, error) {
+	c := db.chunk.Load()
+	if c != nil && c.p == p && off >= c.start && end <= c.start+int64(len(c.data)) {
+		return c.data[off-c.start : end-c.start], nil
+	}
+	if off != p.lastEnd.Load() && (c == nil || c.p != p || off < c.start || off > c.start+int64(len(c.data))) {
+		b := make([]byte, end-off)
+		if _, err := p.f.ReadAt(b, off); err != nil {
+			return nil, err
+		}
+		p.lastEnd.Store(end)
+		return b, nil
+	}
+	c = &chunk{p, off, make([]byte, max(end-off, min(chunkBytes, p.size-off)))}
+	if _, err := p.f.ReadAt(c.data, off); err != nil {
+		return nil, err
+	}
+	db.chunk.Store(c)
+	return c.data[:end-off], nil
+}
+
+// typeAt returns the type in the header of the object at off.
+func (p *pack) typeAt(db *objectDB, off int64) (plumbing.ObjectType, error) {
+	var b [1]byte
+	if c := db.chunk.Load(); c != nil && c.p == p && off >= c.start && off < c.start+int64(len(c.data)) {
+		b[0] = c.data[off-c.start]
+	} else if _, err := p.f.ReadAt(b[:], off); err != nil {
+		return plumbing.InvalidObject, err
+	}
+	return plumbing.ObjectType(b[0] >> 4 & 7), nil
+}
+
+func (p *pack) readAt(db *objectDB, off int64, depth int) (plumbing.ObjectType, []byte, error) {
+	if depth > 10_000 {
+		return plumbing.InvalidObject, nil, errors.New("delta chain too deep")
+	}
+	e, err := p.entryAt(db, off)
+	if err != nil {
+		return e.t, nil, err
+	}
+	var (
+		bt   plumbing.ObjectType
+		base []byte
+	)
+	switch e.t {
+	case plumbing.OFSDeltaObject:
+		bt, base, err = db.bases.resolve(p, e.base, func() (plumbing.ObjectType, []byte, error) {
+			return p.readAt(db, e.base, depth+1)
+		})
+	case plumbing.REFDeltaObject:
+		bp, boff := db.find(e.ref)
 		if bp == nil {
-			return t, nil, fmt.Errorf("delta base %s: %w", bh, plumbing.ErrObjectNotFound)
+			return e.t, nil, fmt.Errorf("delta base %s: %w", e.ref, plumbing.ErrObjectNotFound)
 		}
 		bt, base, err = db.bases.resolve(bp, boff, func() (plumbing.ObjectType, []byte, error) {
 			return bp.readAt(db, boff, depth+1)
 		})
 	default:
-		return t, nil, fmt.Errorf("object type %d", t)
+		data, err := inflate(e.zdata, e.size)
+		return e.t, data, err
 	}
 	if err != nil {
-		return t, nil, err
+		return e.t, nil, err
 	}
-	delta, err := inflate(raw[n:], size)
+	delta, err := inflate(e.zdata, e.size)
 	if err != nil {
-		return t, nil, err
+		return e.t, nil, err
 	}
 	data, err := packfile.PatchDelta(base, delta)
 	return bt, data, err
+}
+
+// sizeAt returns the size of the object at off without building it: a
+// whole object's header gives it, a delta's own header its result's.
+func (p *pack) sizeAt(db *objectDB, off int64) (int64, error) {
+	e, err := p.entryAt(db, off)
+	if err != nil || (e.t != plumbing.OFSDeltaObject && e.t != plumbing.REFDeltaObject) {
+		return int64(e.size), err
+	}
+	delta, err := inflate(e.zdata, e.size)
+	if err != nil {
+		return 0, err
+	}
+	// The delta starts with its base's size and its result's, as varints.
+	var size int64
+	for i, n := 0, 0; i < 2; i++ {
+		size = 0
+		for shift := 0; ; shift += 7 {
+			if n >= len(delta) || shift > 56 {
+				return 0, errors.New("bad delta header")
+			}
+			c := delta[n]
+			n++
+			size |= int64(c&0x7f) << shift
+			if c&0x80 == 0 {
+				break
+			}
+		}
+	}
+	return size, nil
 }
 
 // baseCache keeps delta bases recently inflated, bounded in bytes, so that

@@ -22,7 +22,12 @@ const (
 // entries, in the order Snapshot reads them). The caller and the
 // read-ahead leapfrog: each takes the next object nobody has started, so
 // reading a whole tenant uses two cores. Inflating is most of the cost of
-// reading a pack, and Go's inflate is slower than git's.
+// reading a pack.
+//
+// A reader of a tenant's files skips the trees between them, and one
+// loading trees skips the files: a read further on in the window is still
+// in order, and the read-ahead passes over objects of another type than
+// the one last read, which the reader is not going to ask for.
 type readahead struct {
 	mu   sync.Mutex
 	wins map[*pack]*window
@@ -38,10 +43,11 @@ type window struct {
 }
 
 type slot struct {
-	done chan struct{}
-	t    plumbing.ObjectType
-	data []byte
-	err  error
+	done    chan struct{}
+	skipped bool // of another type than the reader's: not inflated
+	t       plumbing.ObjectType
+	data    []byte
+	err     error
 }
 
 // take returns the read-ahead's result for the object at off, waiting for
@@ -74,11 +80,17 @@ func (ra *readahead) take(db *objectDB, p *pack, off int64) *slot {
 	s := w.slots[i]
 	switch {
 	case s != nil:
-		delete(w.slots, i)
-		if j, queued := slices.BinarySearch(w.queue, i); queued {
-			w.queue = slices.Delete(w.queue, j, j+1)
-			s = nil // not started: the caller inflates it
+		// In order, perhaps past objects the reader does not want: drop
+		// their slots, and start none of them.
+		for j := w.last + 1; j <= i; j++ {
+			delete(w.slots, j)
 		}
+		k, queued := slices.BinarySearch(w.queue, i)
+		if queued {
+			s = nil // not started: the caller inflates it
+			k++
+		}
+		w.queue = w.queue[k:]
 	case i != w.last+1:
 		// Not sequential: start over from here.
 		w.slots, w.queue, w.hi = nil, nil, i
@@ -129,20 +141,37 @@ func (ra *readahead) wait(db *objectDB, p *pack, s *slot) {
 	}
 }
 
-// next inflates the window's first queued object; false if there is none.
+// next inflates the window's first queued object, unless it is a whole
+// object of another type than the one the reader last read; false if none
+// is queued.
 func (ra *readahead) next(db *objectDB, p *pack, w *window) bool {
 	ra.mu.Lock()
 	if len(w.queue) == 0 || ra.wins[p] != w {
 		ra.mu.Unlock()
 		return false
 	}
-	i := w.queue[0]
+	i, last := w.queue[0], w.last
 	w.queue = w.queue[1:]
 	s := w.slots[i]
 	ra.mu.Unlock()
-	s.t, s.data, s.err = p.readAt(db, p.sorted[i], 0)
+	if p.otherType(db, p.sorted[i], p.sorted[last]) {
+		s.skipped = true
+	} else {
+		s.t, s.data, s.err = p.readAt(db, p.sorted[i], 0)
+	}
 	close(s.done)
 	return true
+}
+
+// otherType reports whether the objects at off and at ref are whole
+// objects of different types (a delta's type is its base's: unknown here).
+func (p *pack) otherType(db *objectDB, off, ref int64) bool {
+	a, err := p.typeAt(db, off)
+	if err != nil || a >= plumbing.OFSDeltaObject {
+		return false
+	}
+	b, err := p.typeAt(db, ref)
+	return err == nil && b < plumbing.OFSDeltaObject && a != b
 }
 
 // forget drops the window of a pack that vanished.
