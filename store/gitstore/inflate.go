@@ -215,7 +215,20 @@ var inflaters = sync.Pool{New: func() any { return new(inflater) }}
 
 // zinflate decodes the zlib stream at the start of src into out's
 // capacity, growing it up to limit bytes, and returns what it wrote.
-func zinflate(out, src []byte, limit int) ([]byte, error) {
+// Packs come from remotes too: should a decoder bug that the fuzz test
+// (which calls decodeZlib) has not found meet hostile bytes, the read
+// fails as corrupt instead of taking the process down.
+func zinflate(out, src []byte, limit int) (data []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			data, err = nil, errZlibCorrupt
+		}
+	}()
+	return decodeZlib(out, src, limit)
+}
+
+// decodeZlib is zinflate without its guard.
+func decodeZlib(out, src []byte, limit int) ([]byte, error) {
 	f := inflaters.Get().(*inflater)
 	defer inflaters.Put(f)
 	*f = inflater{lit: f.lit[:0], dist: f.dist[:0], cl: f.cl[:0], in: src, out: out[:cap(out)], limit: limit}
