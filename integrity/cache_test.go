@@ -182,7 +182,7 @@ func TestRunner_UsageNumbersStayBounded(t *testing.T) {
 			t.Fatalf("round %d: %d missing ESVs, want %d", round, got, refs)
 		}
 		r.mu.Lock()
-		n := len(r.usages)
+		n := len(r.usages.list)
 		r.mu.Unlock()
 		if n > 2*refs+pruneSlack {
 			t.Fatalf("round %d: %d usages numbered, more than %d", round, n, 2*refs+pruneSlack)
@@ -290,7 +290,7 @@ func TestRunner_PathNumbersStayBounded(t *testing.T) {
 			t.Fatalf("round %d: %d findings, last at %q; want %d, the last at r%d-k%d", round, got, res.Findings[len(res.Findings)-1].JSONPath, refs, round, refs-1)
 		}
 		r.mu.Lock()
-		n := len(r.paths)
+		n := len(r.paths.list)
 		r.mu.Unlock()
 		if n > 4*refs+2*pruneSlack {
 			t.Fatalf("round %d: %d paths numbered, more than %d", round, n, 4*refs+2*pruneSlack)

@@ -51,14 +51,14 @@ func FuzzScan(f *testing.F) {
 				t.Fatalf("JSON path %q names %s, not the $crypto object at %d:%d", c.jsonPath, v.Raw, c.line, c.column)
 			}
 		}
-		p := planner{r: &Runner{ids: map[usage]uint32{}, pathID: map[string]uint32{}}}
+		p := planner{r: &Runner{}}
 		kept := p.compact(fs)
-		if len(kept.refs) != len(fs.refs) || len(p.r.usages) > len(fs.refs) {
-			t.Fatalf("kept %d references numbering %d usages, from %d", len(kept.refs), len(p.r.usages), len(fs.refs))
+		if len(kept.refs) != len(fs.refs) || len(p.r.usages.list) > len(fs.refs) {
+			t.Fatalf("kept %d references numbering %d usages, from %d", len(kept.refs), len(p.r.usages.list), len(fs.refs))
 		}
 		for i, r := range kept.refs {
-			if p.r.usages[r.usage] != usageOf(&fs.refs[i]) || int(r.line) != fs.refs[i].Line || p.r.paths[r.path] != fs.refs[i].JSONPath {
-				t.Fatalf("reference %d kept as %+v, usage %+v", i, r, p.r.usages[r.usage])
+			if p.r.usages.list[r.usage] != usageOf(&fs.refs[i]) || int(r.line) != fs.refs[i].Line || p.r.paths.list[r.path] != fs.refs[i].JSONPath {
+				t.Fatalf("reference %d kept as %+v, usage %+v", i, r, p.r.usages.list[r.usage])
 			}
 		}
 	})

@@ -78,7 +78,8 @@ type Input struct {
 	// current static config, for checks that look only at what changes.
 	// It is a function because the list can be long and the built-in
 	// checks do not use it: a caller builds it only when a check asks (and
-	// may do so once, with sync.OnceValue).
+	// may do so once, with sync.OnceValue). It may be nil (integrity.Run
+	// with none given): a check tests it before calling it.
 	Changes func() []store.Change
 	// Operation is Promotion or Rollback.
 	Operation Operation
@@ -94,9 +95,9 @@ type Input struct {
 	// Read, if set, is called with the path and content of each file the
 	// built-in checks' scan reads, from the goroutines that scan (so
 	// possibly concurrently), before the checks return. A Runner reads only
-	// content it has not scanned before, and content sitting at several
-	// paths once, at one of them: a caller that needs the other files reads
-	// them itself. It lets a caller that needs the files too (a promotion's
+	// the files of directories that changed since its last run, and of
+	// those only the ones whose content the directory's last version did
+	// not hold: a caller that needs other files reads them itself. It lets a caller that needs the files too (a promotion's
 	// report) read each once. The content is shared: it must not be
 	// modified or kept.
 	Read func(path string, data []byte)

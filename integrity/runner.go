@@ -30,11 +30,9 @@ type Runner struct {
 	mu           sync.Mutex
 	dirs         map[store.Hash]*node
 	last         *node             // the root of the last snapshot scanned
-	usages       []usage           // usage numbers, in the order first seen
-	ids          map[usage]uint32  // the inverse of usages
-	paths        []string          // the JSON paths of references, numbered likewise
-	pathID       map[string]uint32 // the inverse of paths
-	pathsCounted int               // len(paths) when tooManyPaths last counted
+	usages       numbering[usage]  // ESV usages by number
+	paths        numbering[string] // the JSON paths of references by number
+	pathsCounted int               // len(paths.list) when tooManyPaths last counted
 	gen          int               // bumped when usage and path numbers are dropped
 	esvs         esvsSeen          // the ESVs map validated last
 
@@ -259,7 +257,7 @@ func (r *Runner) index(ctx context.Context, snap *store.Snapshot, read func(stri
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.dirs == nil {
-		r.dirs, r.ids, r.pathID = map[store.Hash]*node{}, map[usage]uint32{}, map[string]uint32{}
+		r.dirs = map[store.Hash]*node{}
 	}
 	p := planner{r: r, read: read, newDirs: map[store.Hash]*node{}}
 	root, err := p.run(ctx, snap)
@@ -273,8 +271,8 @@ func (r *Runner) index(ctx context.Context, snap *store.Snapshot, read func(stri
 	r.walks += len(p.pending)
 	r.dirs = union(r.dirs, p.newDirs)
 	r.last = root
-	x := &index{snap: snap, root: root, usages: r.usages, paths: r.paths, gen: r.gen}
-	if len(r.usages) > 2*len(root.sum.usages)+pruneSlack || r.tooManyPaths(root) {
+	x := &index{snap: snap, root: root, usages: r.usages.list, paths: r.paths.list, gen: r.gen}
+	if len(r.usages.list) > 2*len(root.sum.usages)+pruneSlack || r.tooManyPaths(root) {
 		r.forget()
 		return x, nil
 	}
@@ -289,7 +287,7 @@ func (r *Runner) index(ctx context.Context, snap *store.Snapshot, read func(stri
 // tables, which are renumbered from scratch rather than changed under an
 // index still in use.
 func (r *Runner) forget() {
-	r.dirs, r.last, r.usages, r.ids, r.paths, r.pathID, r.pathsCounted = nil, nil, nil, nil, nil, nil, 0
+	r.dirs, r.last, r.usages, r.paths, r.pathsCounted = nil, nil, numbering[usage]{}, numbering[string]{}, 0
 	r.gen++
 }
 
@@ -297,7 +295,7 @@ func (r *Runner) forget() {
 // of root. Counting root's costs a walk of it, so it is done only once the
 // table has doubled since the last count.
 func (r *Runner) tooManyPaths(root *node) bool {
-	if len(r.paths) <= 2*r.pathsCounted+pruneSlack {
+	if len(r.paths.list) <= 2*r.pathsCounted+pruneSlack {
 		return false
 	}
 	var used bitset
@@ -317,8 +315,8 @@ func (r *Runner) tooManyPaths(root *node) bool {
 	for _, w := range used {
 		n += bits.OnesCount64(w)
 	}
-	r.pathsCounted = len(r.paths)
-	return len(r.paths) > 2*n+pruneSlack
+	r.pathsCounted = len(r.paths.list)
+	return len(r.paths.list) > 2*n+pruneSlack
 }
 
 // union returns a map holding both a's and b's entries: the larger of the
@@ -477,29 +475,24 @@ func (n *node) index() known {
 	return k
 }
 
-// pathNumber returns the number of JSON path s, numbering it if it is
-// new; p.mu is held. References repeat a few paths (Huge: 90,600
-// references, 1,127 paths), so a number is smaller than a string each.
-func (p *planner) pathNumber(s string) uint32 {
-	r := p.r
-	id, ok := r.pathID[s]
-	if !ok {
-		id = uint32(len(r.paths))
-		r.paths = append(r.paths, s)
-		r.pathID[s] = id
-	}
-	return id
+// numbering gives values small numbers, in the order first seen: a
+// reference keeps its usage and its JSON path as numbers, smaller than
+// the values (Huge: 90,600 references of 1,127 paths).
+type numbering[T comparable] struct {
+	list []T          // the values by number
+	ids  map[T]uint32 // the inverse of list
 }
 
-// number returns u's usage number, numbering it if it is new; p.mu is
-// held.
-func (p *planner) number(u usage) uint32 {
-	r := p.r
-	id, ok := r.ids[u]
+// number returns v's number, numbering it if it is new.
+func (n *numbering[T]) number(v T) uint32 {
+	id, ok := n.ids[v]
 	if !ok {
-		id = uint32(len(r.usages))
-		r.usages = append(r.usages, u)
-		r.ids[u] = id
+		if n.ids == nil {
+			n.ids = map[T]uint32{}
+		}
+		id = uint32(len(n.list))
+		n.list = append(n.list, v)
+		n.ids[v] = id
 	}
 	return id
 }
@@ -520,7 +513,7 @@ func (p *planner) compact(f *facts) *file {
 		defer p.mu.Unlock()
 		for i := range f.refs {
 			r := &f.refs[i]
-			out.refs[i] = ref{usage: p.number(usageOf(r)), path: p.pathNumber(r.JSONPath), line: uint32(r.Line), column: uint32(r.Column)}
+			out.refs[i] = ref{usage: p.r.usages.number(usageOf(r)), path: p.r.paths.number(r.JSONPath), line: uint32(r.Line), column: uint32(r.Column)}
 		}
 	}
 	return out

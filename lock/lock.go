@@ -159,8 +159,11 @@ func (s Status) Describe(name func(env string) string) string {
 	if s.State != StateLocking && s.State != StateUnlocking || len(s.Held) == 0 {
 		return s.Detail
 	}
+	// Names may repeat (name can give two records one name); a name with a
+	// record held is listed once, as held.
+	var names []string
 	list := func(envs []string) string {
-		var names []string
+		start := len(names)
 		for _, env := range envs {
 			if name != nil {
 				env = name(env)
@@ -169,7 +172,7 @@ func (s Status) Describe(name func(env string) string) string {
 				names = append(names, env)
 			}
 		}
-		return strings.Join(names, ", ")
+		return strings.Join(names[start:], ", ")
 	}
 	held := list(s.Held)
 	if free := list(s.Free); free != "" {

@@ -137,7 +137,8 @@ func FuzzNewLease(f *testing.F) {
 }
 
 // Callers show half-held leases in their own terms: Describe names each
-// environment through name, once, and leaves out those named "".
+// environment through name, once (as held if any of its records is), and
+// leaves out those named "".
 func TestRule_DescribeNamesHalfHeldLeasesTheCallersWay(t *testing.T) {
 	lease := lock.Lease{ID: "l1", Owner: "alice", Expires: now}
 	names := map[string]string{"id-1": "dev", "id-2": "staging", "g-a": "group", "g-b": "group", "legacy": ""}
@@ -154,6 +155,8 @@ func TestRule_DescribeNamesHalfHeldLeasesTheCallersWay(t *testing.T) {
 		{"named, left out", lock.Status{State: lock.StateLocking, Lease: lease, Held: []string{"id-1"}, Free: []string{"id-2", "legacy"}}, name,
 			`lease l1 of "alice" holds dev but not staging`},
 		{"two names of one lock written once", lock.Status{State: lock.StateUnlocking, Lease: lease, Held: []string{"id-1", "g-a", "g-b"}, Free: []string{"id-2"}}, name,
+			`lease l1 of "alice" holds dev, group but not staging`},
+		{"one name held and free: held", lock.Status{State: lock.StateLocking, Lease: lease, Held: []string{"id-1", "g-a"}, Free: []string{"g-b", "id-2"}}, name,
 			`lease l1 of "alice" holds dev, group but not staging`},
 		{"every free one left out", lock.Status{State: lock.StateLocking, Lease: lease, Held: []string{"id-1", "id-2", "g-a"}, Free: []string{"legacy"}}, name,
 			`lease l1 of "alice" holds dev, staging, group`},

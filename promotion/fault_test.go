@@ -291,3 +291,39 @@ func TestFaults_PromoteAndUnlockLeavesNoLockBehind(t *testing.T) {
 		})
 	}
 }
+
+// unlockFails is a Locker whose Unlock fails with a cause that names the
+// lease, as a store's error may.
+type unlockFails struct{ lock.Locker }
+
+func (unlockFails) Unlock(_ context.Context, l lock.Lease) error {
+	return fmt.Errorf("ref locks/x moved under lease %s", l.ID)
+}
+
+// Pollers read Progress: when UnlockAfter fails, the caller gets the cause
+// and the lease in the UnlockError, the progress message neither.
+func TestRule_FailedUnlockAfterKeepsItsCauseOutOfProgress(t *testing.T) {
+	f := seeded(t)
+	cfg := f.cfg
+	cfg.Locker = unlockFails{f.locker}
+	p, err := promotion.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lease, err := p.Lock(ctx, dev, staging, "ada")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Promote(ctx, promotion.Request{Upper: staging, UnlockAfter: true})
+	var uerr *promotion.UnlockError
+	if !errors.As(err, &uerr) || !strings.Contains(err.Error(), lease.ID) {
+		t.Fatalf("Promote = %v, want an UnlockError naming the lease for the caller", err)
+	}
+	pr, err := p.Progress(ctx, staging)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pr.Status != promotion.StatusComplete || strings.Contains(pr.Message, lease.ID) || strings.Contains(pr.Message, "locks/x") {
+		t.Fatalf("Progress = %s %q: want COMPLETE, without the unlock's cause or the lease", pr.Status, pr.Message)
+	}
+}

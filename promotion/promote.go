@@ -180,7 +180,9 @@ func (p *Promoter) run(ctx context.Context, typ Type, req Request) (*Report, err
 	if req.UnlockAfter && !req.DryRun {
 		if err := p.locker.Unlock(ctx, lease); err != nil {
 			uerr := &UnlockError{Report: rep, Lease: lease, Err: err}
-			done.Message += "; " + uerr.Error()
+			// Pollers read the message: the cause and the lease go to the
+			// caller in uerr, not to everyone who may poll.
+			done.Message += "; unlocking failed: the environments stay locked until unlocked or the lease expires"
 			p.record(ev, done)
 			return nil, uerr
 		}

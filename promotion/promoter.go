@@ -233,14 +233,11 @@ func groupLocks(name string) (readable, legacy string) {
 }
 
 // lockName names one of a lease's environments for people: an environment
-// by its name, the group's lock as the group, once (its legacy name is left
-// out).
+// by its name, either of the group's locks as the group (Status.Describe
+// names it once; an earlier version's lease holds only the legacy one).
 func (p *Promoter) lockName(env string) string {
-	switch env {
-	case p.groupLock:
+	if env == p.groupLock || env == p.legacyLock {
 		return fmt.Sprintf("group %q", p.group.Name)
-	case p.legacyLock:
-		return ""
 	}
 	return p.name(env)
 }

@@ -512,7 +512,7 @@ func (f *inflater) codes(lit, dist []uint32) (err error) {
 
 // adler32 is hash/adler32.Checksum, eight bytes a step: the sums after a
 // step are s1+Σb and s2+8·s1+Σ(8-i)·b[i], so the steps' additions need not
-// wait for one another byte by byte, which makes it about twice as fast.
+// wait for one another byte by byte, which made it about 1.5 times as fast as hash/adler32 here.
 func adler32(p []byte) uint32 {
 	const mod, nmax = 65521, 5552 // nmax: the most bytes before s2 can overflow; a multiple of 8
 	s1, s2 := uint32(1), uint32(0)
