@@ -21,7 +21,10 @@ const DefaultListTimeout = 30 * time.Second
 var ErrListTimeout = errors.New("the remote sent nothing in time")
 
 // watchdog cancels a listing's context once the remote has been silent for
-// its bound: heard rearms it. A nil watchdog bounds nothing.
+// its bound while the listing waited on it: arm (re)starts the bound when
+// the remote speaks or is asked, stop pauses it over local work (waiting
+// for Repo.mu, storing a pack), which is not the remote's silence. A nil
+// watchdog bounds nothing.
 type watchdog struct {
 	bound time.Duration
 	timer *time.Timer
@@ -34,7 +37,7 @@ func newWatchdog(bound time.Duration, cancel context.CancelCauseFunc) *watchdog 
 	return &watchdog{bound: bound, timer: time.AfterFunc(bound, func() { cancel(ErrListTimeout) })}
 }
 
-func (w *watchdog) heard() {
+func (w *watchdog) arm() {
 	if w != nil {
 		w.timer.Reset(w.bound)
 	}

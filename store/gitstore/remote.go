@@ -116,7 +116,6 @@ func (r *Repo) list(ctx context.Context, names []plumbing.ReferenceName, w *watc
 	if err != nil {
 		return nil, fmt.Errorf("list the refs of %s: %w", rm.url, err)
 	}
-	w.heard()
 	refs := make(map[plumbing.ReferenceName]plumbing.Hash, len(ar.References))
 	for n, h := range ar.References {
 		refs[plumbing.ReferenceName(n)] = h
@@ -125,6 +124,7 @@ func (r *Repo) list(ctx context.Context, names []plumbing.ReferenceName, w *watc
 		names = slices.Collect(maps.Keys(refs))
 	}
 
+	w.stop()
 	r.mu.Lock()
 	var wants []plumbing.Hash
 	for _, n := range names {
@@ -135,24 +135,23 @@ func (r *Repo) list(ctx context.Context, names []plumbing.ReferenceName, w *watc
 	haves := r.cachedHeads()
 	r.mu.Unlock()
 	if len(wants) > 0 {
-		if err := r.fetch(ctx, s, ar, wants, haves, w); err != nil {
+		w.arm()
+		pack, err := r.fetch(ctx, s, ar, wants, haves, w)
+		w.stop()
+		if err != nil {
 			return nil, err
 		}
-		r.mu.Lock()
-		for _, n := range names {
-			if h := refs[n]; !h.IsZero() {
-				r.mirror(n, h)
-			}
+		if err := r.store(pack, names, refs); err != nil {
+			return nil, err
 		}
-		r.mu.Unlock()
 	}
 	rm.remember(start, refs)
 	return refs, nil
 }
 
-// fetch downloads the objects of wants and their history into memory, then
-// stores them under Repo.mu.
-func (r *Repo) fetch(ctx context.Context, s transport.UploadPackSession, ar *packp.AdvRefs, wants, haves []plumbing.Hash, w *watchdog) error {
+// fetch downloads the objects of wants and their history into memory
+// (nil: the remote had nothing to send).
+func (r *Repo) fetch(ctx context.Context, s transport.UploadPackSession, ar *packp.AdvRefs, wants, haves []plumbing.Hash, w *watchdog) (*bytes.Buffer, error) {
 	req := packp.NewUploadPackRequestFromCapabilities(ar.Capabilities)
 	if ar.Capabilities.Supports(capability.NoProgress) {
 		req.Capabilities.Set(capability.NoProgress)
@@ -160,27 +159,39 @@ func (r *Repo) fetch(ctx context.Context, s transport.UploadPackSession, ar *pac
 	req.Wants, req.Haves = wants, haves
 	resp, err := s.UploadPack(ctx, req)
 	if errors.Is(err, transport.ErrEmptyUploadPackRequest) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("fetch from %s: %w", r.remote.url, err)
+		return nil, fmt.Errorf("fetch from %s: %w", r.remote.url, err)
 	}
 	defer resp.Close()
 	var rd io.Reader = alive{resp, w}
 	switch {
 	case req.Capabilities.Supports(capability.Sideband64k):
-		rd = sideband.NewDemuxer(sideband.Sideband64k, resp)
+		rd = sideband.NewDemuxer(sideband.Sideband64k, rd)
 	case req.Capabilities.Supports(capability.Sideband):
-		rd = sideband.NewDemuxer(sideband.Sideband, resp)
+		rd = sideband.NewDemuxer(sideband.Sideband, rd)
 	}
 	var pack bytes.Buffer
 	if _, err := io.Copy(&pack, rd); err != nil {
-		return fmt.Errorf("fetch from %s: %w", r.remote.url, err)
+		return nil, fmt.Errorf("fetch from %s: %w", r.remote.url, err)
 	}
+	return &pack, nil
+}
+
+// store stores a fetched pack (nil: none) and mirrors the heads of names.
+func (r *Repo) store(pack *bytes.Buffer, names []plumbing.ReferenceName, refs map[plumbing.ReferenceName]plumbing.Hash) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := packfile.UpdateObjectStorage(r.st, &pack); err != nil {
-		return fmt.Errorf("store the pack fetched from %s: %w", r.remote.url, err)
+	if pack != nil {
+		if err := packfile.UpdateObjectStorage(r.st, pack); err != nil {
+			return fmt.Errorf("store the pack fetched from %s: %w", r.remote.url, err)
+		}
+	}
+	for _, n := range names {
+		if h := refs[n]; !h.IsZero() {
+			r.mirror(n, h)
+		}
 	}
 	return nil
 }
@@ -194,7 +205,7 @@ type alive struct {
 func (a alive) Read(p []byte) (int, error) {
 	n, err := a.r.Read(p)
 	if n > 0 {
-		a.w.heard()
+		a.w.arm()
 	}
 	return n, err
 }
