@@ -137,6 +137,13 @@
 // waits for it, and if that one landed fails with store.ErrConflict without
 // a round trip: racing callers of one process do not race to the remote.
 //
+// Errors name the remote by its URL with the password masked
+// (https://user:xxxxx@host/…); a token passed as the URL's user name is
+// not masked, so pass it as the password or through Options.Auth.
+// Options.ListTimeout bounds the remote's silence only while a listing
+// waits on it: a fetch whose pack keeps arriving may take any time, and
+// waiting for the cache's lock does not count.
+//
 // # Maintenance
 //
 // Repo.Maintain writes everything worth keeping into one pack and deletes

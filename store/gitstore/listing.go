@@ -21,7 +21,10 @@ const DefaultListTimeout = 30 * time.Second
 var ErrListTimeout = errors.New("the remote sent nothing in time")
 
 // watchdog cancels a listing's context once the remote has been silent for
-// its bound: heard rearms it. A nil watchdog bounds nothing.
+// its bound while the listing waited on it: arm (re)starts the bound when
+// the remote speaks or is asked, stop pauses it over local work (waiting
+// for Repo.mu, storing a pack), which is not the remote's silence. A nil
+// watchdog bounds nothing.
 type watchdog struct {
 	bound time.Duration
 	timer *time.Timer
@@ -34,7 +37,7 @@ func newWatchdog(bound time.Duration, cancel context.CancelCauseFunc) *watchdog 
 	return &watchdog{bound: bound, timer: time.AfterFunc(bound, func() { cancel(ErrListTimeout) })}
 }
 
-func (w *watchdog) heard() {
+func (w *watchdog) arm() {
 	if w != nil {
 		w.timer.Reset(w.bound)
 	}
@@ -137,7 +140,7 @@ func (r *Repo) run(l *listing) {
 		l.refs, l.err = r.list(ctx, names, w)
 		w.stop()
 		if l.err != nil && errors.Is(context.Cause(ctx), ErrListTimeout) {
-			l.refs, l.err = nil, fmt.Errorf("list the refs of %s: %w: no answer for %v (Options.ListTimeout)", rm.url, ErrListTimeout, rm.silent)
+			l.refs, l.err = nil, fmt.Errorf("list the refs of %s: %w: no answer for %v (Options.ListTimeout)", rm.shown, ErrListTimeout, rm.silent)
 		}
 		cancel(nil)
 		l.cancel()

@@ -285,3 +285,87 @@ func TestRule_ListTimeoutDefaultsAndNegativeMeansNone(t *testing.T) {
 		}
 	}
 }
+
+// ListTimeout bounds the remote's silence, not a fetch's length: a pack
+// that keeps arriving (in side-band frames, which go-git asks for whenever
+// the server offers them, as git http-backend does) in pieces at most
+// 50ms apart is not cut by a 300ms bound, however long it takes in all.
+func TestRule_ListTimeoutBoundsSilenceNotATricklingFetch(t *testing.T) {
+	srv := gittest.HTTPWith(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !strings.HasSuffix(r.URL.Path, "/git-upload-pack") {
+				h.ServeHTTP(w, r)
+				return
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.Code)
+			b := rec.Body.Bytes()
+			step := max(len(b)/12, 1) // 600ms in all
+			for i := 0; i < len(b); i += step {
+				w.Write(b[i:min(i+step, len(b))])
+				w.(http.Flusher).Flush()
+				time.Sleep(50 * time.Millisecond)
+			}
+		})
+	})
+	url := srv.NewRepo(t)
+	ctx := context.Background()
+	c, err := NewMemory(Options{Remote: url}).Commit(ctx, "dev", "", storetest.Snapshot(t, map[string]string{"x": "1"}), store.CommitInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := NewMemory(Options{Remote: url, ListTimeout: 300 * time.Millisecond}).Head(ctx, "dev")
+	if err != nil {
+		t.Fatalf("Head over a remote that trickles its pack: %v", err)
+	}
+	if h.Revision != c.Revision {
+		t.Errorf("Head = %s, want %s", h.Revision, c.Revision)
+	}
+}
+
+// ListTimeout bounds the remote's silence only while the listing waits on
+// the remote: a listing that waits for the Repo's lock, held by local work
+// for many times the bound, still succeeds.
+func TestRule_ListTimeoutIgnoresLocalWaits(t *testing.T) {
+	const bound = 100 * time.Millisecond
+	advertised := make(chan struct{}, 1)
+	srv := gittest.HTTPWith(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h.ServeHTTP(w, r)
+			if r.Method == http.MethodGet {
+				select {
+				case advertised <- struct{}{}:
+				default:
+				}
+			}
+		})
+	})
+	url := srv.NewRepo(t)
+	ctx := context.Background()
+	c, err := NewMemory(Options{Remote: url}).Commit(ctx, "dev", "", storetest.Snapshot(t, map[string]string{"x": "1"}), store.CommitInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-advertised // the writer's
+	r := NewMemory(Options{Remote: url, ListTimeout: bound})
+	r.mu.Lock() // local work, which the listing's fetch must wait for
+	type result struct {
+		c   store.Commit
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		h, err := r.Head(ctx, "dev")
+		done <- result{h, err}
+	}()
+	<-advertised
+	time.Sleep(5 * bound)
+	r.mu.Unlock()
+	if res := <-done; res.err != nil || res.c.Revision != c.Revision {
+		t.Fatalf("Head after waiting %v for the Repo's lock = %s, %v; want %s", 5*bound, res.c.Revision, res.err, c.Revision)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -34,7 +35,8 @@ import (
 // fetch downloads the pack into memory and then stores it under the lock; a
 // push encodes its pack under the lock and then sends it.
 type remote struct {
-	url    string
+	url    string // for connecting only: it may hold a password
+	shown  string // url with its password masked, for every message
 	tr     transport.Transport
 	err    error // from parsing the URL, returned by every call
 	auth   transport.AuthMethod
@@ -50,16 +52,44 @@ type remote struct {
 	pushing       []*inflight // see await
 }
 
-func newRemote(url string, opts Options) *remote {
-	rm := &remote{url: url, auth: opts.Auth, maxAge: opts.MaxStaleness, silent: max(cmp.Or(opts.ListTimeout, DefaultListTimeout), 0)}
-	ep, err := transport.NewEndpoint(url)
+func newRemote(raw string, opts Options) *remote {
+	rm := &remote{url: raw, shown: redact(raw), auth: opts.Auth, maxAge: opts.MaxStaleness, silent: max(cmp.Or(opts.ListTimeout, DefaultListTimeout), 0)}
+	ep, err := transport.NewEndpoint(raw)
+	if err != nil && rm.shown != raw {
+		err = errors.New("not a URL Git can use") // the parser's reason quotes the URL, password and all
+	}
 	if err == nil {
 		rm.tr, err = client.NewClient(ep)
 	}
 	if err != nil {
-		rm.err = fmt.Errorf("remote %q: %w", url, err)
+		rm.err = fmt.Errorf("remote %s: %w", rm.shown, err)
 	}
 	return rm
+}
+
+// redact masks the password of a URL's userinfo. A URL that url.Parse
+// rejects is masked from the first ':' to the last '@' after its scheme,
+// more than a password perhaps, but never less.
+func redact(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		if _, ok := u.User.Password(); ok {
+			return u.Redacted()
+		}
+		return raw
+	}
+	start := 0
+	if i := strings.Index(raw, "://"); i >= 0 {
+		start = i + len("://")
+	}
+	at := strings.LastIndexByte(raw[start:], '@')
+	if at < 0 {
+		return raw
+	}
+	colon := strings.IndexByte(raw[start:start+at], ':')
+	if colon < 0 {
+		return raw
+	}
+	return raw[:start+colon+1] + "xxxxx" + raw[start+at:]
 }
 
 // endpoint returns a new endpoint of the remote for one session: go-git's
@@ -105,7 +135,7 @@ func (r *Repo) list(ctx context.Context, names []plumbing.ReferenceName, w *watc
 	start := time.Now()
 	s, err := rm.tr.NewUploadPackSession(rm.endpoint(), rm.auth)
 	if err != nil {
-		return nil, fmt.Errorf("fetch from %s: %w", rm.url, err)
+		return nil, fmt.Errorf("fetch from %s: %w", rm.shown, err)
 	}
 	defer s.Close()
 	ar, err := s.AdvertisedReferencesContext(ctx)
@@ -114,9 +144,8 @@ func (r *Repo) list(ctx context.Context, names []plumbing.ReferenceName, w *watc
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list the refs of %s: %w", rm.url, err)
+		return nil, fmt.Errorf("list the refs of %s: %w", rm.shown, err)
 	}
-	w.heard()
 	refs := make(map[plumbing.ReferenceName]plumbing.Hash, len(ar.References))
 	for n, h := range ar.References {
 		refs[plumbing.ReferenceName(n)] = h
@@ -125,6 +154,7 @@ func (r *Repo) list(ctx context.Context, names []plumbing.ReferenceName, w *watc
 		names = slices.Collect(maps.Keys(refs))
 	}
 
+	w.stop()
 	r.mu.Lock()
 	var wants []plumbing.Hash
 	for _, n := range names {
@@ -135,24 +165,23 @@ func (r *Repo) list(ctx context.Context, names []plumbing.ReferenceName, w *watc
 	haves := r.cachedHeads()
 	r.mu.Unlock()
 	if len(wants) > 0 {
-		if err := r.fetch(ctx, s, ar, wants, haves, w); err != nil {
+		w.arm()
+		pack, err := r.fetch(ctx, s, ar, wants, haves, w)
+		w.stop()
+		if err != nil {
 			return nil, err
 		}
-		r.mu.Lock()
-		for _, n := range names {
-			if h := refs[n]; !h.IsZero() {
-				r.mirror(n, h)
-			}
+		if err := r.store(pack, names, refs); err != nil {
+			return nil, err
 		}
-		r.mu.Unlock()
 	}
 	rm.remember(start, refs)
 	return refs, nil
 }
 
-// fetch downloads the objects of wants and their history into memory, then
-// stores them under Repo.mu.
-func (r *Repo) fetch(ctx context.Context, s transport.UploadPackSession, ar *packp.AdvRefs, wants, haves []plumbing.Hash, w *watchdog) error {
+// fetch downloads the objects of wants and their history into memory
+// (nil: the remote had nothing to send).
+func (r *Repo) fetch(ctx context.Context, s transport.UploadPackSession, ar *packp.AdvRefs, wants, haves []plumbing.Hash, w *watchdog) (*bytes.Buffer, error) {
 	req := packp.NewUploadPackRequestFromCapabilities(ar.Capabilities)
 	if ar.Capabilities.Supports(capability.NoProgress) {
 		req.Capabilities.Set(capability.NoProgress)
@@ -160,27 +189,39 @@ func (r *Repo) fetch(ctx context.Context, s transport.UploadPackSession, ar *pac
 	req.Wants, req.Haves = wants, haves
 	resp, err := s.UploadPack(ctx, req)
 	if errors.Is(err, transport.ErrEmptyUploadPackRequest) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("fetch from %s: %w", r.remote.url, err)
+		return nil, fmt.Errorf("fetch from %s: %w", r.remote.shown, err)
 	}
 	defer resp.Close()
 	var rd io.Reader = alive{resp, w}
 	switch {
 	case req.Capabilities.Supports(capability.Sideband64k):
-		rd = sideband.NewDemuxer(sideband.Sideband64k, resp)
+		rd = sideband.NewDemuxer(sideband.Sideband64k, rd)
 	case req.Capabilities.Supports(capability.Sideband):
-		rd = sideband.NewDemuxer(sideband.Sideband, resp)
+		rd = sideband.NewDemuxer(sideband.Sideband, rd)
 	}
 	var pack bytes.Buffer
 	if _, err := io.Copy(&pack, rd); err != nil {
-		return fmt.Errorf("fetch from %s: %w", r.remote.url, err)
+		return nil, fmt.Errorf("fetch from %s: %w", r.remote.shown, err)
 	}
+	return &pack, nil
+}
+
+// store stores a fetched pack (nil: none) and mirrors the heads of names.
+func (r *Repo) store(pack *bytes.Buffer, names []plumbing.ReferenceName, refs map[plumbing.ReferenceName]plumbing.Hash) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := packfile.UpdateObjectStorage(r.st, &pack); err != nil {
-		return fmt.Errorf("store the pack fetched from %s: %w", r.remote.url, err)
+	if pack != nil {
+		if err := packfile.UpdateObjectStorage(r.st, pack); err != nil {
+			return fmt.Errorf("store the pack fetched from %s: %w", r.remote.shown, err)
+		}
+	}
+	for _, n := range names {
+		if h := refs[n]; !h.IsZero() {
+			r.mirror(n, h)
+		}
 	}
 	return nil
 }
@@ -194,7 +235,7 @@ type alive struct {
 func (a alive) Read(p []byte) (int, error) {
 	n, err := a.r.Read(p)
 	if n > 0 {
-		a.w.heard()
+		a.w.arm()
 	}
 	return n, err
 }
@@ -362,6 +403,9 @@ func (r *Repo) newObjects(h plumbing.Hash, bases []plumbing.Hash, seen map[plumb
 // the remote's heads decide: all at new means the push landed, a ref at
 // neither old nor new means another writer won.
 func (r *Repo) push(ctx context.Context, updates ...refUpdate) error {
+	if r.remote.err != nil {
+		return r.remote.err
+	}
 	done, err := r.remote.await(ctx, updates)
 	if err != nil {
 		return err
@@ -375,7 +419,7 @@ func (r *Repo) push(ctx context.Context, updates ...refUpdate) error {
 		}
 		refs, lerr := r.sync(ctx, names...)
 		if lerr != nil {
-			return fmt.Errorf("push to %s: %w (and listing its refs: %v)", r.remote.url, err, lerr)
+			return fmt.Errorf("push to %s: %w (and listing its refs: %v)", r.remote.shown, err, lerr)
 		}
 		refused := errors.Is(err, errRefused)
 		landed, moved := !refused, false
@@ -391,7 +435,7 @@ func (r *Repo) push(ctx context.Context, updates ...refUpdate) error {
 		case landed:
 			err = nil
 		case !moved:
-			err = fmt.Errorf("push to %s: %w", r.remote.url, err)
+			err = fmt.Errorf("push to %s: %w", r.remote.shown, err)
 		}
 	}
 	r.remote.learned(updates, err == nil)
@@ -411,9 +455,6 @@ func (r *Repo) push(ctx context.Context, updates ...refUpdate) error {
 // the advertisement and the upload, under r.mu but not over the network.
 func (r *Repo) send(ctx context.Context, updates []refUpdate) error {
 	rm := r.remote
-	if rm.err != nil {
-		return rm.err
-	}
 	s, err := rm.tr.NewReceivePackSession(rm.endpoint(), rm.auth)
 	if err != nil {
 		return err
@@ -426,7 +467,7 @@ func (r *Repo) send(ctx context.Context, updates []refUpdate) error {
 	req := packp.NewReferenceUpdateRequestFromCapabilities(ar.Capabilities)
 	if len(updates) > 1 {
 		if !ar.Capabilities.Supports(capability.Atomic) {
-			return fmt.Errorf("%s cannot update several refs atomically (no atomic push)", rm.url)
+			return fmt.Errorf("%s cannot update several refs atomically (no atomic push)", rm.shown)
 		}
 		req.Capabilities.Set(capability.Atomic)
 	}

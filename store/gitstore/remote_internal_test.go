@@ -3,6 +3,10 @@ package gitstore
 import (
 	"context"
 	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,6 +58,58 @@ func TestRule_AtomicPushMovesEveryRefOrNone(t *testing.T) {
 			}
 			if refs, err := r.sync(ctx); err != nil || refs[dev] != h || refs[lock] != l2 {
 				t.Fatalf("after the push the remote holds dev=%s lock=%s (%v); want dev moved, lock kept", refs[dev], refs[lock], err)
+			}
+		})
+	}
+}
+
+// Remote errors never contain the URL's password: every message names the
+// remote by its URL with the password masked, whether connecting fails,
+// the server fails, the remote is silent past ListTimeout, or the URL does
+// not parse (url.Parse quotes what it rejects, password and all).
+func TestRule_RemoteErrorsNeverContainTheURLsPassword(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := ln.Addr().String()
+	ln.Close()
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "down for maintenance", http.StatusInternalServerError)
+	}))
+	t.Cleanup(failing.Close)
+	for _, tt := range []struct {
+		name, url string
+		secrets   []string
+	}{
+		{"HTTPConnectionRefused", "http://user:s3cret@" + refused + "/x.git", []string{"s3cret"}},
+		{"GitConnectionRefused", "git://user:s3cret@" + refused + "/x.git", []string{"s3cret"}},
+		{"HTTPServerError", "http://user:s3cret@" + strings.TrimPrefix(failing.URL, "http://") + "/x.git", []string{"s3cret"}},
+		{"HTTPSilent", "http://user:s3cret@" + strings.TrimPrefix(stallingServer(t), "git://"), []string{"s3cret"}},
+		{"EscapedPassword", "http://user:s3%63ret@" + refused + "/x.git", []string{"s3cret", "s3%63ret"}},
+		{"UnparsableBadPort", "http://user:s3cret@" + refused + ":x/x.git", []string{"s3cret"}},
+		{"UnparsableSlashInPassword", "http://user:hunter2/s3cret@" + refused + "/x.git", []string{"hunter2", "s3cret"}},
+		{"UnparsableControlCharacter", "http://user:s3cret@" + refused + "/x\x7f.git", []string{"s3cret"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewMemory(Options{Remote: tt.url, ListTimeout: 50 * time.Millisecond})
+			_, headErr := r.Head(context.Background(), "dev")
+			// No ListTimeout bounds a push to the silent remote: this does.
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			_, commitErr := r.Commit(ctx, "dev", "", storetest.Snapshot(t, map[string]string{"x": "1"}), store.CommitInfo{})
+			for op, err := range map[string]error{"Head": headErr, "Commit": commitErr} {
+				if err == nil {
+					t.Fatalf("%s on %s succeeded", op, tt.name)
+				}
+				for _, s := range tt.secrets {
+					if strings.Contains(err.Error(), s) {
+						t.Errorf("%s error contains the password (%q): %v", op, s, err)
+					}
+				}
+				if !strings.Contains(err.Error(), "127.0.0.1") {
+					t.Errorf("%s error does not name the remote: %v", op, err)
+				}
 			}
 		})
 	}
