@@ -5,9 +5,15 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 
+	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // EncodedObject reads an object through the objectDB: concurrent reads
@@ -138,6 +144,38 @@ func (b *batch) done() {
 	if b.keep != "" {
 		os.Remove(b.keep)
 	}
+}
+
+// storeFetched stores a pack fetched from the remote and makes it
+// readable. go-git writes a pack's index in place, so a process sharing
+// this cache that fetched the same pack (same name) would truncate the
+// index under readers, who then miss objects a branch reaches: the pack is
+// indexed in a directory of its own and moved into place, pack then index,
+// each move atomic, as packWriter.finish does.
+func (db *objectDB) storeFetched(pack io.Reader) error {
+	tmp, err := os.MkdirTemp(db.packDir(), "tmp_fetch_")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if err := packfile.UpdateObjectStorage(filesystem.NewStorage(osfs.New(tmp), cache.NewObjectLRU(0)), pack); err != nil {
+		return err
+	}
+	idxs, _ := filepath.Glob(filepath.Join(tmp, "objects", "pack", "pack-*.idx"))
+	for _, idx := range idxs {
+		base := strings.TrimSuffix(idx, ".idx")
+		name := filepath.Join(db.packDir(), filepath.Base(base))
+		if err := os.Rename(base+".pack", name+".pack"); err != nil {
+			return err
+		}
+		if err := os.Rename(idx, name+".idx"); err != nil {
+			return err
+		}
+		if err := db.addPack(name); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // addPack makes a pack this process just wrote readable at once.

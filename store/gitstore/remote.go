@@ -214,7 +214,13 @@ func (r *Repo) store(pack *bytes.Buffer, names []plumbing.ReferenceName, refs ma
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if pack != nil {
-		if err := packfile.UpdateObjectStorage(r.st, pack); err != nil {
+		err := error(nil)
+		if db := r.db(); db != nil {
+			err = db.storeFetched(pack)
+		} else {
+			err = packfile.UpdateObjectStorage(r.st, pack)
+		}
+		if err != nil {
 			return fmt.Errorf("store the pack fetched from %s: %w", r.remote.shown, err)
 		}
 	}
