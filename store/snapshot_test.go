@@ -180,10 +180,36 @@ func TestDiff(t *testing.T) {
 			if !slices.IsSortedFunc(got, func(x, y Change) int { return strings.Compare(x.Path, y.Path) }) {
 				t.Errorf("Diff not sorted by path: %v", got)
 			}
+			DiffFunc(a, b.Snapshot(), func(dir, name string, _ Op) {
+				want := strings.TrimSuffix(dir, "/")
+				if want == "" {
+					want = "."
+				}
+				if path.Dir(dir+name) != want || strings.Contains(name, "/") {
+					t.Errorf("DiffFunc gave %q + %q: not a file's directory and its name", dir, name)
+				}
+			})
 		})
 	}
 	if got := Diff(nil, mustNew(t, map[string]string{"x": "1"})); !slices.Equal(got, []Change{{"x", Added}}) {
 		t.Errorf("Diff(nil, {x}) = %v", got)
+	}
+}
+
+func TestFilesListsTheRootsFilesInOrder(t *testing.T) {
+	s := mustNew(t, map[string]string{"b": "2", "a/x": "1", "c": "3", "a0": "0"})
+	var got []string
+	for e := range s.Files() {
+		got = append(got, e.Name+"="+string(e.Data))
+	}
+	if want := []string{"a0=0", "b=2", "c=3"}; !slices.Equal(got, want) {
+		t.Errorf("Files = %v, want %v", got, want)
+	}
+	for e := range s.Files() {
+		if e.Name != "a0" {
+			t.Fatalf("Files went on after the loop stopped, at %q", e.Name)
+		}
+		break
 	}
 }
 
