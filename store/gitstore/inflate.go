@@ -410,11 +410,12 @@ func (f *inflater) dynamic() error {
 
 // codes decodes a Huffman-coded block up to its end-of-block code. It
 // works on local copies of the decoder's state, which the compiler keeps
-// in registers, and stores them back when it returns.
-func (f *inflater) codes(lit, dist []uint32) (err error) {
+// in registers, and stores them back at the end of the block: not in a
+// deferred function, whose references to them would keep them in memory
+// (on an error the state is of no further use).
+func (f *inflater) codes(lit, dist []uint32) error {
 	in, pos, bits, nbits := f.in, f.pos, f.bits, f.nbits
 	out, o := f.out, f.o
-	defer func() { f.pos, f.bits, f.nbits, f.o = pos, bits, nbits, o }()
 	litRootTab := (*[1 << litRoot]uint32)(lit)
 	distRootTab := (*[1 << distRoot]uint32)(dist)
 	for {
@@ -459,6 +460,7 @@ func (f *inflater) codes(lit, dist []uint32) (err error) {
 			if pos-int(nbits/8) > len(in) {
 				return errZlibCorrupt // past the end of the input
 			}
+			f.pos, f.bits, f.nbits, f.o = pos, bits, nbits, o
 			return nil
 		}
 		x := uint(e >> 8 & 31)
