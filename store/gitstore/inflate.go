@@ -83,11 +83,23 @@ const badSym = ^uint32(0)
 // it rejects over-subscribed and incomplete codes, except a code of one
 // symbol of length 1; an empty code yields a table of invalid entries.
 func buildTable(tab []uint32, lens []uint8, root uint, entry func(int) uint32) ([]uint32, bool) {
-	var count, next [16]int
-	for _, l := range lens {
-		count[l]++
+	// Four counts, summed after: consecutive increments of one count
+	// (runs of equal lengths are the rule) wait on each other.
+	var c [4][16]int
+	i := 0
+	for ; i+4 <= len(lens); i += 4 {
+		c[0][lens[i]&15]++
+		c[1][lens[i+1]&15]++
+		c[2][lens[i+2]&15]++
+		c[3][lens[i+3]&15]++
 	}
-	count[0] = 0
+	for ; i < len(lens); i++ {
+		c[0][lens[i]&15]++
+	}
+	var count, next [16]int
+	for l := 1; l < 16; l++ {
+		count[l] = c[0][l] + c[1][l] + c[2][l] + c[3][l]
+	}
 	left, total := 1, 0
 	for l := 1; l < 16; l++ {
 		left = left<<1 - count[l]
@@ -120,29 +132,40 @@ func buildTable(tab []uint32, lens []uint8, root uint, entry func(int) uint32) (
 		codes[i] = uint16(code)
 		code++
 	}
-	// A complete code writes every root entry, once: only an incomplete
-	// code and the fixed codes' meaningless symbols leave entries that
-	// must read as invalid.
+	// A complete code writes every root entry: only an incomplete code
+	// and the fixed codes' meaningless symbols leave entries that must
+	// read as invalid.
 	size := 1 << root
 	tab = slices.Grow(tab[:0], size)[:size]
 	if left > 0 || entry(len(lens)-1) == badSym {
 		clear(tab)
 	}
+	// The root table is built a length at a time, as libdeflate does: the
+	// codes of length l go into its first 1<<l entries, which are then
+	// copied after themselves, so that each code's entry repeats every
+	// 1<<l entries. One store per code and copies, where filling each
+	// code's entries in turn took a loop of a different count per code,
+	// whose mispredicted exits cost most of building a table.
+	rt := tab[:size]
+	i = 0
+	for l, cur := 1, 2; l <= int(root); l, cur = l+1, 2*cur {
+		for ; i < total && int(lens[sorted[i]]) == l; i++ {
+			// Entries of meaningless symbols stay invalid: only in the
+			// fixed codes, whose lengths fit the root.
+			if e := entry(int(sorted[i])); e != badSym {
+				rt[reverse(int(codes[i]), l)] = e | uint32(l)
+			}
+		}
+		if cur < size {
+			copy(rt[cur:2*cur], rt[:cur])
+		}
+	}
 	group := -1 // root bits of the long codes whose subtable is open
-	for i := range total {
+	for ; i < total; i++ {
 		s := int(sorted[i])
 		l, code := int(lens[s]), int(codes[i])
 		rev := reverse(code, l)
 		e := entry(s)
-		if e == badSym {
-			continue // only in the fixed codes, whose lengths fit the root
-		}
-		if uint(l) <= root {
-			for j := rev; j < size; j += 1 << l {
-				tab[j] = e | uint32(l)
-			}
-			continue
-		}
 		// Codes sharing their first root bits are consecutive; the first
 		// of them opens a subtable as deep as the group's longest code.
 		prefix := rev & (size - 1)
