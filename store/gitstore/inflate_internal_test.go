@@ -82,7 +82,7 @@ func TestInflate_ReadsWhatCompressZlibWrites(t *testing.T) {
 
 func TestInflate_Adler32IsHashAdler32(t *testing.T) {
 	data := inflateInputs()["random"]
-	for _, n := range []int{0, 1, 7, 8, 9, 5551, 5552, 5553, 20_000, len(data)} {
+	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 5551, 5552, 5553, 20_000, len(data)} {
 		if got, want := adler32(data[:n]), stdadler32.Checksum(data[:n]); got != want {
 			t.Errorf("%d bytes: %08x, want %08x", n, got, want)
 		}

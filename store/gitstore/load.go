@@ -124,14 +124,20 @@ func (b blobs) ReadBlob(h store.Hash) ([]byte, error) {
 	if err != nil {
 		return nil, blobErr(h, err)
 	}
-	rd, err := o.Reader()
-	if err != nil {
-		return nil, blobErr(h, err)
-	}
-	defer rd.Close()
-	data := make([]byte, o.Size())
-	if _, err := io.ReadFull(rd, data); err != nil {
-		return nil, blobErr(h, err)
+	var data []byte
+	if raw, ok := o.(*rawObject); ok {
+		// Shared, as a Source's contents are: no copy.
+		data = raw.data
+	} else {
+		rd, err := o.Reader()
+		if err != nil {
+			return nil, blobErr(h, err)
+		}
+		defer rd.Close()
+		data = make([]byte, o.Size())
+		if _, err := io.ReadFull(rd, data); err != nil {
+			return nil, blobErr(h, err)
+		}
 	}
 	r.blobs.add(plumbing.Hash(h), data, int64(len(data)))
 	return data, nil
