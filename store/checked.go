@@ -88,14 +88,7 @@ func (c *Checked) Head(ctx context.Context, branch string) (Commit, error) {
 	if err := ValidateBranch(branch); err != nil {
 		return Commit{}, fmt.Errorf("store: head: %w", err)
 	}
-	if err := ctx.Err(); err != nil {
-		return Commit{}, fmt.Errorf("store: head of %s: %w", branch, err)
-	}
-	h, err := c.d.Head(ctx, branch)
-	if err != nil {
-		return Commit{}, fmt.Errorf("store: head of %s: %w", branch, err)
-	}
-	return h, nil
+	return call(ctx, func() (Commit, error) { return c.d.Head(ctx, branch) }, "head of %s", branch)
 }
 
 // Snapshot implements Repo. The zero Revision names no commit
@@ -104,14 +97,7 @@ func (c *Checked) Snapshot(ctx context.Context, rev Revision) (*Snapshot, error)
 	if rev == "" {
 		return nil, fmt.Errorf("store: snapshot: the zero revision names no commit: %w", ErrNotFound)
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("store: snapshot %s: %w", brief(string(rev)), err)
-	}
-	s, err := c.d.Snapshot(ctx, rev)
-	if err != nil {
-		return nil, fmt.Errorf("store: snapshot %s: %w", brief(string(rev)), err)
-	}
-	return s, nil
+	return call(ctx, func() (*Snapshot, error) { return c.d.Snapshot(ctx, rev) }, "snapshot %s", briefly(string(rev)))
 }
 
 // Log implements Repo. A negative opts.Limit is refused (errkind.Invalid).
@@ -122,14 +108,7 @@ func (c *Checked) Log(ctx context.Context, branch string, opts LogOptions) ([]Co
 	if opts.Limit < 0 {
 		return nil, fmt.Errorf("store: log of %s: %w: limit %d is negative (allowed: 0 for the whole history, or a count)", branch, errkind.Invalid, opts.Limit)
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("store: log of %s: %w", branch, err)
-	}
-	log, err := c.d.Log(ctx, branch, opts)
-	if err != nil {
-		return nil, fmt.Errorf("store: log of %s: %w", branch, err)
-	}
-	return log, nil
+	return call(ctx, func() ([]Commit, error) { return c.d.Log(ctx, branch, opts) }, "log of %s", branch)
 }
 
 // Commit implements Repo, as an Apply of one update.
@@ -191,13 +170,8 @@ func (c *Checked) SetAlias(ctx context.Context, alias, branch string) error {
 	if err := ValidateBranch(branch); err != nil {
 		return fmt.Errorf("store: set alias %s: %w", alias, err)
 	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("store: set alias %s to %s: %w", alias, branch, err)
-	}
-	if err := c.d.SetAlias(ctx, alias, branch); err != nil {
-		return fmt.Errorf("store: set alias %s to %s: %w", alias, branch, err)
-	}
-	return nil
+	_, err := call(ctx, func() (any, error) { return nil, c.d.SetAlias(ctx, alias, branch) }, "set alias %s to %s", alias, branch)
+	return err
 }
 
 // DeleteAlias implements Namer.
@@ -205,26 +179,34 @@ func (c *Checked) DeleteAlias(ctx context.Context, alias string) error {
 	if err := ValidateAlias(alias); err != nil {
 		return fmt.Errorf("store: delete alias: %w", err)
 	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("store: delete alias %s: %w", alias, err)
-	}
-	if err := c.d.DeleteAlias(ctx, alias); err != nil {
-		return fmt.Errorf("store: delete alias %s: %w", alias, err)
-	}
-	return nil
+	_, err := call(ctx, func() (any, error) { return nil, c.d.DeleteAlias(ctx, alias) }, "delete alias %s", alias)
+	return err
 }
 
 // Aliases implements Namer.
 func (c *Checked) Aliases(ctx context.Context) (map[string]string, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("store: aliases: %w", err)
-	}
-	as, err := c.d.Aliases(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("store: aliases: %w", err)
-	}
-	return as, nil
+	return call(ctx, func() (map[string]string, error) { return c.d.Aliases(ctx) }, "aliases")
 }
+
+// call runs a driver operation once its arguments are checked: it checks
+// ctx first, and names the operation (format and args) in any error, the
+// context's or the driver's, once.
+func call[T any](ctx context.Context, op func() (T, error), format string, args ...any) (T, error) {
+	err := ctx.Err()
+	var v T
+	if err == nil {
+		v, err = op()
+	}
+	if err != nil {
+		return v, fmt.Errorf("store: "+format+": %w", append(args, err)...)
+	}
+	return v, nil
+}
+
+// briefly defers brief to when an error is formatted.
+type briefly string
+
+func (b briefly) String() string { return brief(string(b)) }
 
 // brief quotes s for an error, cut short: a caller's bad input is named,
 // not echoed whole.
