@@ -33,7 +33,8 @@ func distinct(s *store.Snapshot) (files, dirs int) {
 			return
 		}
 		dk[d.Hash()] = true
-		for _, e := range d.Entries() {
+		entries, _ := d.Entries() // a snapshot in memory
+		for _, e := range entries {
 			if e.Dir != nil {
 				walk(e.Dir)
 			} else {

@@ -128,7 +128,7 @@ func refFindings(ctx context.Context, in *Input, check string, bad func(usage) b
 		return nil, nil
 	}
 	var out []Finding
-	x.root.each(x.snap, "", func(s *summary) bool { return s.usages.intersects(offending) }, func(fl *file) bool {
+	err = x.root.each(x.snap, "", func(s *summary) bool { return s.usages.intersects(offending) }, func(fl *file) bool {
 		return slices.ContainsFunc(fl.refs, func(r ref) bool { return offending.has(r.usage) })
 	}, func(p string, fl *file) {
 		for _, r := range fl.refs {
@@ -141,7 +141,7 @@ func refFindings(ctx context.Context, in *Input, check string, bad func(usage) b
 			out = append(out, f)
 		}
 	})
-	return out, nil
+	return out, err
 }
 
 // EncryptedSecrets finds values encrypted with the lower environment's
@@ -225,10 +225,10 @@ func spotFindings(ctx context.Context, in *Input, want func(*summary) bool, fn f
 		return nil, err
 	}
 	var out []Finding
-	x.root.each(x.snap, "", want, func(fl *file) bool { return fl.prob != nil }, func(p string, fl *file) {
+	err = x.root.each(x.snap, "", want, func(fl *file) bool { return fl.prob != nil }, func(p string, fl *file) {
 		out = append(out, fn(p, fl.prob)...)
 	})
-	return out, nil
+	return out, err
 }
 
 // each calls fn for every file that keep accepts in a directory at or
@@ -236,10 +236,11 @@ func spotFindings(ctx context.Context, in *Input, want func(*summary) bool, fn f
 // does not; the order is not path order (Run sorts findings). s is n's
 // directory in the snapshot, which names the files (n's are in the same
 // order: equal trees). It builds a path, and lists s's entries, only for
-// what it visits: most entries of a big directory are ruled out.
-func (n *node) each(s *store.Snapshot, p string, want func(*summary) bool, keep func(*file) bool, fn func(string, *file)) {
+// what it visits: most entries of a big directory are ruled out. It fails
+// only if a lazy directory of s cannot be read.
+func (n *node) each(s *store.Snapshot, p string, want func(*summary) bool, keep func(*file) bool, fn func(string, *file)) error {
 	if !want(&n.sum) {
-		return
+		return nil
 	}
 	path := func(name string) string {
 		if p == "" {
@@ -252,19 +253,26 @@ func (n *node) each(s *store.Snapshot, p string, want func(*summary) bool, keep 
 			continue
 		}
 		sub, err := s.SubSnapshot(d.name)
-		if err != nil { // cannot happen: n was built from s
-			continue
+		if err != nil {
+			return err
 		}
-		d.n.each(sub, path(d.name), want, keep, fn)
+		if err := d.n.each(sub, path(d.name), want, keep, fn); err != nil {
+			return err
+		}
 	}
 	if !slices.ContainsFunc(n.files, func(c fileChild) bool { return c.file != clean && keep(c.file) }) {
-		return
+		return nil
+	}
+	files, err := s.Files()
+	if err != nil {
+		return err
 	}
 	i := 0
-	for e := range s.Files() {
+	for e := range files {
 		if c := n.files[i]; c.file != clean && keep(c.file) {
 			fn(path(e.Name), c.file)
 		}
 		i++
 	}
+	return nil
 }

@@ -390,9 +390,12 @@ func (p *planner) run(ctx context.Context, snap *store.Snapshot) (*node, error) 
 			return nil
 		})
 	}
-	root := p.dir(snap, "", p.r.last)
+	root, err := p.dir(snap, "", p.r.last)
 	close(jobs)
 	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if err != nil {
 		return nil, err
 	}
 	return root, ctx.Err() // the walk stops handing out files when ctx is done
@@ -401,16 +404,20 @@ func (p *planner) run(ctx context.Context, snap *store.Snapshot) (*node, error) 
 // dir plans the directory s at path prefix (which ends in "/" unless it is
 // the root; it is built only for p.read). old is the directory at the same
 // path in the last snapshot scanned, if any: its files' scans are reused
-// for files of the same content.
-func (p *planner) dir(s *store.Snapshot, prefix string, old *node) *node {
+// for files of the same content. It fails only if a lazy directory
+// cannot be read.
+func (p *planner) dir(s *store.Snapshot, prefix string, old *node) (*node, error) {
 	h := s.Hash()
 	if n := p.r.dirs[h]; n != nil {
-		return n
+		return n, nil
 	}
 	if n := p.newDirs[h]; n != nil {
-		return n
+		return n, nil
 	}
-	es := s.Entries()
+	es, err := s.Entries()
+	if err != nil {
+		return nil, err
+	}
 	dirs := 0
 	for _, e := range es {
 		if e.Dir != nil {
@@ -430,7 +437,11 @@ func (p *planner) dir(s *store.Snapshot, prefix string, old *node) *node {
 			if i, ok := was.dirs[e.Name]; ok {
 				od = old.dirs[i].n
 			}
-			n.dirs = append(n.dirs, dirChild{e.Name, p.dir(e.Dir, path+"/", od)})
+			d, err := p.dir(e.Dir, path+"/", od)
+			if err != nil {
+				return nil, err
+			}
+			n.dirs = append(n.dirs, dirChild{e.Name, d})
 			continue
 		}
 		c := &n.files[files]
@@ -448,7 +459,7 @@ func (p *planner) dir(s *store.Snapshot, prefix string, old *node) *node {
 	}
 	p.newDirs[h] = n
 	p.pending = append(p.pending, n)
-	return n
+	return n, nil
 }
 
 // known is what a directory of the last snapshot offers to its new

@@ -25,10 +25,12 @@ type dirRun struct {
 }
 
 // diffFiles returns the changes from a to b (store.DiffFunc).
-func diffFiles(a, b *store.Snapshot) *changes {
+func diffFiles(a, b *store.Snapshot) (*changes, error) {
 	c := &changes{}
-	store.DiffFunc(a, b, c.add)
-	return c
+	if err := store.DiffFunc(a, b, c.add); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 func (c *changes) add(dir, name string, op store.Op) {

@@ -40,7 +40,14 @@ func TestDiffFiles_IsStoreDiff(t *testing.T) {
 		{"from empty", nil, a}, {"to empty", a, nil}, {"files become directories", odd, oddB}, {"and back", oddB, odd},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, want := diffFiles(tc.a, tc.b), store.Diff(tc.a, tc.b)
+			got, err := diffFiles(tc.a, tc.b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := store.Diff(tc.a, tc.b)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if diff := cmp.Diff(want, got.list(), cmpopts.EquateEmpty()); diff != "" {
 				t.Fatalf("(-store.Diff +diffFiles):\n%s", diff)
 			}

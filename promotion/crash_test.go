@@ -154,7 +154,13 @@ func (w *crashWorld) check(ctx context.Context, dir string) {
 			continue
 		}
 		layout := promotion.DefaultLayout{}
-		if promotion.StaticView(layout, got).Hash() != promotion.StaticView(layout, want).Hash() {
+		gotView, err1 := promotion.StaticView(layout, got)
+		wantView, err2 := promotion.StaticView(layout, want)
+		if err := errors.Join(err1, err2); err != nil {
+			fail("promotion %s: %v", c.Revision, err)
+			continue
+		}
+		if gotView.Hash() != wantView.Hash() {
 			fail("promotion %s is partial: its static config is not its source's", c.Revision)
 		}
 		if _, err := w.p.Report(ctx, c.Metadata[promotion.MetaReportID]); err != nil {

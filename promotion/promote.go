@@ -274,7 +274,10 @@ func (p *Promoter) execute(ctx context.Context, typ Type, lower, upper string, l
 // give an error wrapping ErrIntegrity and the *integrity.Error, returned
 // with the Result.
 func (p *Promoter) check(ctx context.Context, pl *plan, ignoreSecrets bool, read func(string, []byte)) (*integrity.Result, error) {
-	static := StaticView(p.layout, pl.target)
+	static, err := StaticView(p.layout, pl.target)
+	if err != nil {
+		return nil, fmt.Errorf("static view of the target: %w", err)
+	}
 	esvs, err := p.esvs.ESVs(ctx, pl.upper)
 	if err != nil {
 		return nil, fmt.Errorf("ESVs of %s: %w", pl.upper, err)

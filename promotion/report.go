@@ -128,8 +128,12 @@ type Entry struct {
 
 // describe groups the changes from before to after by the layout's items
 // (see describer).
-func describe(layout Layout, before, after *store.Snapshot) Changes {
-	return newDescriber(layout, diffFiles(before, after)).finish(before, after)
+func describe(layout Layout, before, after *store.Snapshot) (Changes, error) {
+	changes, err := diffFiles(before, after)
+	if err != nil {
+		return Changes{}, err
+	}
+	return newDescriber(layout, changes).finish(before, after), nil
 }
 
 // describer groups a report's changes by the layout's items. Several files
@@ -317,8 +321,12 @@ func (p *Promoter) fromCommit(ctx context.Context, upper string, c store.Commit)
 	if err != nil {
 		return nil, err
 	}
+	changes, err := describe(p.layout, before, after)
+	if err != nil {
+		return nil, fmt.Errorf("report of commit %s: %w", c.Revision, err)
+	}
 	pl := &plan{typ: Type(c.Metadata[MetaType]), lower: c.Metadata[MetaLower], upper: upper, source: store.Revision(c.Metadata[MetaSource])}
-	r = p.buildReport(pl, c.Metadata[MetaReportID], c.Metadata[MetaPromotionID], c.Time, h, describe(p.layout, before, after))
+	r = p.buildReport(pl, c.Metadata[MetaReportID], c.Metadata[MetaPromotionID], c.Time, h, changes)
 	r.Revision = c.Revision
 	r.ReportName = reportName(r)
 	p.cache(r)

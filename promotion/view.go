@@ -11,8 +11,9 @@ import (
 // are dropped whole and every other directory is shared with snap, so
 // unchanged subtrees keep their hashes (and the integrity cache keyed by
 // them). With a StaticLayout it visits only the directories holding both
-// kinds, so its cost does not grow with the static config.
-func StaticView(layout Layout, snap *store.Snapshot) *store.Snapshot {
+// kinds, so its cost does not grow with the static config. It fails only if
+// a lazy snapshot's directory cannot be read.
+func StaticView(layout Layout, snap *store.Snapshot) (*store.Snapshot, error) {
 	return snap.Select(staticChoice(layout, ""))
 }
 
@@ -66,7 +67,11 @@ func mergeStatic(layout Layout, base, src *store.Snapshot) (*store.Snapshot, *ch
 	if err != nil {
 		return nil, nil, fmt.Errorf("build target: %w", err)
 	}
-	return target, diffFiles(base, target), nil
+	changes, err := diffFiles(base, target)
+	if err != nil {
+		return nil, nil, fmt.Errorf("build target: %w", err)
+	}
+	return target, changes, nil
 }
 
 // merge is mergeStatic for the directories base and src at prefix.
@@ -74,12 +79,20 @@ func merge(layout Layout, static func(string) bool, prefix string, base, src *st
 	if base.Hash() == src.Hash() {
 		return base, nil
 	}
+	baseEntries, err := base.Entries()
+	if err != nil {
+		return nil, err
+	}
+	srcEntries, err := src.Entries()
+	if err != nil {
+		return nil, err
+	}
 	inBase := map[string]store.Entry{}
-	for _, e := range base.Entries() {
+	for _, e := range baseEntries {
 		inBase[e.Name] = e
 	}
 	var out []store.Entry
-	for _, s := range src.Entries() {
+	for _, s := range srcEntries {
 		p := prefix + s.Name
 		b, ok := inBase[s.Name]
 		delete(inBase, s.Name)
@@ -97,11 +110,19 @@ func merge(layout Layout, static func(string) bool, prefix string, base, src *st
 			}
 			out = append(out, store.Entry{Name: s.Name, Dir: m})
 		default:
-			if ok && b.Dir != nil && dynamicPart(layout, p, b.Dir).Len() > 0 {
-				return nil, fmt.Errorf("%w: %s is a file in the source but a directory holding dynamic config in the target", store.ErrInvalidPath, p)
+			if ok && b.Dir != nil {
+				dyn, err := dynamicPart(layout, p, b.Dir)
+				if err != nil {
+					return nil, err
+				}
+				if !dyn.Empty() {
+					return nil, fmt.Errorf("%w: %s is a file in the source but a directory holding dynamic config in the target", store.ErrInvalidPath, p)
+				}
 			}
 			if s.Dir != nil {
-				s.Dir = s.Dir.Select(staticChoice(layout, p+"/"))
+				if s.Dir, err = s.Dir.Select(staticChoice(layout, p+"/")); err != nil {
+					return nil, err
+				}
 			}
 			out = append(out, s)
 		}
@@ -112,14 +133,18 @@ func merge(layout Layout, static func(string) bool, prefix string, base, src *st
 		case layout.Dynamic(p):
 			out = append(out, b)
 		case b.Dir != nil && !static(p):
-			out = append(out, store.Entry{Name: b.Name, Dir: dynamicPart(layout, p, b.Dir)})
+			dyn, err := dynamicPart(layout, p, b.Dir)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, store.Entry{Name: b.Name, Dir: dyn})
 		}
 	}
 	return store.NewTree(out)
 }
 
 // dynamicPart returns the dynamic files of dir, the directory at p.
-func dynamicPart(layout Layout, p string, dir *store.Snapshot) *store.Snapshot {
+func dynamicPart(layout Layout, p string, dir *store.Snapshot) (*store.Snapshot, error) {
 	return dir.Select(dynamicChoice(layout, p+"/"))
 }
 

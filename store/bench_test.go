@@ -58,7 +58,7 @@ func BenchmarkDiffOneFile(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if d := store.Diff(s, s2); len(d) != 1 {
+		if d, err := store.Diff(s, s2); err != nil || len(d) != 1 {
 			b.Fatalf("Diff = %v, want one change", d)
 		}
 	}

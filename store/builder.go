@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 )
@@ -33,12 +34,17 @@ func (e *mentry) isDir() bool { return e.sub != nil || e.n.dir }
 // NewBuilder returns a Builder starting from base (nil for empty).
 func NewBuilder(base *Snapshot) *Builder { return &Builder{base: base} }
 
-func open(n *node) *mdir {
-	m := &mdir{entries: make([]mentry, len(n.entries))}
-	for i, e := range n.entries {
+// open starts editing directory n, at path dir, reading it if it is lazy.
+func open(n *node, dir string) (*mdir, error) {
+	es, err := n.list()
+	if err != nil {
+		return nil, &fs.PathError{Op: "edit", Path: dir, Err: err}
+	}
+	m := &mdir{entries: make([]mentry, len(es))}
+	for i, e := range es {
 		m.entries[i] = mentry{name: e.name, n: e.n}
 	}
-	return m
+	return m, nil
 }
 
 // search finds name in m whatever its kind; when absent it returns where an
@@ -58,31 +64,42 @@ func (m *mdir) search(name string, dir bool) (int, bool) {
 	return i, false
 }
 
-// subdir returns the editable directory of entry i.
-func (m *mdir) subdir(i int) *mdir {
+// subdir returns the editable directory of entry i, at path dir.
+func (m *mdir) subdir(i int, dir string) (*mdir, error) {
 	e := &m.entries[i]
 	if e.sub == nil {
-		e.sub = open(e.n)
-		e.n = nil
+		sub, err := open(e.n, dir)
+		if err != nil {
+			return nil, err
+		}
+		e.sub, e.n = sub, nil
 	}
-	return e.sub
+	return e.sub, nil
 }
 
-func (b *Builder) rootDir() *mdir {
+func (b *Builder) rootDir() (*mdir, error) {
 	if b.root == nil {
-		b.root = open(b.base.dir())
+		root, err := open(b.base.dir(), ".")
+		if err != nil {
+			return nil, err
+		}
+		b.root = root
 	}
-	return b.root
+	return b.root, nil
 }
 
 // Put sets the file at p to a copy of data, creating parent directories.
 // It fails with ErrInvalidPath if p is invalid, if p is a directory, or if
-// one of its parents is a file.
+// one of its parents is a file, and with the read error of a lazy base's
+// directory on the way; either leaves the Builder as it was.
 func (b *Builder) Put(p string, data []byte) error {
 	if err := ValidatePath(p); err != nil {
 		return err
 	}
-	m := b.rootDir()
+	m, err := b.rootDir()
+	if err != nil {
+		return err
+	}
 	elems := strings.Split(p, "/")
 	for k, name := range elems[:len(elems)-1] {
 		i, ok := m.search(name, true)
@@ -92,7 +109,9 @@ func (b *Builder) Put(p string, data []byte) error {
 		case !m.entries[i].isDir():
 			return fmt.Errorf("%w %q: %q is a file", ErrInvalidPath, p, strings.Join(elems[:k+1], "/"))
 		}
-		m = m.subdir(i)
+		if m, err = m.subdir(i, strings.Join(elems[:k+1], "/")); err != nil {
+			return err
+		}
 	}
 	name := elems[len(elems)-1]
 	f := newFile(slices.Clone(data))
@@ -109,19 +128,25 @@ func (b *Builder) Put(p string, data []byte) error {
 }
 
 // Delete removes the file or the whole directory at p. Deleting a path that
-// does not exist is not an error; an invalid p is (ErrInvalidPath).
+// does not exist is not an error; an invalid p is (ErrInvalidPath), and so
+// is the read error of a lazy base's directory on the way.
 func (b *Builder) Delete(p string) error {
 	if err := ValidatePath(p); err != nil {
 		return err
 	}
-	m := b.rootDir()
+	m, err := b.rootDir()
+	if err != nil {
+		return err
+	}
 	elems := strings.Split(p, "/")
-	for _, name := range elems[:len(elems)-1] {
+	for k, name := range elems[:len(elems)-1] {
 		i, ok := m.search(name, true)
 		if !ok || !m.entries[i].isDir() {
 			return nil
 		}
-		m = m.subdir(i)
+		if m, err = m.subdir(i, strings.Join(elems[:k+1], "/")); err != nil {
+			return err
+		}
 	}
 	if i, ok := m.search(elems[len(elems)-1], false); ok {
 		m.entries = slices.Delete(m.entries, i, i+1)

@@ -8,12 +8,16 @@
 // the changed paths, and Diff skips every subtree whose hash is unchanged:
 // both cost what changed, not the size of the tenant.
 //
-// A backend may hand out lazy snapshots (see Source): their directories are
-// loaded but each file's content is read only when asked for, so a snapshot
-// of a large tenant costs its directories in memory, not its bytes. The
-// methods that read content (ReadFile, Walk, Open, Stat, ReadDir,
-// Entry.ReadData, WriteDir, WriteTar) return the backend's error if it
-// cannot; everything else looks at hashes and does no I/O.
+// A backend may hand out lazy snapshots (see Source, TreeSource and
+// LazyTree): a directory's entries and a file's content are read only when
+// a method looks inside them, and not kept, so holding a snapshot of a
+// large tenant costs what its caller derived from it, and a one-file
+// change reads the directories on that file's path. The methods that may
+// look inside (ReadFile, Walk, Open, Stat, ReadDir, Entries, Files, Diff,
+// Select, Filter, a Builder's Put and Delete, Entry.ReadData, WriteDir,
+// WriteTar) return the backend's error, naming the path, if it cannot
+// read; a snapshot in memory never fails them. Hash, Equal and Empty do
+// no I/O.
 //
 // A Repo keeps snapshots on branches, one per environment, and moves a branch
 // only by compare-and-set: Commit succeeds only if the branch head is still

@@ -17,7 +17,8 @@ func Example() {
 	next, _ := dev.With("email-templates/welcome/welcome.json", []byte(`{"subject":"Hello"}`))
 	next, _ = next.With("realms/alpha/journeys/Register/Register.json", []byte(`{"_id":"Register"}`))
 
-	for _, c := range store.Diff(dev, next) {
+	changes, _ := store.Diff(dev, next) // only a lazy snapshot's Diff can fail
+	for _, c := range changes {
 		fmt.Println(c.Op, c.Path)
 	}
 	data, _ := fs.ReadFile(next, "email-templates/welcome/welcome.json")
@@ -47,7 +48,7 @@ func ExampleSnapshot_Select() {
 		"identities/alpha/roles/admin.json":    []byte(`{}`),
 		"email-templates/welcome/welcome.json": []byte(`{}`),
 	})
-	static := s.Select(func(path string, dir bool) store.Choice {
+	static, _ := s.Select(func(path string, dir bool) store.Choice {
 		fmt.Println("visit", path)
 		switch path {
 		case "email-templates":

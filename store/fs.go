@@ -69,8 +69,12 @@ func (s *Snapshot) ReadDir(name string) ([]fs.DirEntry, error) {
 // dirEntries lists directory n, at name; a lazy file's size is read here,
 // so that FileInfo.Size cannot fail later.
 func dirEntries(op, name string, n *node) ([]fs.DirEntry, error) {
-	out := make([]fs.DirEntry, len(n.entries))
-	for i, e := range n.entries {
+	es, err := n.list()
+	if err != nil {
+		return nil, &fs.PathError{Op: op, Path: name, Err: err}
+	}
+	out := make([]fs.DirEntry, len(es))
+	for i, e := range es {
 		fi, err := newInfo(op, path.Join(name, e.name), e.name, e.n)
 		if err != nil {
 			return nil, err

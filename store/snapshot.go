@@ -35,12 +35,20 @@ func (h Hash) IsZero() bool { return h == Hash{} }
 // Entry.ReadData) are shared and must not be modified; ReadFile returns a
 // copy.
 //
-// A backend may build a lazy snapshot (see Source): its files hold only
-// their hash and their content is read when asked for. The methods that
-// read content (ReadFile, Walk, Open, Stat, ReadDir, WriteDir, WriteTar,
-// Entry.ReadData) then return the Source's error, wrapped with the path;
-// every other method (Hash, Len, Diff, Filter, Select, With, Builder,
-// Entries, Equal) looks at hashes only, so it does no I/O and cannot fail.
+// A backend may build a lazy snapshot: its files hold only their hash and
+// their content is read when asked for (see Source), and its directories
+// may too, their entries read when a method first looks inside them (see
+// TreeSource and LazyTree). Nothing read that way is kept by the snapshot,
+// so holding one costs its loaded directories, not the tenant: the
+// backend's cache, bounded in bytes, decides what stays in memory.
+//
+// Methods that may look inside a directory or a file return an error,
+// which for a lazy snapshot is the Source's, wrapped with the path. Hash,
+// Equal, Empty and String never do I/O; Len and Size count every file of
+// a lazy snapshot and return -1 if a directory or size cannot be read.
+// Methods that compare or select (Diff, Select, Filter) skip equal or
+// wholly kept subtrees by hash, so they read only the directories that
+// differ or are visited.
 type Snapshot struct {
 	root *node
 }
@@ -50,11 +58,12 @@ type Snapshot struct {
 type node struct {
 	hash    Hash
 	dir     bool
-	data    []byte  // file content; nil when src is set
-	src     Source  // a lazy file: its content is src.ReadBlob(hash)
-	entries []entry // directory entries in Git order (see less)
-	files   int     // number of files at or below this node
-	size    int64   // total file bytes at or below this node; -1 if some are lazy
+	data    []byte     // file content; nil when src is set
+	src     Source     // a lazy file: its content is src.ReadBlob(hash)
+	trees   TreeSource // a lazy directory: its entries are trees.ReadTree(hash)
+	entries []entry    // directory entries in Git order (see cmpEntry)
+	files   int        // number of files at or below this node; -1 if some are in lazy directories
+	size    int64      // total file bytes at or below this node; -1 if some are lazy
 }
 
 // Source reads the files of a lazy snapshot by hash, for backends that
@@ -66,6 +75,52 @@ type Source interface {
 	ReadBlob(h Hash) ([]byte, error)
 	// BlobSize returns the size in bytes of the file whose hash is h.
 	BlobSize(h Hash) (int64, error)
+}
+
+// TreeSource reads the directories of a lazy snapshot by hash (gitstore
+// reads them from its object store, through a cache bounded in bytes). It
+// must be safe for concurrent use.
+type TreeSource interface {
+	// ReadTree returns the directory whose hash is h, with its entries
+	// loaded; they may be lazy files and lazy directories themselves. The
+	// caller does not modify it, so it may be shared. Its own Hash may
+	// differ from h where the backend stores what a snapshot cannot hold
+	// (gitstore reads an executable file as a plain one): the lazy
+	// directory keeps h, the backend's address of what it holds.
+	ReadTree(h Hash) (*Snapshot, error)
+}
+
+// LazyTree returns the snapshot of the directory whose hash is h, whose
+// entries src reads each time a method looks inside it: for backends that
+// keep directories elsewhere. h is trusted as src's address of the
+// directory, and is taken to hold at least one file unless it is the
+// empty directory's hash, as every tree Git commits from files does.
+func LazyTree(h Hash, src TreeSource) *Snapshot {
+	if h == emptyDir.hash {
+		return nil
+	}
+	return &Snapshot{root: &node{hash: h, dir: true, trees: src, files: -1, size: -1}}
+}
+
+// TreeSource returns the TreeSource of a lazy snapshot whose root is not
+// loaded, and nil otherwise: a backend writing a snapshot tells its own
+// lazy directories, which it holds already, from others'.
+func (s *Snapshot) TreeSource() TreeSource { return s.dir().trees }
+
+// list returns a directory's entries, reading a lazy directory from its
+// TreeSource.
+func (n *node) list() ([]entry, error) {
+	if n.trees == nil {
+		return n.entries, nil
+	}
+	s, err := n.trees.ReadTree(n.hash)
+	if err != nil {
+		return nil, err
+	}
+	if d := s.dir(); d.trees == nil {
+		return d.entries, nil
+	}
+	return nil, fmt.Errorf("tree source returned directory %s unloaded", n.hash)
 }
 
 // content returns a file's bytes, reading a lazy file from its Source.
@@ -101,18 +156,44 @@ func (s *Snapshot) dir() *node {
 // Hash returns the root directory's hash: equal snapshots have equal hashes.
 func (s *Snapshot) Hash() Hash { return s.dir().hash }
 
-// Len returns the number of files.
-func (s *Snapshot) Len() int { return s.dir().files }
+// Len returns the number of files. For a lazy snapshot it reads every
+// directory not counted yet, and returns -1 if one cannot be read.
+func (s *Snapshot) Len() int {
+	n, err := countOf(s.dir())
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+func countOf(n *node) (int, error) {
+	if n.files >= 0 {
+		return n.files, nil
+	}
+	es, err := n.list()
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, e := range es {
+		c, err := countOf(e.n)
+		if err != nil {
+			return 0, err
+		}
+		total += c
+	}
+	return total, nil
+}
+
+// Empty reports whether s holds no file. It does no I/O: a lazy directory
+// holds a file (see LazyTree).
+func (s *Snapshot) Empty() bool { return s.dir().files == 0 }
 
 // Size returns the total size of all files in bytes. For a lazy snapshot
-// it asks the Source for every lazy file's size (not its content), and
-// returns -1 if one cannot be read.
+// it reads every lazy directory and asks the Source for every lazy file's
+// size (not its content), and returns -1 if one cannot be read.
 func (s *Snapshot) Size() int64 {
-	d := s.dir()
-	if d.size >= 0 {
-		return d.size
-	}
-	size, err := sizeOf(d)
+	size, err := sizeOf(s.dir())
 	if err != nil {
 		return -1
 	}
@@ -126,8 +207,12 @@ func sizeOf(n *node) (int64, error) {
 	if !n.dir {
 		return n.fileSize()
 	}
+	es, err := n.list()
+	if err != nil {
+		return 0, err
+	}
 	var total int64
-	for _, e := range n.entries {
+	for _, e := range es {
 		size, err := sizeOf(e.n)
 		if err != nil {
 			return 0, err
@@ -158,8 +243,8 @@ func (s *Snapshot) ReadFile(name string) ([]byte, error) {
 
 // Walk calls fn for every file in path order. data is shared with the
 // snapshot and must not be modified. Walk stops at the first error fn
-// returns and returns it, or at the first lazy file it cannot read
-// (a *fs.PathError naming the file). A lazy snapshot's contents are read
+// returns and returns it, or at the first lazy file or directory it cannot
+// read (a *fs.PathError naming it). A lazy snapshot's contents are read
 // one at a time and not kept, so walking costs the largest file in memory,
 // not the whole snapshot.
 func (s *Snapshot) Walk(fn func(path string, data []byte) error) error {
@@ -167,7 +252,11 @@ func (s *Snapshot) Walk(fn func(path string, data []byte) error) error {
 }
 
 func walk(d *node, prefix string, fn func(string, []byte) error) error {
-	for _, e := range d.entries {
+	es, err := d.list()
+	if err != nil {
+		return dirErr("read", prefix, err)
+	}
+	for _, e := range es {
 		p := prefix + e.name
 		var err error
 		if e.n.dir {
@@ -219,13 +308,27 @@ func (s *Snapshot) lookup(op, name string) (*node, error) {
 		if !n.dir {
 			return nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
 		}
-		i, ok := find(n.entries, elem)
+		es, err := n.list()
+		if err != nil {
+			return nil, &fs.PathError{Op: op, Path: name, Err: err}
+		}
+		i, ok := find(es, elem)
 		if !ok {
 			return nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
 		}
-		n = n.entries[i].n
+		n = es[i].n
 	}
 	return n, nil
+}
+
+// dirErr names the directory at prefix ("" or a path ending in "/") that
+// could not be read.
+func dirErr(op, prefix string, err error) error {
+	dir := strings.TrimSuffix(prefix, "/")
+	if dir == "" {
+		dir = "."
+	}
+	return &fs.PathError{Op: op, Path: dir, Err: err}
 }
 
 // Entry is one name in a directory of a Snapshot, as seen by backends that
@@ -257,11 +360,15 @@ func (e Entry) ReadData() ([]byte, error) {
 }
 
 // Entries lists the root directory's entries in Git tree order. It reads
-// no content: a lazy file's entry has Source set and Data nil.
-func (s *Snapshot) Entries() []Entry {
-	d := s.dir()
-	out := make([]Entry, len(d.entries))
-	for i, e := range d.entries {
+// no content: a lazy file's entry has Source set and Data nil, and a lazy
+// directory's Dir is lazy. Only a lazy root can fail to be read.
+func (s *Snapshot) Entries() ([]Entry, error) {
+	es, err := s.dir().list()
+	if err != nil {
+		return nil, dirErr("readdir", "", err)
+	}
+	out := make([]Entry, len(es))
+	for i, e := range es {
 		out[i] = Entry{Name: e.name, Hash: e.n.hash}
 		if e.n.dir {
 			out[i].Dir = &Snapshot{root: e.n}
@@ -269,21 +376,25 @@ func (s *Snapshot) Entries() []Entry {
 			out[i].Data, out[i].Source = e.n.data, e.n.src
 		}
 	}
-	return out
+	return out, nil
 }
 
-// Files yields the files directly in the root directory (not in its
-// subdirectories), in Git tree order, as Entries does, but without
-// building a list: for a caller that looks at a few files of a wide
-// directory.
-func (s *Snapshot) Files() iter.Seq[Entry] {
+// Files returns the files directly in the root directory (not in its
+// subdirectories), in Git tree order, as Entries does, but as a sequence
+// that builds no list: for a caller that looks at a few files of a wide
+// directory. Only a lazy root can fail to be read.
+func (s *Snapshot) Files() (iter.Seq[Entry], error) {
+	es, err := s.dir().list()
+	if err != nil {
+		return nil, dirErr("readdir", "", err)
+	}
 	return func(yield func(Entry) bool) {
-		for _, e := range s.dir().entries {
+		for _, e := range es {
 			if !e.n.dir && !yield(Entry{Name: e.name, Hash: e.n.hash, Data: e.n.data, Source: e.n.src}) {
 				return
 			}
 		}
-	}
+	}, nil
 }
 
 // NewTree builds a directory from its entries, for backends that load trees
@@ -301,7 +412,7 @@ func NewTree(entries []Entry) (*Snapshot, error) {
 		}
 		switch {
 		case e.Dir != nil:
-			if e.Dir.Len() == 0 {
+			if e.Dir.Empty() {
 				continue
 			}
 			es = append(es, entry{e.Name, e.Dir.dir()})
@@ -468,7 +579,11 @@ func newDir(es []entry) *node {
 		body = append(body, e.name...)
 		body = append(body, 0)
 		body = append(body, e.n.hash[:]...)
-		n.files += e.n.files
+		if e.n.files < 0 || n.files < 0 {
+			n.files = -1 // a lazy directory below: uncounted until asked
+		} else {
+			n.files += e.n.files
+		}
 		if e.n.size < 0 || n.size < 0 {
 			n.size = -1 // a lazy file below: unknown until asked
 		} else {
@@ -483,12 +598,16 @@ func newDir(es []entry) *node {
 }
 
 // String summarises the snapshot for logs; it never includes file content
-// and does no I/O (a lazy snapshot's size is left out).
+// and does no I/O (what a lazy snapshot would have to read is left out).
 func (s *Snapshot) String() string {
-	if size := s.dir().size; size >= 0 {
-		return fmt.Sprintf("snapshot %s (%d files, %d bytes)", s.Hash().String()[:12], s.Len(), size)
+	d := s.dir()
+	switch {
+	case d.files < 0:
+		return fmt.Sprintf("snapshot %s", s.Hash().String()[:12])
+	case d.size < 0:
+		return fmt.Sprintf("snapshot %s (%d files)", s.Hash().String()[:12], d.files)
 	}
-	return fmt.Sprintf("snapshot %s (%d files)", s.Hash().String()[:12], s.Len())
+	return fmt.Sprintf("snapshot %s (%d files, %d bytes)", s.Hash().String()[:12], d.files, d.size)
 }
 
 // Filter returns the snapshot of the files keep accepts. keep sees each
@@ -496,8 +615,9 @@ func (s *Snapshot) String() string {
 // whole without visiting it. Directories in which nothing was dropped are
 // shared with s, so filtering out a few subtrees costs what it visits, and
 // the result's unchanged subtrees keep their hashes (and any cache keyed by
-// them). Select can also keep a directory whole without visiting it.
-func (s *Snapshot) Filter(keep func(path string, dir bool) bool) *Snapshot {
+// them). Select can also keep a directory whole without visiting it. It
+// fails only if a lazy directory it visits cannot be read.
+func (s *Snapshot) Filter(keep func(path string, dir bool) bool) (*Snapshot, error) {
 	return s.Select(func(p string, dir bool) Choice {
 		if keep(p, dir) {
 			return Visit
@@ -524,20 +644,32 @@ const (
 // directory it drops or keeps whole, so a selection that names a few
 // directories costs what it visits, whatever the size of the rest. As with
 // Filter, unchanged directories are shared with s and keep their hashes.
-func (s *Snapshot) Select(choose func(path string, dir bool) Choice) *Snapshot {
-	return &Snapshot{root: selectDir(s.dir(), "", choose)}
+// It fails only if a lazy directory it visits cannot be read.
+func (s *Snapshot) Select(choose func(path string, dir bool) Choice) (*Snapshot, error) {
+	root, err := selectDir(s.dir(), "", choose)
+	if err != nil {
+		return nil, err
+	}
+	return &Snapshot{root: root}, nil
 }
 
-func selectDir(d *node, prefix string, choose func(string, bool) Choice) *node {
+func selectDir(d *node, prefix string, choose func(string, bool) Choice) (*node, error) {
+	all, err := d.list()
+	if err != nil {
+		return nil, dirErr("select", prefix, err)
+	}
 	var es []entry // nil while every entry so far is kept unchanged
-	for i, e := range d.entries {
+	for i, e := range all {
 		n := e.n
 		p := prefix + e.name
 		switch c := choose(p, n.dir); {
 		case c == Drop:
 			n = nil
 		case n.dir && c == Visit:
-			if n = selectDir(n, p+"/", choose); n.files == 0 {
+			if n, err = selectDir(n, p+"/", choose); err != nil {
+				return nil, err
+			}
+			if n.files == 0 {
 				n = nil
 			}
 		}
@@ -545,14 +677,14 @@ func selectDir(d *node, prefix string, choose func(string, bool) Choice) *node {
 			continue
 		}
 		if es == nil {
-			es = append(make([]entry, 0, len(d.entries)), d.entries[:i]...)
+			es = append(make([]entry, 0, len(all)), all[:i]...)
 		}
 		if n != nil {
 			es = append(es, entry{e.name, n})
 		}
 	}
 	if es == nil {
-		return d
+		return d, nil
 	}
-	return newDir(es)
+	return newDir(es), nil
 }

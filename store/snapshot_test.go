@@ -173,14 +173,17 @@ func TestDiff(t *testing.T) {
 			if err := tc.edit(b); err != nil {
 				t.Fatal(err)
 			}
-			got := Diff(a, b.Snapshot())
+			got, err := Diff(a, b.Snapshot())
+			if err != nil {
+				t.Fatal(err)
+			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("Diff (-want +got):\n%s", diff)
 			}
 			if !slices.IsSortedFunc(got, func(x, y Change) int { return strings.Compare(x.Path, y.Path) }) {
 				t.Errorf("Diff not sorted by path: %v", got)
 			}
-			DiffFunc(a, b.Snapshot(), func(dir, name string, _ Op) {
+			_ = DiffFunc(a, b.Snapshot(), func(dir, name string, _ Op) {
 				want := strings.TrimSuffix(dir, "/")
 				if want == "" {
 					want = "."
@@ -191,21 +194,25 @@ func TestDiff(t *testing.T) {
 			})
 		})
 	}
-	if got := Diff(nil, mustNew(t, map[string]string{"x": "1"})); !slices.Equal(got, []Change{{"x", Added}}) {
+	if got, _ := Diff(nil, mustNew(t, map[string]string{"x": "1"})); !slices.Equal(got, []Change{{"x", Added}}) {
 		t.Errorf("Diff(nil, {x}) = %v", got)
 	}
 }
 
 func TestFilesListsTheRootsFilesInOrder(t *testing.T) {
 	s := mustNew(t, map[string]string{"b": "2", "a/x": "1", "c": "3", "a0": "0"})
+	files, err := s.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var got []string
-	for e := range s.Files() {
+	for e := range files {
 		got = append(got, e.Name+"="+string(e.Data))
 	}
 	if want := []string{"a0=0", "b=2", "c=3"}; !slices.Equal(got, want) {
 		t.Errorf("Files = %v, want %v", got, want)
 	}
-	for e := range s.Files() {
+	for e := range files {
 		if e.Name != "a0" {
 			t.Fatalf("Files went on after the loop stopped, at %q", e.Name)
 		}
@@ -318,7 +325,7 @@ func TestNewTree(t *testing.T) {
 	if !s.Equal(want) {
 		t.Errorf("NewTree = %v, want %v", contents(t, s), contents(t, want))
 	}
-	if got := s.Entries(); len(got) != 3 || got[0].Name != "d" || got[0].Hash != sub.Hash() {
+	if got, _ := s.Entries(); len(got) != 3 || got[0].Name != "d" || got[0].Hash != sub.Hash() {
 		t.Errorf("Entries() = %+v", got)
 	}
 	for _, bad := range [][]Entry{
@@ -521,10 +528,13 @@ func TestFilter(t *testing.T) {
 		"service-objects/user/1.json": "u", "email/x.json": "e",
 	})
 	visited := map[string]bool{}
-	got := s.Filter(func(p string, dir bool) bool {
+	got, err := s.Filter(func(p string, dir bool) bool {
 		visited[p] = true
 		return p != "service-objects" && !strings.HasSuffix(p, "/agents")
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := map[string]string{"realms/alpha/journeys/Login.json": "j", "email/x.json": "e"}
 	if diff := cmp.Diff(want, contents(t, got)); diff != "" {
 		t.Errorf("Filter (-want +got):\n%s", diff)
@@ -539,7 +549,7 @@ func TestFilter(t *testing.T) {
 	if emailOf(s) != emailOf(got) {
 		t.Error("Filter copied an untouched subtree instead of sharing it")
 	}
-	if all := s.Filter(func(string, bool) bool { return true }); all.root != s.root {
+	if all, _ := s.Filter(func(string, bool) bool { return true }); all.root != s.root {
 		t.Error("keeping everything did not return the same tree")
 	}
 }
@@ -566,7 +576,7 @@ func TestSelect_KeepAllTakesADirectoryWithoutVisitingIt(t *testing.T) {
 		"service-objects/user/1.json": "u", "email/x.json": "e", "email/y/z.json": "z",
 	})
 	var visited []string
-	got := s.Select(func(p string, dir bool) Choice {
+	got, err := s.Select(func(p string, dir bool) Choice {
 		visited = append(visited, p)
 		switch p {
 		case "email", "realms/alpha/journeys":
@@ -576,6 +586,9 @@ func TestSelect_KeepAllTakesADirectoryWithoutVisitingIt(t *testing.T) {
 		}
 		return Visit
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := map[string]string{"realms/alpha/journeys/Login.json": "j", "email/x.json": "e", "email/y/z.json": "z"}
 	if diff := cmp.Diff(want, contents(t, got)); diff != "" {
 		t.Errorf("Select (-want +got):\n%s", diff)
@@ -589,56 +602,131 @@ func TestSelect_KeepAllTakesADirectoryWithoutVisitingIt(t *testing.T) {
 	}
 }
 
-// mapSource serves a lazy snapshot's contents from a map; missing hashes
-// fail, as a lost object would.
-type mapSource map[Hash][]byte
+// mapSource serves a lazy snapshot's contents and directories from maps;
+// missing hashes fail, as a lost object would. It counts the directories
+// it reads.
+type mapSource struct {
+	blobs map[Hash][]byte
+	trees map[Hash]*Snapshot
+	reads int
+}
 
-func (m mapSource) ReadBlob(h Hash) ([]byte, error) {
-	if d, ok := m[h]; ok {
+func newMapSource() *mapSource {
+	return &mapSource{blobs: map[Hash][]byte{}, trees: map[Hash]*Snapshot{}}
+}
+
+func (m *mapSource) ReadBlob(h Hash) ([]byte, error) {
+	if d, ok := m.blobs[h]; ok {
 		return d, nil
 	}
 	return nil, fs.ErrNotExist
 }
 
-func (m mapSource) BlobSize(h Hash) (int64, error) {
+func (m *mapSource) BlobSize(h Hash) (int64, error) {
 	d, err := m.ReadBlob(h)
 	return int64(len(d)), err
 }
 
-// A lazy file built by NewTree keeps the Source's hash, reads nothing until
-// asked, and derives like any other file.
-func TestNewTree_LazyFiles(t *testing.T) {
-	mem := mustNew(t, map[string]string{"a/x": "xx", "b": "bbb"})
-	src := mapSource{}
-	var lazy func(s *Snapshot) *Snapshot
-	lazy = func(s *Snapshot) *Snapshot {
-		var es []Entry
-		for _, e := range s.Entries() {
-			if e.Dir != nil {
-				es = append(es, Entry{Name: e.Name, Dir: lazy(e.Dir)})
-			} else {
-				src[e.Hash] = e.Data
-				es = append(es, Entry{Name: e.Name, Hash: e.Hash, Source: src})
-			}
-		}
-		l, err := NewTree(es)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return l
+func (m *mapSource) ReadTree(h Hash) (*Snapshot, error) {
+	m.reads++
+	if s, ok := m.trees[h]; ok {
+		return s, nil
 	}
-	l := lazy(mem)
-	if !l.Equal(mem) || l.Len() != 2 || l.Size() != 5 || !strings.Contains(l.String(), "2 files)") {
-		t.Fatalf("lazy copy: equal %v, len %d, size %d, %s", l.Equal(mem), l.Len(), l.Size(), l)
+	return nil, fs.ErrNotExist
+}
+
+// lazyCopy returns s as a lazy snapshot served by m, as a backend that
+// stores objects by hash would load it: every directory and file is lazy.
+func (m *mapSource) lazyCopy(t testing.TB, s *Snapshot) *Snapshot {
+	t.Helper()
+	entries, err := s.Entries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var es []Entry
+	for _, e := range entries {
+		if e.Dir != nil {
+			es = append(es, Entry{Name: e.Name, Dir: LazyTree(e.Hash, m)})
+			m.lazyCopy(t, e.Dir)
+		} else {
+			m.blobs[e.Hash] = e.Data
+			es = append(es, Entry{Name: e.Name, Hash: e.Hash, Source: m})
+		}
+	}
+	level, err := NewTree(es)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.trees[level.Hash()] = level
+	return LazyTree(level.Hash(), m)
+}
+
+// A lazy snapshot keeps the Source's hashes, reads nothing until asked,
+// and derives like any other.
+func TestLazySnapshot_ReadsOnDemandAndDerivesLikeAnyOther(t *testing.T) {
+	mem := mustNew(t, map[string]string{"a/x": "xx", "b": "bbb", "c/d/e": "e"})
+	src := newMapSource()
+	l := src.lazyCopy(t, mem)
+	src.reads = 0
+	if !l.Equal(mem) || l.Empty() || l.String() != "snapshot "+mem.Hash().String()[:12] || src.reads != 0 {
+		t.Fatalf("lazy copy: equal %v, empty %v, %s, %d reads before any was asked for", l.Equal(mem), l.Empty(), l, src.reads)
+	}
+	if l.Len() != 3 || l.Size() != 6 {
+		t.Fatalf("lazy copy: len %d, size %d, want 3 and 6", l.Len(), l.Size())
 	}
 	if diff := cmp.Diff(contents(t, mem), contents(t, l)); diff != "" {
 		t.Errorf("contents (-mem +lazy):\n%s", diff)
 	}
-	w, err := l.With("c", []byte("c"))
-	if err != nil || w.Size() != 6 {
+	w, err := l.With("a/y", []byte("y"))
+	if err != nil || w.Size() != 7 {
 		t.Fatalf("With on a lazy snapshot: size %d, %v", w.Size(), err)
+	}
+	src.reads = 0
+	d, err := Diff(l, w)
+	if err != nil || !slices.Equal(d, []Change{{"a/y", Added}}) {
+		t.Errorf("Diff(lazy, lazy+a/y) = %v, %v", d, err)
+	}
+	if src.reads != 2 { // the root and a; c is equal in both
+		t.Errorf("Diff read %d lazy directories, want 2 (the ones that differ)", src.reads)
+	}
+	if kept, err := l.Select(func(p string, _ bool) Choice { return map[bool]Choice{true: KeepAll}[p == "c"] }); err != nil || kept.Len() != 1 {
+		t.Errorf("Select kept %d files, %v; want c/d/e", kept.Len(), err)
 	}
 	if _, err := NewTree([]Entry{{Name: "z", Source: src}}); !errors.Is(err, ErrInvalidPath) {
 		t.Errorf("NewTree(lazy file without hash) = %v, want ErrInvalidPath", err)
+	}
+	if e := LazyTree((*Snapshot)(nil).Hash(), src); !e.Empty() || e.Len() != 0 {
+		t.Errorf("LazyTree(empty directory's hash) holds %d files", e.Len())
+	}
+}
+
+// A lazy directory that cannot be read is an error naming it, from every
+// method that needs to look inside it, and never a silently smaller tree.
+func TestLazySnapshot_UnreadableDirectoryIsAnErrorNamingIt(t *testing.T) {
+	mem := mustNew(t, map[string]string{"a/x": "xx", "c/d/e": "e"})
+	src := newMapSource()
+	l := src.lazyCopy(t, mem)
+	d, _ := mem.SubSnapshot("c/d")
+	delete(src.trees, d.Hash())
+	other := mustNew(t, map[string]string{"a/x": "xx"})
+	for _, tc := range []struct {
+		name string
+		err  func() error
+	}{
+		{"ReadFile", func() error { _, err := l.ReadFile("c/d/e"); return err }},
+		{"Walk", func() error { return l.Walk(func(string, []byte) error { return nil }) }},
+		{"ReadDir", func() error { _, err := l.ReadDir("c/d"); return err }},
+		{"Diff", func() error { _, err := Diff(l, other); return err }},
+		{"Select", func() error { _, err := l.Select(func(string, bool) Choice { return Visit }); return err }},
+		{"Builder.Put", func() error { return NewBuilder(l).Put("c/d/f", nil) }},
+		{"Builder.Delete", func() error { return NewBuilder(l).Delete("c/d/e") }},
+	} {
+		err := tc.err()
+		if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "c/d") {
+			t.Errorf("%s: %v, want an error naming c/d", tc.name, err)
+		}
+	}
+	if l.Len() != -1 || l.Size() != -1 {
+		t.Errorf("Len, Size = %d, %d; want -1, -1 when a directory cannot be read", l.Len(), l.Size())
 	}
 }

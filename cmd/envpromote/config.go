@@ -68,7 +68,10 @@ back byte for byte.`,
 				message = "Import " + args[0] + " into " + e.Name
 			}
 			var changes []store.Change
-			c, err := s.replace(ctx(cmd), e, snap, message, func(old *store.Snapshot) { changes = store.Diff(old, snap) })
+			c, err := s.replace(ctx(cmd), e, snap, message, func(old *store.Snapshot) (err error) {
+				changes, err = store.Diff(old, snap)
+				return err
+			})
 			if err != nil {
 				return err
 			}
@@ -86,7 +89,7 @@ back byte for byte.`,
 // replace commits snap as e's whole configuration, through its group's
 // Promoter when it has one (which refuses while e is locked), else straight
 // to the repository.
-func (s *system) replace(ctx context.Context, e environment.Environment, snap *store.Snapshot, msg string, seen func(old *store.Snapshot)) (store.Commit, error) {
+func (s *system) replace(ctx context.Context, e environment.Environment, snap *store.Snapshot, msg string, seen func(old *store.Snapshot) error) (store.Commit, error) {
 	info := store.CommitInfo{Author: s.actor, Message: msg}
 	p, _, err := s.member(ctx, e.ID, false)
 	switch {
@@ -96,8 +99,14 @@ func (s *system) replace(ctx context.Context, e environment.Environment, snap *s
 	default:
 		return p.Edit(ctx, e.ID, func(b *store.Builder) error {
 			old := b.Snapshot()
-			seen(old)
-			for _, ent := range old.Entries() {
+			if err := seen(old); err != nil {
+				return err
+			}
+			entries, err := old.Entries()
+			if err != nil {
+				return err
+			}
+			for _, ent := range entries {
 				if err := b.Delete(ent.Name); err != nil {
 					return err
 				}
@@ -119,7 +128,9 @@ func (s *system) replace(ctx context.Context, e environment.Environment, snap *s
 			return store.Commit{}, err
 		}
 	}
-	seen(old)
+	if err := seen(old); err != nil {
+		return store.Commit{}, err
+	}
 	if head.Revision != "" && old.Equal(snap) {
 		return head, nil
 	}
@@ -270,7 +281,7 @@ func (a *app) fileDiff(ctx context.Context, s *system, lo, up environment.Enviro
 		if err != nil {
 			return nil, err
 		}
-		return promotion.StaticView(promotion.DefaultLayout{}, snap), nil
+		return promotion.StaticView(promotion.DefaultLayout{}, snap)
 	}
 	from, err := load(up)
 	if err != nil {
@@ -285,8 +296,12 @@ func (a *app) fileDiff(ctx context.Context, s *system, lo, up environment.Enviro
 		Change string `json:"change"` // added, modified or deleted
 		Diff   string `json:"diff"`   // unified
 	}
+	changes, err := store.Diff(from, to)
+	if err != nil {
+		return err
+	}
 	var out []fileJSON
-	for _, c := range store.Diff(from, to) {
+	for _, c := range changes {
 		before, _ := from.ReadFile(c.Path) // the side without the file is empty
 		after, _ := to.ReadFile(c.Path)
 		oldName, newName := "a/"+c.Path, "b/"+c.Path

@@ -66,7 +66,8 @@ func TestImportThenExportRoundTripsExactly(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !got.Equal(want) {
-			t.Fatalf("export %d differs from its import: %v", i, store.Diff(want, got))
+			d, _ := store.Diff(want, got)
+			t.Fatalf("export %d differs from its import: %v", i, d)
 		}
 	}
 }

@@ -123,7 +123,7 @@ func (r *Repo) writeCommit(ctx context.Context, b *batch, u store.Update) (plumb
 	if err != nil {
 		return plumbing.ZeroHash, store.Commit{}, err
 	}
-	if _, err := r.writeTree(ctx, b, u.Snapshot); err != nil {
+	if err := r.writeTree(ctx, b, u.Snapshot); err != nil {
 		return plumbing.ZeroHash, store.Commit{}, err
 	}
 	co := &object.Commit{Author: sig, Committer: sig, Message: msg, TreeHash: plumbing.Hash(u.Snapshot.Hash())}

@@ -12,11 +12,9 @@ import (
 // 1 to bound a count). It is safe for concurrent use, since reads of a
 // repository on disk take no Repo lock.
 //
-// The tree cache holds loaded trees, whose snapshots hold no file contents
-// (they are lazy), and the blob cache the contents read most recently, so
-// their memory is about their budget whatever the tenant size. A cached
-// tree keeps the subtrees it was built from, counted in their own entries,
-// so a cache of trees alone can hold a little more than the budget. The
+// The tree cache holds loaded trees, each one level whose files and
+// subdirectories are lazy, and the blob cache the contents read most
+// recently, so their memory is their budget whatever the tenant size. The
 // commit cache spares Head, Log and every lock or report lookup from
 // inflating the same commits again.
 type lru[V any] struct {

@@ -81,16 +81,21 @@
 // type ahead on another core, with gitstore's own zlib decoder for whole
 // objects in memory, faster than compress/flate's streams.
 //
-// Snapshot loads trees level by level and keeps the most recently used ones
-// by tree id, so loading a commit that differs from a loaded one in a
-// single file reads only the trees on that file's path. The snapshot is
-// lazy (see store.Source): its files' contents are read from the object
-// store when asked for, through the same cache, which Options.CacheBytes
-// bounds in bytes. A process's memory therefore follows the directories of
-// the snapshots it holds and the cache, not the tenant's bytes. A content
-// that cannot be read (the repository lost an object a commit reaches, or
-// the disk failed) is an error of the snapshot method that asked for it:
-// ReadFile, Walk, Open, Stat, ReadDir or store.Entry.ReadData.
+// Snapshot reads the commit's root tree and nothing else: the snapshot is
+// lazy (see store.LazyTree and store.Source). A directory's entries and a
+// file's content are read from the object store when a snapshot method
+// looks inside them, through caches keyed by object id that
+// Options.CacheBytes bounds in bytes, and the snapshot keeps none of it. A
+// one-file promotion therefore reads the trees on that file's path, and a
+// process's memory follows the cache and what callers derive, not the
+// tenant. Reading a directory or file that cannot be read (the repository
+// lost an object a commit reaches, or the disk failed) is an error of the
+// snapshot method that asked, naming the path.
+//
+// A snapshot reads a Git tree's executable files as plain files, the only
+// kind it holds. A directory a commit leaves unchanged is written back as
+// the tree Git stored, so its modes survive; one it changes is written
+// with plain files.
 //
 // # Several machines
 //

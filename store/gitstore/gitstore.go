@@ -65,9 +65,9 @@ type Options struct {
 	// CacheBytes bounds the memory of the loaded trees and file contents
 	// a Repo keeps for reuse, by object id (see "Reading" in the package
 	// documentation): 0 means DefaultCacheBytes, a negative value disables
-	// the cache. Contents get a thirty-second of it, trees the rest: trees are
-	// what makes loading the next version of a snapshot cost only what
-	// changed, contents are read once per promotion.
+	// the cache. Contents get a thirty-second of it, trees the rest: a
+	// snapshot's directories are read through it each time a method looks
+	// inside them, contents are read once per promotion.
 	CacheBytes int64
 	// Maintenance configures Maintain and when commits start it.
 	Maintenance Maintenance
@@ -102,7 +102,7 @@ type Repo struct {
 	trees   *lru[*store.Snapshot]
 	blobs   *lru[[]byte]
 	commits *lru[store.Commit] // without Branch, which the reader supplies
-	src     store.Source       // reads the blobs of this Repo's lazy snapshots
+	src     source             // reads this Repo's lazy snapshots
 
 	maint maintenance
 }
@@ -152,7 +152,7 @@ func NewMemory(opts Options) *Repo {
 func newRepo(st storage.Storer, opts Options) *Repo {
 	r := &Repo{st: st, trees: newLRU[*store.Snapshot](treeBudget(opts.CacheBytes)), blobs: newLRU[[]byte](blobBudget(opts.CacheBytes)), commits: newLRU[store.Commit](cacheCommits(opts.CacheBytes))}
 	r.Checked = store.NewChecked(driver{r}, store.CheckedOptions{Clock: opts.Clock})
-	r.src = blobs{r}
+	r.src = source{r}
 	r.maint.opts = opts.Maintenance
 	if opts.Remote != "" {
 		r.remote = newRemote(opts.Remote, opts)
@@ -227,7 +227,7 @@ func (d driver) Snapshot(ctx context.Context, rev store.Revision) (*store.Snapsh
 	if err != nil {
 		return nil, err
 	}
-	return r.loadTree(ctx, c.TreeHash)
+	return r.readTree(c.TreeHash)
 }
 
 // writeTree adds to b the tree of s and everything below it that the
@@ -236,22 +236,26 @@ func (d driver) Snapshot(ctx context.Context, rev store.Revision) (*store.Snapsh
 // is stored all at once, or entries first), so its children exist too.
 // This is what makes a commit cost what changed.
 //
-// It returns the lazy snapshot of what it wrote and caches it, so that
-// loading the commit back reads nothing; s itself is not cached, as it may
-// hold its files' contents. The result is nil when a subtree it skipped is
-// not cached either (then loading reads that subtree). A cached tree is
-// only ever looked up by the id of a stored tree, so it never names a
-// content the repository lacks.
-func (r *Repo) writeTree(ctx context.Context, b *batch, s *store.Snapshot) (*store.Snapshot, error) {
+// Each tree it writes is cached as readTree would load it, so that loading
+// the commit back reads nothing; s itself is not cached, as it may hold its
+// files' contents. A cached tree is only ever looked up by the id of a
+// stored tree, so it never names a content the repository lacks.
+func (r *Repo) writeTree(ctx context.Context, b *batch, s *store.Snapshot) error {
 	h := plumbing.Hash(s.Hash())
 	if b.has(h) {
-		cached, _ := r.trees.get(h)
-		return cached, nil
+		return nil
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return err
 	}
-	es := s.Entries()
+	if s.TreeSource() == store.TreeSource(r.src) {
+		// Reading it would take r.mu, which the caller holds.
+		return fmt.Errorf("directory %s is no longer in the repository", h)
+	}
+	es, err := s.Entries()
+	if err != nil {
+		return err
+	}
 	t := &object.Tree{Entries: make([]object.TreeEntry, len(es))}
 	for i, e := range es {
 		t.Entries[i] = object.TreeEntry{Name: e.Name, Mode: filemode.Regular, Hash: plumbing.Hash(e.Hash)}
@@ -261,51 +265,43 @@ func (r *Repo) writeTree(ctx context.Context, b *batch, s *store.Snapshot) (*sto
 	}
 	obj := r.st.NewEncodedObject()
 	if err := t.Encode(obj); err != nil {
-		return nil, err
+		return err
 	}
 	if obj.Hash() != h {
-		return nil, fmt.Errorf("tree %s encoded as %s: snapshot and Git disagree", h, obj.Hash())
+		return fmt.Errorf("tree %s encoded as %s: snapshot and Git disagree", h, obj.Hash())
 	}
 	// The tree goes before its entries: the order in which Snapshot
 	// reads them, which the pack's read-ahead follows.
 	if err := b.add(obj); err != nil {
-		return nil, err
+		return err
 	}
 	lazy := make([]store.Entry, len(es))
-	complete := true
 	for i, e := range es {
 		lazy[i] = store.Entry{Name: e.Name, Hash: e.Hash, Source: r.src}
 		switch {
 		case e.Dir != nil:
-			sub, err := r.writeTree(ctx, b, e.Dir)
-			if err != nil {
-				return nil, err
+			if err := r.writeTree(ctx, b, e.Dir); err != nil {
+				return err
 			}
-			lazy[i] = store.Entry{Name: e.Name, Dir: sub}
-			complete = complete && sub != nil
+			lazy[i] = store.Entry{Name: e.Name, Dir: store.LazyTree(e.Hash, r.src)}
 		case b.has(t.Entries[i].Hash):
-		case e.Source == r.src:
+		case e.Source == store.Source(r.src):
 			// A lazy file of this repository that it no longer holds.
-			return nil, fmt.Errorf("file %s (%s) is no longer in the repository", e.Name, e.Hash)
+			return fmt.Errorf("file %s (%s) is no longer in the repository", e.Name, e.Hash)
 		default:
 			data, err := e.ReadData()
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if err := b.add(&rawObject{hash: t.Entries[i].Hash, typ: plumbing.BlobObject, data: data}); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	if !complete {
-		return nil, nil
+	if written, err := store.NewTree(lazy); err == nil && written.Hash() == s.Hash() {
+		r.trees.add(h, written, treeCost(len(es)))
 	}
-	written, err := store.NewTree(lazy)
-	if err != nil || written.Hash() != s.Hash() {
-		return nil, err // not cached: loading reads it instead
-	}
-	r.trees.add(h, written, treeCost(len(es)))
-	return written, nil
+	return nil
 }
 
 func (r *Repo) has(h plumbing.Hash) bool { return r.st.HasEncodedObject(h) == nil }

@@ -3,6 +3,7 @@ package gitstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -67,17 +68,38 @@ func loadFresh(t *testing.T, dir string, rev store.Revision, opts gitstore.Optio
 	return s
 }
 
+// hashOf returns the hash of the file or directory at p in s.
+func hashOf(t *testing.T, s *store.Snapshot, p string) store.Hash {
+	t.Helper()
+	dir, name := filepath.Dir(p), filepath.Base(p)
+	sub, err := s.SubSnapshot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := sub.Entries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name == name {
+			return e.Hash
+		}
+	}
+	t.Fatalf("no %s in %v", p, s)
+	return store.Hash{}
+}
+
 // A snapshot reads no content until asked, and a content it cannot read is
 // an error of the method that asked, naming the file; everything that looks
-// at hashes keeps working.
+// at hashes and directories keeps working.
 func TestRule_SnapshotReadsContentOnDemand(t *testing.T) {
 	dir, c, want := lazyFixture(t, map[string]string{"a/lost.json": "lost", "a/kept.json": "kept", "b/c.json": "c"})
 	s := loadFresh(t, dir, c.Revision, gitstore.Options{})
-	lost := storetest.Snapshot(t, map[string]string{"x": "lost"}).Entries()[0].Hash
+	lost := hashOf(t, want, "a/lost.json")
 	removeObject(t, dir, lost) // after loading: the snapshot never read it
 
-	if !s.Equal(want) || s.Len() != 3 || len(store.Diff(s, want)) != 0 {
-		t.Fatalf("hash-only methods: Equal %v, Len %d, Diff %v", s.Equal(want), s.Len(), store.Diff(s, want))
+	if d, err := store.Diff(s, want); !s.Equal(want) || s.Len() != 3 || len(d) != 0 || err != nil {
+		t.Fatalf("methods that read no content: Equal %v, Len %d, Diff %v, %v", s.Equal(want), s.Len(), d, err)
 	}
 	if data, err := s.ReadFile("a/kept.json"); err != nil || string(data) != "kept" {
 		t.Fatalf("ReadFile(a/kept.json) = %q, %v", data, err)
@@ -102,10 +124,47 @@ func TestRule_SnapshotReadsContentOnDemand(t *testing.T) {
 		t.Errorf("Size() = %d, want -1 when a file's size cannot be read", s.Size())
 	}
 	sub, _ := s.SubSnapshot("a")
-	for _, e := range sub.Entries() {
+	entries, err := sub.Entries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
 		if _, err := e.ReadData(); (err != nil) != (e.Name == "lost.json") {
 			t.Errorf("Entry %s: ReadData err = %v", e.Name, err)
 		}
+	}
+}
+
+// A snapshot reads a directory only when a method looks inside it, and a
+// directory it cannot read is an error of that method naming the
+// directory, never a smaller tree; a commit from such a snapshot fails and
+// writes nothing.
+func TestRule_SnapshotReadsDirectoriesOnDemand(t *testing.T) {
+	dir, c, want := lazyFixture(t, map[string]string{"a/b/lost.json": "lost", "a/kept.json": "kept", "c.json": "c"})
+	s := loadFresh(t, dir, c.Revision, gitstore.Options{})
+	lost := hashOf(t, want, "a/b")
+	removeObject(t, dir, lost) // after loading: the snapshot never read a/b
+
+	if data, err := s.ReadFile("a/kept.json"); err != nil || string(data) != "kept" || !s.Equal(want) {
+		t.Fatalf("ReadFile(a/kept.json) = %q, %v; Equal %v", data, err, s.Equal(want))
+	}
+	other := storetest.Snapshot(t, map[string]string{"c.json": "c"})
+	for _, tc := range []struct {
+		name string
+		err  func() error
+	}{
+		{"ReadFile", func() error { _, err := s.ReadFile("a/b/lost.json"); return err }},
+		{"Walk", func() error { return s.Walk(func(string, []byte) error { return nil }) }},
+		{"Diff", func() error { _, err := store.Diff(s, other); return err }},
+		{"Select", func() error { _, err := s.Select(func(string, bool) store.Choice { return store.Visit }); return err }},
+		{"Put", func() error { return store.NewBuilder(s).Put("a/b/new.json", nil) }},
+	} {
+		if err := tc.err(); !errors.Is(err, fs.ErrNotExist) && !strings.Contains(fmt.Sprint(err), lost.String()) || !strings.Contains(fmt.Sprint(err), "a/b") {
+			t.Errorf("%s: err = %v, want an error naming a/b and tree %s", tc.name, err, lost)
+		}
+	}
+	if s.Len() != -1 {
+		t.Errorf("Len() = %d, want -1 when a directory cannot be read", s.Len())
 	}
 }
 
@@ -130,7 +189,7 @@ func TestRule_ContentCacheIsBoundedInBytes(t *testing.T) {
 			if _, err := s.ReadFile("big"); err != nil {
 				t.Fatal(err)
 			}
-			removeObject(t, dir, s.Entries()[0].Hash)
+			removeObject(t, dir, hashOf(t, s, "big"))
 			_, err := s.ReadFile("big")
 			if got := err == nil; got != tc.cached {
 				t.Fatalf("second read: err = %v, want served from the cache: %v", err, tc.cached)

@@ -2,7 +2,6 @@ package gitstore
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -42,20 +41,18 @@ const treeEntryCost = 160
 
 func treeCost(entries int) int64 { return int64(entries) * treeEntryCost }
 
-// loadTree returns the lazy snapshot of tree h: its directories are loaded
-// now, reusing cached subtrees so that loading a commit reads only the
-// trees that differ from those seen before; its files are read when asked
-// for (blobs). The caller holds readLock.
-func (r *Repo) loadTree(ctx context.Context, h plumbing.Hash) (*store.Snapshot, error) {
+// readTree returns tree h with its entries loaded and lazy: its
+// subdirectories and files are read when a snapshot method looks inside
+// them (see source), so loading a commit reads one tree, and a snapshot
+// holds only what its caller derived from it. Loaded trees stay in the
+// Repo's cache, by tree id, within its budget. The caller holds readLock.
+func (r *Repo) readTree(h plumbing.Hash) (*store.Snapshot, error) {
 	if s, ok := r.trees.get(h); ok {
 		return s, nil
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	body, err := r.treeBody(h)
 	if err != nil {
-		return nil, fmt.Errorf("tree %s: %w", h, err)
+		return nil, treeErr(h, err)
 	}
 	var es []store.Entry
 	for len(body) > 0 {
@@ -70,16 +67,13 @@ func (r *Repo) loadTree(ctx context.Context, h plumbing.Hash) (*store.Snapshot, 
 		body = body[nul+21:]
 		switch {
 		case err != nil:
-			err = fmt.Errorf("tree %s: entry %q: %w", h, e.Name, err)
+			return nil, fmt.Errorf("tree %s: entry %q: %w", h, e.Name, err)
 		case mode == filemode.Dir:
-			e.Dir, err = r.loadTree(ctx, plumbing.Hash(e.Hash))
+			e = store.Entry{Name: e.Name, Dir: store.LazyTree(e.Hash, r.src)}
 		case mode.IsFile():
 			e.Source = r.src
 		default:
-			err = fmt.Errorf("tree %s: entry %q has mode %s, which a snapshot cannot hold", h, e.Name, mode)
-		}
-		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("tree %s: entry %q has mode %s, which a snapshot cannot hold", h, e.Name, mode)
 		}
 		es = append(es, e)
 	}
@@ -108,14 +102,23 @@ func (r *Repo) treeBody(h plumbing.Hash) ([]byte, error) {
 	return io.ReadAll(rd)
 }
 
-// blobs is the store.Source of a Repo's lazy snapshots: it reads file
-// contents from the object store through the Repo's cache.
-type blobs struct{ r *Repo }
+// source reads the files and directories of a Repo's lazy snapshots from
+// the object store, through the Repo's caches.
+type source struct{ r *Repo }
 
-var _ store.Source = blobs{}
+var (
+	_ store.Source     = source{}
+	_ store.TreeSource = source{}
+)
 
-func (b blobs) ReadBlob(h store.Hash) ([]byte, error) {
-	r := b.r
+func (src source) ReadTree(h store.Hash) (*store.Snapshot, error) {
+	r := src.r
+	defer r.readLock()()
+	return r.readTree(plumbing.Hash(h))
+}
+
+func (src source) ReadBlob(h store.Hash) ([]byte, error) {
+	r := src.r
 	defer r.readLock()()
 	if data, ok := r.blobs.get(plumbing.Hash(h)); ok {
 		return data, nil
@@ -143,8 +146,8 @@ func (b blobs) ReadBlob(h store.Hash) ([]byte, error) {
 	return data, nil
 }
 
-func (b blobs) BlobSize(h store.Hash) (int64, error) {
-	r := b.r
+func (src source) BlobSize(h store.Hash) (int64, error) {
+	r := src.r
 	defer r.readLock()()
 	if data, ok := r.blobs.get(plumbing.Hash(h)); ok {
 		return int64(len(data)), nil
@@ -160,8 +163,17 @@ func (b blobs) BlobSize(h store.Hash) (int64, error) {
 // lost an object a commit reaches (or the disk failed), never a caller's
 // mistake.
 func blobErr(h store.Hash, err error) error {
+	return objectErr("blob", plumbing.Hash(h), err)
+}
+
+// treeErr is blobErr for a directory.
+func treeErr(h plumbing.Hash, err error) error {
+	return objectErr("tree", h, err)
+}
+
+func objectErr(kind string, h plumbing.Hash, err error) error {
 	if errors.Is(err, plumbing.ErrObjectNotFound) {
-		return fmt.Errorf("gitstore: blob %s, which a loaded snapshot holds, is missing from the repository: %w", h, err)
+		return fmt.Errorf("gitstore: %s %s, which a loaded snapshot holds, is missing from the repository: %w", kind, h, err)
 	}
-	return fmt.Errorf("gitstore: blob %s: %w", h, err)
+	return fmt.Errorf("gitstore: %s %s: %w", kind, h, err)
 }

@@ -140,6 +140,10 @@ func TestRule_ReadsAndExtendsHistoryMadeByGitCLI(t *testing.T) {
 	if got := git(t, dir, "log", "--format=%H", "-1", "main"); got != string(c.Revision) {
 		t.Fatalf("git log after a gitstore commit = %s, want %s", got, c.Revision)
 	}
+	// A directory the commit did not change is kept as Git stored it.
+	if got := git(t, dir, "ls-tree", "main", "bin/run.sh"); !strings.HasPrefix(got, "100755 ") {
+		t.Errorf("git ls-tree main bin/run.sh = %q: the untouched executable lost its mode", got)
+	}
 }
 
 // objectIDs lists every object the repository holds, packed or loose.
@@ -201,8 +205,8 @@ func TestRule_SnapshotReusesCachedTrees(t *testing.T) {
 	before := packFiles(t, dir)
 	v1 := storetest.Snapshot(t, map[string]string{"a/x/1": "1", "a/y/2": "2", "b/3": "3", "c": "4"})
 	c1 := commit(t, writer, "dev", "", v1, store.CommitInfo{})
-	if _, err := reader.Snapshot(ctx, c1.Revision); err != nil {
-		t.Fatal(err)
+	if s, err := reader.Snapshot(ctx, c1.Revision); err != nil || s.Len() != 4 { // Len reads every tree
+		t.Fatalf("Snapshot(v1) = %v, %v", s, err)
 	}
 	v2, _ := v1.With("a/x/1", []byte("changed"))
 	c2 := commit(t, writer, "dev", c1.Revision, v2, store.CommitInfo{})
@@ -213,15 +217,15 @@ func TestRule_SnapshotReusesCachedTrees(t *testing.T) {
 	removePacks(t, before, packFiles(t, dir), c2.Revision)
 
 	got, err := reader.Snapshot(ctx, c2.Revision)
-	if err != nil || !got.Equal(v2) {
-		t.Fatalf("reader with cached trees: Snapshot(v2) = %v, %v; want %v", got, err, v2)
+	if err != nil || !got.Equal(v2) || got.Len() != 4 {
+		t.Fatalf("reader with cached trees: Snapshot(v2) = %v, %v, %d files; want %v", got, err, got.Len(), v2)
 	}
 	fresh, err := gitstore.Open(dir, gitstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fresh.Snapshot(ctx, c2.Revision); err == nil {
-		t.Fatal("a reader without the cached trees loaded v2 although its objects were removed: the test proves nothing")
+	if s, err := fresh.Snapshot(ctx, c2.Revision); err != nil || s.Len() != -1 {
+		t.Fatalf("a reader without the cached trees read all of v2 (%d files, %v) although its objects were removed: the test proves nothing", s.Len(), err)
 	}
 }
 

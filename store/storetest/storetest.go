@@ -222,8 +222,8 @@ func testRoundTrip(t *testing.T, r store.Repo) {
 			t.Errorf("ReadFile(%q) = %d bytes, %v; want %d bytes exactly", p, len(data), err, len(want))
 		}
 	}
-	if d := store.Diff(s, got); len(d) != 0 {
-		t.Errorf("Diff(committed, loaded) = %v, want none", d)
+	if d, err := store.Diff(s, got); err != nil || len(d) != 0 {
+		t.Errorf("Diff(committed, loaded) = %v, %v; want none", d, err)
 	}
 }
 
