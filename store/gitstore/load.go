@@ -54,28 +54,9 @@ func (r *Repo) readTree(h plumbing.Hash) (*store.Snapshot, error) {
 	if err != nil {
 		return nil, treeErr(h, err)
 	}
-	var es []store.Entry
-	for len(body) > 0 {
-		// "<octal mode> <name>\x00<20-byte id>"
-		sp := bytes.IndexByte(body, ' ')
-		nul := bytes.IndexByte(body, 0)
-		if sp < 0 || nul < sp || nul+21 > len(body) {
-			return nil, fmt.Errorf("tree %s: malformed entry", h)
-		}
-		mode, err := filemode.New(string(body[:sp]))
-		e := store.Entry{Name: string(body[sp+1 : nul]), Hash: store.Hash(body[nul+1 : nul+21])}
-		body = body[nul+21:]
-		switch {
-		case err != nil:
-			return nil, fmt.Errorf("tree %s: entry %q: %w", h, e.Name, err)
-		case mode == filemode.Dir:
-			e = store.Entry{Name: e.Name, Dir: store.LazyTree(e.Hash, r.src)}
-		case mode.IsFile():
-			e.Source = r.src
-		default:
-			return nil, fmt.Errorf("tree %s: entry %q has mode %s, which a snapshot cannot hold", h, e.Name, mode)
-		}
-		es = append(es, e)
+	es, err := parseTree(body, r.src)
+	if err != nil {
+		return nil, fmt.Errorf("tree %s: %w", h, err)
 	}
 	s, err := store.NewTree(es)
 	if err != nil {
@@ -83,6 +64,35 @@ func (r *Repo) readTree(h plumbing.Hash) (*store.Snapshot, error) {
 	}
 	r.trees.add(h, s, treeCost(len(es)))
 	return s, nil
+}
+
+// parseTree reads the entries of a Git tree object's body, as lazy files
+// and directories read through src.
+func parseTree(body []byte, src source) ([]store.Entry, error) {
+	var es []store.Entry
+	for len(body) > 0 {
+		// "<octal mode> <name>\x00<20-byte id>"
+		sp := bytes.IndexByte(body, ' ')
+		nul := bytes.IndexByte(body, 0)
+		if sp < 0 || nul < sp || nul+21 > len(body) {
+			return nil, errors.New("malformed entry")
+		}
+		mode, err := filemode.New(string(body[:sp]))
+		e := store.Entry{Name: string(body[sp+1 : nul]), Hash: store.Hash(body[nul+1 : nul+21])}
+		body = body[nul+21:]
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("entry %q: %w", e.Name, err)
+		case mode == filemode.Dir:
+			e = store.Entry{Name: e.Name, Dir: store.LazyTree(e.Hash, src)}
+		case mode.IsFile():
+			e.Source = src
+		default:
+			return nil, fmt.Errorf("entry %q has mode %s, which a snapshot cannot hold", e.Name, mode)
+		}
+		es = append(es, e)
+	}
+	return es, nil
 }
 
 // treeBody returns the content of tree object h, which callers only read.
