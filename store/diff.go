@@ -67,8 +67,9 @@ func diff(a, b *node, prefix string, fn func(dir, name string, op Op)) error {
 	i, j := 0, 0
 	for i < len(as) || j < len(bs) {
 		// Fast path: an entry both share, as most are in a wide directory
-		// where little changed.
-		if i < len(as) && j < len(bs) && as[i].n.hash == bs[j].n.hash && as[i].name == bs[j].name {
+		// where little changed. Comparing the nodes first spares reading
+		// each one's hash when the snapshots share it, as derived ones do.
+		if i < len(as) && j < len(bs) && as[i].name == bs[j].name && (as[i].n == bs[j].n || as[i].n.hash == bs[j].n.hash) {
 			i, j = i+1, j+1
 			continue
 		}
