@@ -97,7 +97,7 @@ type TreeSource interface {
 // empty directory's hash, as every tree Git commits from files does.
 func LazyTree(h Hash, src TreeSource) *Snapshot {
 	if h == emptyDir.hash {
-		return nil
+		return &Snapshot{root: emptyDir} // not nil: an Entry's Dir must be set
 	}
 	return &Snapshot{root: &node{hash: h, dir: true, trees: src, files: -1, size: -1}}
 }

@@ -698,6 +698,11 @@ func TestLazySnapshot_ReadsOnDemandAndDerivesLikeAnyOther(t *testing.T) {
 	if e := LazyTree((*Snapshot)(nil).Hash(), src); !e.Empty() || e.Len() != 0 {
 		t.Errorf("LazyTree(empty directory's hash) holds %d files", e.Len())
 	}
+	// An empty directory is dropped, as Git drops it, even when lazy.
+	empty := LazyTree((*Snapshot)(nil).Hash(), src)
+	if s, err := NewTree([]Entry{{Name: "d", Dir: empty}, {Name: "f", Data: []byte("f")}}); err != nil || s.Len() != 1 {
+		t.Errorf("NewTree with an empty lazy directory: %v, %v; want only f", s, err)
+	}
 }
 
 // A lazy directory that cannot be read is an error naming it, from every

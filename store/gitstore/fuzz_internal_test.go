@@ -84,6 +84,11 @@ func FuzzParseTree(f *testing.F) {
 		if err != nil {
 			return
 		}
+		for _, e := range es {
+			if e.Dir == nil && e.Source == nil {
+				t.Fatalf("entry %q is neither a lazy directory nor a lazy file", e.Name)
+			}
+		}
 		s, err := store.NewTree(es)
 		if err != nil {
 			return // names a snapshot refuses, or a repeated name
