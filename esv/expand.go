@@ -40,7 +40,10 @@ import (
 // (ErrMalformed) — each with its location. Errors never quote values.
 func Expand(content []byte, lookup Lookup) ([]byte, error) {
 	x := expander{src: content, lookup: lookup}
-	if gjson.ValidBytes(content) {
+	// encoding/json, not gjson, decides what is JSON: it refuses nesting
+	// deeper than 10,000, which gjson's validator (and the walk below)
+	// would recurse into until the stack overflowed and the process died.
+	if json.Valid(content) {
 		x.value(gjson.ParseBytes(content), "")
 	} else {
 		x.splice(scanText(content), "")

@@ -1,6 +1,7 @@
 package esv_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -99,5 +100,18 @@ func TestExpandOutputIsJSON(t *testing.T) {
 	out, err := esv.Expand([]byte(`{"a": {"$list": "&{esv.quote}"}, "b": "&{esv.quote}\u0000"}`), values)
 	if err != nil || !json.Valid(out) {
 		t.Fatalf("Expand = %s, %v; want valid JSON", out, err)
+	}
+}
+
+// Nesting deeper than encoding/json accepts is not JSON, so it is expanded
+// as text: recursing into it once overflowed the stack and killed the
+// process, which no recover can catch.
+func TestExpandDeeplyNestedContentIsText(t *testing.T) {
+	const depth = 16 << 20
+	content := append(bytes.Repeat([]byte("["), depth), `"&{esv.quote}"`...)
+	content = append(content, bytes.Repeat([]byte("]"), depth)...)
+	out, err := esv.Expand(content, values)
+	if err != nil || len(out) <= len(content) || !bytes.HasPrefix(out, []byte("[[[")) {
+		t.Fatalf("Expand(nested %d deep) = %d bytes, %v; want the placeholder replaced as text", depth, len(out), err)
 	}
 }
