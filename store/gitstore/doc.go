@@ -143,8 +143,9 @@
 // a round trip: racing callers of one process do not race to the remote.
 //
 // Errors name the remote by its URL with the password masked
-// (https://user:xxxxx@host/…); a token passed as the URL's user name is
-// not masked, so pass it as the password or through Options.Auth.
+// (https://user:xxxxx@host/…), and over HTTP(S) a user name without a
+// password too, where hosts take a token (https://xxxxx@host/…); an SSH
+// user name such as git stays.
 // Options.ListTimeout bounds the remote's silence only while a listing
 // waits on it: a fetch whose pack keeps arriving may take any time, and
 // waiting for the cache's lock does not count.

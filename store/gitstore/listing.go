@@ -3,7 +3,6 @@ package gitstore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"time"
 
@@ -140,7 +139,7 @@ func (r *Repo) run(l *listing) {
 		l.refs, l.err = r.list(ctx, names, w)
 		w.stop()
 		if l.err != nil && errors.Is(context.Cause(ctx), ErrListTimeout) {
-			l.refs, l.err = nil, fmt.Errorf("list the refs of %s: %w: no answer for %v (Options.ListTimeout)", rm.shown, ErrListTimeout, rm.silent)
+			l.refs, l.err = nil, rm.errorf("list the refs of %s: %w: no answer for %v (Options.ListTimeout)", rm.shown, ErrListTimeout, rm.silent)
 		}
 		cancel(nil)
 		l.cancel()

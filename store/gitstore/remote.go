@@ -35,8 +35,9 @@ import (
 // fetch downloads the pack into memory and then stores it under the lock; a
 // push encodes its pack under the lock and then sends it.
 type remote struct {
-	url    string // for connecting only: it may hold a password
-	shown  string // url with its password masked, for every message
+	url    string   // for connecting only: it may hold a password
+	shown  string   // url with its password masked, for every message
+	hide   []string // a token given as the user name, as URLs in messages may spell it: see errorf
 	tr     transport.Transport
 	err    error // from parsing the URL, returned by every call
 	auth   transport.AuthMethod
@@ -54,6 +55,11 @@ type remote struct {
 
 func newRemote(raw string, opts Options) *remote {
 	rm := &remote{url: raw, shown: redact(raw), auth: opts.Auth, maxAge: opts.MaxStaleness, silent: max(cmp.Or(opts.ListTimeout, DefaultListTimeout), 0)}
+	if u, err := url.Parse(raw); err == nil && u.User != nil && rm.shown != raw {
+		if _, ok := u.User.Password(); !ok { // net/http masks passwords itself
+			rm.hide = []string{u.User.String(), u.User.Username()} // escaped, then plain
+		}
+	}
 	ep, err := transport.NewEndpoint(raw)
 	if err != nil && rm.shown != raw {
 		err = errors.New("not a URL Git can use") // the parser's reason quotes the URL, password and all
@@ -62,18 +68,54 @@ func newRemote(raw string, opts Options) *remote {
 		rm.tr, err = client.NewClient(ep)
 	}
 	if err != nil {
-		rm.err = fmt.Errorf("remote %s: %w", rm.shown, err)
+		rm.err = rm.errorf("remote %s: %w", rm.shown, err)
 	}
 	return rm
 }
 
-// redact masks the password of a URL's userinfo. A URL that url.Parse
-// rejects is masked from the first ':' to the last '@' after its scheme,
+// errorf is fmt.Errorf for messages naming the remote: net/http's errors
+// quote the URL with its password masked but its user name, which may be
+// a token, as it is, so the message is scrubbed of it too. The error
+// still wraps what %w names.
+func (rm *remote) errorf(format string, args ...any) error {
+	err := fmt.Errorf(format, args...)
+	if len(rm.hide) == 0 {
+		return err
+	}
+	return &scrubbed{err, rm.hide}
+}
+
+type scrubbed struct {
+	err  error
+	hide []string
+}
+
+func (e *scrubbed) Error() string {
+	msg := e.err.Error()
+	for _, h := range e.hide {
+		msg = strings.ReplaceAll(msg, "//"+h+"@", "//xxxxx@")
+	}
+	return msg
+}
+
+func (e *scrubbed) Unwrap() error { return e.err }
+
+// redact masks the password of a URL's userinfo, and over HTTP(S) a user
+// name without a password too, since that is where hosts take an access
+// token (https://<token>@github.com/…); an SSH or git user name ("git")
+// stays. A URL that url.Parse rejects is masked the same way from the
+// start of its userinfo (over HTTP(S)) or its first ':' to the last '@',
 // more than a password perhaps, but never less.
 func redact(raw string) string {
+	web := strings.HasPrefix(raw, "http://") || strings.HasPrefix(raw, "https://")
 	if u, err := url.Parse(raw); err == nil {
 		if _, ok := u.User.Password(); ok {
 			return u.Redacted()
+		}
+		if web && u.User != nil {
+			masked := *u
+			masked.User = url.User("xxxxx")
+			return masked.String()
 		}
 		return raw
 	}
@@ -85,11 +127,13 @@ func redact(raw string) string {
 	if at < 0 {
 		return raw
 	}
-	colon := strings.IndexByte(raw[start:start+at], ':')
-	if colon < 0 {
+	from := strings.IndexByte(raw[start:start+at], ':') + 1
+	if web {
+		from = 0
+	} else if from == 0 {
 		return raw
 	}
-	return raw[:start+colon+1] + "xxxxx" + raw[start+at:]
+	return raw[:start+from] + "xxxxx" + raw[start+at:]
 }
 
 // endpoint returns a new endpoint of the remote for one session: go-git's
@@ -135,7 +179,7 @@ func (r *Repo) list(ctx context.Context, names []plumbing.ReferenceName, w *watc
 	start := time.Now()
 	s, err := rm.tr.NewUploadPackSession(rm.endpoint(), rm.auth)
 	if err != nil {
-		return nil, fmt.Errorf("fetch from %s: %w", rm.shown, err)
+		return nil, rm.errorf("fetch from %s: %w", rm.shown, err)
 	}
 	defer s.Close()
 	ar, err := s.AdvertisedReferencesContext(ctx)
@@ -144,7 +188,7 @@ func (r *Repo) list(ctx context.Context, names []plumbing.ReferenceName, w *watc
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list the refs of %s: %w", rm.shown, err)
+		return nil, rm.errorf("list the refs of %s: %w", rm.shown, err)
 	}
 	refs := make(map[plumbing.ReferenceName]plumbing.Hash, len(ar.References))
 	for n, h := range ar.References {
@@ -192,7 +236,7 @@ func (r *Repo) fetch(ctx context.Context, s transport.UploadPackSession, ar *pac
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("fetch from %s: %w", r.remote.shown, err)
+		return nil, r.remote.errorf("fetch from %s: %w", r.remote.shown, err)
 	}
 	defer resp.Close()
 	var rd io.Reader = alive{resp, w}
@@ -204,7 +248,7 @@ func (r *Repo) fetch(ctx context.Context, s transport.UploadPackSession, ar *pac
 	}
 	var pack bytes.Buffer
 	if _, err := io.Copy(&pack, rd); err != nil {
-		return nil, fmt.Errorf("fetch from %s: %w", r.remote.shown, err)
+		return nil, r.remote.errorf("fetch from %s: %w", r.remote.shown, err)
 	}
 	return &pack, nil
 }
@@ -221,7 +265,7 @@ func (r *Repo) store(pack *bytes.Buffer, names []plumbing.ReferenceName, refs ma
 			err = packfile.UpdateObjectStorage(r.st, pack)
 		}
 		if err != nil {
-			return fmt.Errorf("store the pack fetched from %s: %w", r.remote.shown, err)
+			return r.remote.errorf("store the pack fetched from %s: %w", r.remote.shown, err)
 		}
 	}
 	for _, n := range names {
@@ -425,7 +469,7 @@ func (r *Repo) push(ctx context.Context, updates ...refUpdate) error {
 		}
 		refs, lerr := r.sync(ctx, names...)
 		if lerr != nil {
-			return fmt.Errorf("push to %s: %w (and listing its refs: %v)", r.remote.shown, err, lerr)
+			return r.remote.errorf("push to %s: %w (and listing its refs: %v)", r.remote.shown, err, lerr)
 		}
 		refused := errors.Is(err, errRefused)
 		landed, moved := !refused, false
@@ -441,7 +485,7 @@ func (r *Repo) push(ctx context.Context, updates ...refUpdate) error {
 		case landed:
 			err = nil
 		case !moved:
-			err = fmt.Errorf("push to %s: %w", r.remote.shown, err)
+			err = r.remote.errorf("push to %s: %w", r.remote.shown, err)
 		}
 	}
 	r.remote.learned(updates, err == nil)
@@ -473,7 +517,7 @@ func (r *Repo) send(ctx context.Context, updates []refUpdate) error {
 	req := packp.NewReferenceUpdateRequestFromCapabilities(ar.Capabilities)
 	if len(updates) > 1 {
 		if !ar.Capabilities.Supports(capability.Atomic) {
-			return fmt.Errorf("%s cannot update several refs atomically (no atomic push)", rm.shown)
+			return rm.errorf("%s cannot update several refs atomically (no atomic push)", rm.shown)
 		}
 		req.Capabilities.Set(capability.Atomic)
 	}

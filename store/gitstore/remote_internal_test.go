@@ -63,8 +63,9 @@ func TestRule_AtomicPushMovesEveryRefOrNone(t *testing.T) {
 	}
 }
 
-// Remote errors never contain the URL's password: every message names the
-// remote by its URL with the password masked, whether connecting fails,
+// Remote errors never contain the URL's password, nor over HTTP a token
+// given as its user name: every message names the remote by its URL with
+// them masked, whether connecting fails,
 // the server fails, the remote is silent past ListTimeout, or the URL does
 // not parse (url.Parse quotes what it rejects, password and all).
 func TestRule_RemoteErrorsNeverContainTheURLsPassword(t *testing.T) {
@@ -90,6 +91,8 @@ func TestRule_RemoteErrorsNeverContainTheURLsPassword(t *testing.T) {
 		{"UnparsableBadPort", "http://user:s3cret@" + refused + ":x/x.git", []string{"s3cret"}},
 		{"UnparsableSlashInPassword", "http://user:hunter2/s3cret@" + refused + "/x.git", []string{"hunter2", "s3cret"}},
 		{"UnparsableControlCharacter", "http://user:s3cret@" + refused + "/x\x7f.git", []string{"s3cret"}},
+		{"TokenAsUserName", "http://ghp_s3cret@" + refused + "/x.git", []string{"ghp_s3cret"}},
+		{"UnparsableTokenAsUserName", "http://ghp_s3cret@" + refused + ":x/x.git", []string{"ghp_s3cret"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := NewMemory(Options{Remote: tt.url, ListTimeout: 50 * time.Millisecond})
