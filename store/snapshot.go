@@ -159,30 +159,11 @@ func (s *Snapshot) Hash() Hash { return s.dir().hash }
 // Len returns the number of files. For a lazy snapshot it reads every
 // directory not counted yet, and returns -1 if one cannot be read.
 func (s *Snapshot) Len() int {
-	n, err := countOf(s.dir())
+	n, err := total(s.dir(), func(n *node) int64 { return int64(n.files) }, nil)
 	if err != nil {
 		return -1
 	}
-	return n
-}
-
-func countOf(n *node) (int, error) {
-	if n.files >= 0 {
-		return n.files, nil
-	}
-	es, err := n.list()
-	if err != nil {
-		return 0, err
-	}
-	total := 0
-	for _, e := range es {
-		c, err := countOf(e.n)
-		if err != nil {
-			return 0, err
-		}
-		total += c
-	}
-	return total, nil
+	return int(n)
 }
 
 // Empty reports whether s holds no file. It does no I/O: a lazy directory
@@ -193,33 +174,35 @@ func (s *Snapshot) Empty() bool { return s.dir().files == 0 }
 // it reads every lazy directory and asks the Source for every lazy file's
 // size (not its content), and returns -1 if one cannot be read.
 func (s *Snapshot) Size() int64 {
-	size, err := sizeOf(s.dir())
+	size, err := total(s.dir(), func(n *node) int64 { return n.size }, (*node).fileSize)
 	if err != nil {
 		return -1
 	}
 	return size
 }
 
-func sizeOf(n *node) (int64, error) {
-	if n.size >= 0 {
-		return n.size, nil
+// total sums what known gives for the nodes at or below n, reading lazy
+// directories where it gives -1 (unknown), and asking file for a file's.
+func total(n *node, known func(*node) int64, file func(*node) (int64, error)) (int64, error) {
+	if v := known(n); v >= 0 {
+		return v, nil
 	}
 	if !n.dir {
-		return n.fileSize()
+		return file(n)
 	}
 	es, err := n.list()
 	if err != nil {
 		return 0, err
 	}
-	var total int64
+	var sum int64
 	for _, e := range es {
-		size, err := sizeOf(e.n)
+		v, err := total(e.n, known, file)
 		if err != nil {
 			return 0, err
 		}
-		total += size
+		sum += v
 	}
-	return total, nil
+	return sum, nil
 }
 
 // Equal reports whether s and t hold the same files with the same bytes.
