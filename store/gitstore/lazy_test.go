@@ -198,6 +198,34 @@ func TestRule_ContentCacheIsBoundedInBytes(t *testing.T) {
 	}
 }
 
+// Trees stay in the Repo's cache only within Options.CacheBytes, and a
+// snapshot keeps none itself: a directory read before its tree object
+// vanished is read again only if the cache could hold it.
+func TestRule_TreeCacheIsBoundedInBytes(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		bytes  int64
+		cached bool
+	}{
+		{"default", 0, true},
+		{"disabled", -1, false},
+		{"smaller than a tree", 100, false},
+		{"room for the tree", 32 << 10, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, c, want := lazyFixture(t, map[string]string{"a/b/x.json": "x", "c.json": "c"})
+			s := loadFresh(t, dir, c.Revision, gitstore.Options{CacheBytes: tc.bytes})
+			if s.Len() != 2 { // reads every tree
+				t.Fatalf("Len() = %d, want 2", s.Len())
+			}
+			removeObject(t, dir, hashOf(t, want, "a/b"))
+			if got := s.Len() == 2; got != tc.cached {
+				t.Fatalf("second walk: Len() = %d, want served from the cache: %v", s.Len(), tc.cached)
+			}
+		})
+	}
+}
+
 // A lazy snapshot of one repository commits into another: its contents are
 // read from the first and written to the second.
 func TestRule_LazySnapshotCommitsIntoAnotherRepo(t *testing.T) {

@@ -183,7 +183,7 @@ func treeErr(h plumbing.Hash, err error) error {
 
 func objectErr(kind string, h plumbing.Hash, err error) error {
 	if errors.Is(err, plumbing.ErrObjectNotFound) {
-		return fmt.Errorf("gitstore: %s %s, which a loaded snapshot holds, is missing from the repository: %w", kind, h, err)
+		return fmt.Errorf("gitstore: %s %s, which a commit reaches, is missing from the repository: %w", kind, h, err)
 	}
 	return fmt.Errorf("gitstore: %s %s: %w", kind, h, err)
 }
