@@ -52,6 +52,8 @@
 // same revision, so the loser re-reads, re-checks every rule, and retries;
 // of several concurrent creates of one name exactly one wins and the rest
 // get ErrNameTaken. Organizations do not contend with each other.
+// [Registry.Revision] reads that counter, one Store.Get, for callers that
+// keep what they read and reread it only when the organization changed.
 //
 // # Promotion groups
 //

@@ -1,6 +1,7 @@
 package environment_test
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -192,4 +193,61 @@ func (h *harness) savedChain() environment.Group {
 		h.t.Fatal(err)
 	}
 	return g
+}
+
+// The organization's revision moves with every change of its environments
+// and groups, and with nothing else: a reader that keeps what it read
+// (serve's routing) may trust it.
+func TestRule_RevisionMovesWithEveryChangeOfTheOrganization(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	rev := func() int64 {
+		t.Helper()
+		r, err := h.Revision(ctx, org)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if r := rev(); r != 0 {
+		t.Fatalf("revision before any change = %d, want 0", r)
+	}
+	d, s, p := h.prod("dev"), h.prod("staging"), h.prod("prod")
+	x := h.prod("x")
+	for _, tc := range []struct {
+		name   string
+		change func() error
+		moves  bool
+	}{
+		{"rename", func() error { x.Name = "y"; _, err := h.Update(ctx, orgAdmin, x); return err }, true},
+		{"save a group", func() error {
+			_, err := h.SaveGroup(ctx, orgAdmin, chain("web", m(d.ID, dev), m(s.ID, stg), m(p.ID, prod)))
+			return err
+		}, true},
+		{"delete a group", func() error { return h.DeleteGroup(ctx, orgAdmin, org, "web") }, true},
+		{"soft delete", func() error { _, err := h.UpdateStatus(ctx, orgAdmin, x.ID, environment.DeletePending, ""); return err }, true},
+		{"restore", func() error { _, err := h.UpdateStatus(ctx, orgAdmin, x.ID, environment.Active, ""); return err }, true},
+		{"reads", func() error {
+			_, err := h.List(ctx, orgAdmin, "")
+			if err == nil {
+				_, err = h.Groups(ctx, orgAdmin, org)
+			}
+			return err
+		}, false},
+		{"a change in another organization", func() error {
+			_, err := h.Create(ctx, otherAdmin, environment.Environment{Name: "theirs", Organization: environment.Ref{ID: otherOrg}, Type: environment.Production, Region: environment.RegionEU})
+			return err
+		}, false},
+	} {
+		before := rev()
+		if err := tc.change(); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if after := rev(); (after > before) != tc.moves || after < before {
+			t.Errorf("%s: revision %d → %d, want moved: %v", tc.name, before, after, tc.moves)
+		}
+	}
+	if _, err := h.Revision(ctx, "../x"); !errors.Is(err, environment.ErrInvalid) {
+		t.Errorf("Revision(malformed org) = %v, want ErrInvalid", err)
+	}
 }

@@ -564,6 +564,31 @@ func (r *Registry) Groups(ctx context.Context, p Principal, org string) ([]Group
 	return out, nil
 }
 
+// Revision returns organization org's revision: a counter that every
+// change of its environments and groups increases (the Registry moves it in
+// the same Store.Apply as the change), 0 before the first. It is one
+// Store.Get, so a caller that keeps what it read, such as the routing of
+// `envpromote serve`, asks it instead of listing again and rereads only
+// when it moved. It reveals nothing of the organization, so it takes no
+// Principal. Errors wrap ErrInvalid for a malformed org.
+func (r *Registry) Revision(ctx context.Context, org string) (int64, error) {
+	if err := validateID(ErrInvalid, "organization id", org); err != nil {
+		return 0, fmt.Errorf("revision: %w", err)
+	}
+	rec, err := r.store.Get(ctx, orgKey(org))
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil
+	}
+	var o orgRecord
+	if err == nil {
+		err = decode(rec, &o)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("revision of %s: %w", org, err)
+	}
+	return o.Revision, nil
+}
+
 // DeleteGroup removes promotion group name of organization org. It needs
 // an organization-level principal. Errors wrap ErrNotFound or ErrForbidden.
 func (r *Registry) DeleteGroup(ctx context.Context, p Principal, org, name string) error {

@@ -331,8 +331,24 @@ func (a *app) api(ctx context.Context, s *system, token string, hosts httpapi.Ho
 }
 
 // served returns what the API serves: every environment under its name,
-// and a Promoter of every group.
+// and a Promoter of every group. The API asks at every request, so it
+// lists them again only when the organization's revision has moved since
+// its last answer, and otherwise costs one store read: environments and
+// groups created, renamed or deleted, by this process or another, are
+// still served at once.
 func (s *system) served(ctx context.Context) (map[string]string, []*promotion.Promoter, error) {
+	// The revision is read first: a change landing during the listing
+	// makes the next call list again, never keeps a stale answer.
+	rev, err := s.Registry().Revision(ctx, s.org)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.servedMu.Lock()
+	last := s.lastServed
+	s.servedMu.Unlock()
+	if last != nil && last.rev == rev {
+		return last.paths, last.promoters, nil
+	}
 	envs, err := s.Registry().List(ctx, s.p, "")
 	if err != nil {
 		return nil, nil, err
@@ -353,5 +369,15 @@ func (s *system) served(ctx context.Context) (map[string]string, []*promotion.Pr
 		}
 		promoters = append(promoters, p)
 	}
+	s.servedMu.Lock()
+	s.lastServed = &servedAnswer{rev, paths, promoters}
+	s.servedMu.Unlock()
 	return paths, promoters, nil
+}
+
+// servedAnswer is served's answer at an organization revision.
+type servedAnswer struct {
+	rev       int64
+	paths     map[string]string
+	promoters []*promotion.Promoter
 }

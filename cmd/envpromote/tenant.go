@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/envpromote/envpromote"
@@ -27,6 +28,9 @@ type system struct {
 	p          environment.Principal
 	// observer, when set, receives the promotion events of this run.
 	observer func(promotion.Event)
+
+	servedMu   sync.Mutex
+	lastServed *servedAnswer // see served
 }
 
 // orgBranch holds the organization init recorded, so that every later
