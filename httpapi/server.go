@@ -48,8 +48,9 @@ type Config struct {
 	// environments and groups created, renamed or deleted after New are
 	// served at once, by path and by host. New calls it once and fails
 	// on its error; later, a failed call is logged and the last good
-	// answer serves. It must be safe for concurrent use and cheap
-	// (envpromote.Tenant caches its Promoters).
+	// answer serves. It must be safe for concurrent use and cheap:
+	// `envpromote serve` reads environment.Registry.Revision and lists
+	// again only when it moved (envpromote.Tenant caches its Promoters).
 	Refresh func(ctx context.Context) (environments map[string]string, promoters []*promotion.Promoter, err error)
 	// Hosts maps the host name a request was sent to (without its port)
 	// to a path segment of Environments, whose AIC endpoints it then
