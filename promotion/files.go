@@ -38,12 +38,17 @@ func (p *Promoter) ProvisionalFiles(ctx context.Context, typ Type, lower, upper 
 	out := make([]FileChange, 0, pl.changes.Len())
 	for i := range pl.changes.Len() {
 		fc := FileChange{Path: pl.changes.Path(i), Op: pl.changes.ops[i]}
-		// Both snapshots hold the paths their diff names.
+		// Both snapshots hold the paths their diff names: an error is a
+		// lazy snapshot's that could not read it.
 		if fc.Op != store.Added {
-			fc.Before, _ = pl.before.ReadFile(fc.Path)
+			if fc.Before, err = pl.before.ReadFile(fc.Path); err != nil {
+				return nil, fmt.Errorf("provisional %s files %s → %s: %w", typ, lower, upper, err)
+			}
 		}
 		if fc.Op != store.Deleted {
-			fc.After, _ = pl.target.ReadFile(fc.Path)
+			if fc.After, err = pl.target.ReadFile(fc.Path); err != nil {
+				return nil, fmt.Errorf("provisional %s files %s → %s: %w", typ, lower, upper, err)
+			}
 		}
 		data := fc.After
 		if data == nil {

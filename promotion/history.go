@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"sort"
 	"sync"
@@ -314,8 +315,11 @@ func (p *Promoter) dryRun(ctx context.Context, rev store.Revision, id string) (*
 
 func readDryRun(snap *store.Snapshot, id string) (*Report, error) {
 	data, err := snap.ReadFile(id + ".json")
-	if err != nil {
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("dry-run report %s: %w", id, ErrReportNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dry-run report %s: %w", id, err)
 	}
 	r := new(Report)
 	if err := json.Unmarshal(data, r); err != nil {

@@ -530,8 +530,16 @@ func (p *Promoter) Edit(ctx context.Context, env string, edit func(*store.Builde
 		return store.Commit{}, fmt.Errorf("edit %s: %w", env, err)
 	}
 	next := b.Snapshot()
-	if head.Revision != "" && next.Equal(snap) {
-		return head, nil
+	if head.Revision != "" {
+		// Diff, not Equal: the same files may hash differently where the
+		// backend keeps what a snapshot cannot hold (an executable bit).
+		d, err := store.Diff(snap, next)
+		if err != nil {
+			return store.Commit{}, fmt.Errorf("edit %s: %w", env, err)
+		}
+		if len(d) == 0 {
+			return head, nil
+		}
 	}
 	info.Metadata = withMeta(info.Metadata, map[string]string{MetaType: string(TypeEdit), MetaUpper: env})
 	if info.Time.IsZero() {

@@ -18,11 +18,13 @@ type Builder struct {
 
 // mdir is a directory being edited.
 type mdir struct {
+	from    *node    // the directory it was opened from; nil for a new one
 	entries []mentry // Git order
+	changed bool     // an entry was added, replaced or removed
 }
 
-// mentry is an entry of a directory being edited: either a frozen node or a
-// directory being edited.
+// mentry is an entry of a directory being edited: a frozen node, or a
+// directory being edited (sub) and the node it was opened from (n).
 type mentry struct {
 	name string
 	n    *node
@@ -40,7 +42,7 @@ func open(n *node, dir string) (*mdir, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "edit", Path: dir, Err: err}
 	}
-	m := &mdir{entries: make([]mentry, len(es))}
+	m := &mdir{from: n, entries: make([]mentry, len(es))}
 	for i, e := range es {
 		m.entries[i] = mentry{name: e.name, n: e.n}
 	}
@@ -72,7 +74,7 @@ func (m *mdir) subdir(i int, dir string) (*mdir, error) {
 		if err != nil {
 			return nil, err
 		}
-		e.sub, e.n = sub, nil
+		e.sub = sub
 	}
 	return e.sub, nil
 }
@@ -106,6 +108,7 @@ func (b *Builder) Put(p string, data []byte) error {
 		switch {
 		case !ok:
 			m.entries = slices.Insert(m.entries, i, mentry{name: name, sub: &mdir{}})
+			m.changed = true
 		case !m.entries[i].isDir():
 			return fmt.Errorf("%w %q: %q is a file", ErrInvalidPath, p, strings.Join(elems[:k+1], "/"))
 		}
@@ -121,9 +124,12 @@ func (b *Builder) Put(p string, data []byte) error {
 		m.entries = slices.Insert(m.entries, i, mentry{name: name, n: f})
 	case m.entries[i].isDir():
 		return fmt.Errorf("%w %q: is a directory", ErrInvalidPath, p)
+	case m.entries[i].n.hash == f.hash:
+		return nil // the same content: nothing changes
 	default:
 		m.entries[i] = mentry{name: name, n: f}
 	}
+	m.changed = true
 	return nil
 }
 
@@ -150,6 +156,7 @@ func (b *Builder) Delete(p string) error {
 	}
 	if i, ok := m.search(elems[len(elems)-1], false); ok {
 		m.entries = slices.Delete(m.entries, i, i+1)
+		m.changed = true
 	}
 	return nil
 }
@@ -165,18 +172,26 @@ func (b *Builder) Snapshot() *Snapshot {
 }
 
 // freeze hashes the edited directory bottom-up, dropping directories left
-// empty, since Git cannot represent them.
+// empty, since Git cannot represent them. A directory opened but left as it
+// was is its original node, hash included: a backend may address it by a
+// hash its entries would not give (gitstore keeps an executable file's
+// directory as Git stored it).
 func (m *mdir) freeze() *node {
+	same := m.from != nil && !m.changed
 	es := make([]entry, 0, len(m.entries))
 	for _, e := range m.entries {
 		n := e.n
 		if e.sub != nil {
 			n = e.sub.freeze()
+			same = same && n == e.n
 		}
 		if n.dir && n.files == 0 {
 			continue
 		}
 		es = append(es, entry{e.name, n})
+	}
+	if same {
+		return m.from
 	}
 	return newDir(es)
 }

@@ -94,7 +94,9 @@ type TreeSource interface {
 // entries src reads each time a method looks inside it: for backends that
 // keep directories elsewhere. h is trusted as src's address of the
 // directory, and is taken to hold at least one file unless it is the
-// empty directory's hash, as every tree Git commits from files does.
+// empty directory's hash, as every tree Git commits from files does; a
+// tree built by Git's plumbing that holds only empty directories is then
+// a directory Empty calls non-empty and Len counts 0 files in.
 func LazyTree(h Hash, src TreeSource) *Snapshot {
 	if h == emptyDir.hash {
 		return &Snapshot{root: emptyDir} // not nil: an Entry's Dir must be set

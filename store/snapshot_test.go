@@ -735,3 +735,42 @@ func TestLazySnapshot_UnreadableDirectoryIsAnErrorNamingIt(t *testing.T) {
 		t.Errorf("Len, Size = %d, %d; want -1, -1 when a directory cannot be read", l.Len(), l.Size())
 	}
 }
+
+// A Builder keeps every directory it opened but did not change, hash and
+// all, even where a backend addresses a directory by a hash its entries
+// would not give (gitstore keeps the tree Git stored for a directory with
+// an executable file): an edit that changes nothing changes no hash.
+func TestBuilder_DirectoriesLeftAsTheyWereKeepTheirHash(t *testing.T) {
+	src := newMapSource()
+	bin := mustNew(t, map[string]string{"run.sh": "#!/bin/sh\n"})
+	addr := Hash{0xb1} // as if Git stored bin with run.sh executable
+	src.trees[addr] = bin
+	root, err := NewTree([]Entry{{Name: "bin", Dir: LazyTree(addr, src)}, {Name: "top", Data: []byte("top")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(*Builder) error
+		same bool // the root keeps its hash
+	}{
+		{"delete a file that is not there", func(b *Builder) error { return b.Delete("bin/absent") }, true},
+		{"put a file's own content again", func(b *Builder) error { return b.Put("bin/run.sh", []byte("#!/bin/sh\n")) }, true},
+		{"change a file beside the directory", func(b *Builder) error { return b.Put("top", []byte("changed")) }, false},
+		{"add a file to the directory", func(b *Builder) error { return b.Put("bin/new", nil) }, false},
+	} {
+		b := NewBuilder(root)
+		if err := tc.edit(b); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		got := b.Snapshot()
+		if got.Equal(root) != tc.same {
+			t.Errorf("%s: root hash kept: %v, want %v", tc.name, got.Equal(root), tc.same)
+		}
+		if tc.name == "change a file beside the directory" {
+			if sub, err := got.SubSnapshot("bin"); err != nil || sub.Hash() != addr {
+				t.Errorf("%s: bin's hash became %s, %v; want the backend's %s", tc.name, sub.Hash(), err, addr)
+			}
+		}
+	}
+}

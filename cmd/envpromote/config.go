@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -131,8 +132,15 @@ func (s *system) replace(ctx context.Context, e environment.Environment, snap *s
 	if err := seen(old); err != nil {
 		return store.Commit{}, err
 	}
-	if head.Revision != "" && old.Equal(snap) {
-		return head, nil
+	if head.Revision != "" {
+		// Diff, not Equal: see promotion.Promoter.Edit.
+		d, err := store.Diff(old, snap)
+		if err != nil {
+			return store.Commit{}, err
+		}
+		if len(d) == 0 {
+			return head, nil
+		}
 	}
 	return s.Repo().Commit(ctx, e.ID, head.Revision, snap, info)
 }
@@ -301,9 +309,22 @@ func (a *app) fileDiff(ctx context.Context, s *system, lo, up environment.Enviro
 		return err
 	}
 	var out []fileJSON
+	read := func(s *store.Snapshot, p string) ([]byte, error) {
+		data, err := s.ReadFile(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil // the side without the file is empty
+		}
+		return data, err
+	}
 	for _, c := range changes {
-		before, _ := from.ReadFile(c.Path) // the side without the file is empty
-		after, _ := to.ReadFile(c.Path)
+		before, err := read(from, c.Path)
+		if err != nil {
+			return err
+		}
+		after, err := read(to, c.Path)
+		if err != nil {
+			return err
+		}
 		oldName, newName := "a/"+c.Path, "b/"+c.Path
 		switch c.Op {
 		case store.Added:

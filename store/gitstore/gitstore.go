@@ -248,9 +248,14 @@ func (r *Repo) writeTree(ctx context.Context, b *batch, s *store.Snapshot) error
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if s.TreeSource() == store.TreeSource(r.src) {
+	switch src := s.TreeSource(); {
+	case src == store.TreeSource(r.src):
 		// Reading it would take r.mu, which the caller holds.
 		return fmt.Errorf("directory %s is no longer in the repository", h)
+	case src != nil:
+		if other, ok := src.(source); ok {
+			return r.copyTree(ctx, b, other, h)
+		}
 	}
 	es, err := s.Entries()
 	if err != nil {
@@ -300,6 +305,45 @@ func (r *Repo) writeTree(ctx context.Context, b *batch, s *store.Snapshot) error
 	}
 	if written, err := store.NewTree(lazy); err == nil && written.Hash() == s.Hash() {
 		r.trees.add(h, written, treeCost(len(es)))
+	}
+	return nil
+}
+
+// copyTree adds to b tree h of another Repo and everything below it that
+// the object storage lacks, object by object as that Repo stores them, so
+// that h, which the parent names, stays the id of what is written even
+// where it holds what a snapshot cannot (an executable bit).
+func (r *Repo) copyTree(ctx context.Context, b *batch, from source, h plumbing.Hash) error {
+	if b.has(h) {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	body, err := from.rawTree(h)
+	if err != nil {
+		return err
+	}
+	es, err := parseTree(body, from)
+	if err != nil {
+		return fmt.Errorf("tree %s: %w", h, err)
+	}
+	if err := b.add(&rawObject{hash: h, typ: plumbing.TreeObject, data: body}); err != nil {
+		return err
+	}
+	for _, e := range es {
+		switch {
+		case e.Dir != nil:
+			err = r.copyTree(ctx, b, from, plumbing.Hash(e.Dir.Hash()))
+		case !b.has(plumbing.Hash(e.Hash)):
+			var data []byte
+			if data, err = e.ReadData(); err == nil {
+				err = b.add(&rawObject{hash: plumbing.Hash(e.Hash), typ: plumbing.BlobObject, data: data})
+			}
+		}
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -127,6 +127,17 @@ func (src source) ReadTree(h store.Hash) (*store.Snapshot, error) {
 	return r.readTree(plumbing.Hash(h))
 }
 
+// rawTree returns tree object h's body as the Repo stores it.
+func (src source) rawTree(h plumbing.Hash) ([]byte, error) {
+	r := src.r
+	defer r.readLock()()
+	body, err := r.treeBody(h)
+	if err != nil {
+		return nil, treeErr(h, err)
+	}
+	return body, nil
+}
+
 func (src source) ReadBlob(h store.Hash) ([]byte, error) {
 	r := src.r
 	defer r.readLock()()

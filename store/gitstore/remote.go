@@ -73,10 +73,11 @@ func newRemote(raw string, opts Options) *remote {
 	return rm
 }
 
-// errorf is fmt.Errorf for messages naming the remote: net/http's errors
-// quote the URL with its password masked but its user name, which may be
-// a token, as it is, so the message is scrubbed of it too. The error
-// still wraps what %w names.
+// errorf is fmt.Errorf for messages naming the remote or quoting its
+// transport's errors: net/http's quote the URL with its password masked
+// but its user name, which may be a token, as it is, so the message is
+// scrubbed of it too. The error still wraps what %w names, whose own
+// message is not scrubbed: print the error, not what errors.As finds in it.
 func (rm *remote) errorf(format string, args ...any) error {
 	err := fmt.Errorf(format, args...)
 	if len(rm.hide) == 0 {
@@ -478,7 +479,7 @@ func (r *Repo) push(ctx context.Context, updates ...refUpdate) error {
 			landed = landed && cur == u.new
 			if cur != u.old && (cur != u.new || refused) {
 				moved = true
-				err = fmt.Errorf("%w: remote %s is at %s: %v", store.ErrConflict, u.name, revision(cur), err)
+				err = r.remote.errorf("%w: remote %s is at %s: %v", store.ErrConflict, u.name, revision(cur), err)
 			}
 		}
 		switch {

@@ -144,6 +144,20 @@ func TestRule_ReadsAndExtendsHistoryMadeByGitCLI(t *testing.T) {
 	if got := git(t, dir, "ls-tree", "main", "bin/run.sh"); !strings.HasPrefix(got, "100755 ") {
 		t.Errorf("git ls-tree main bin/run.sh = %q: the untouched executable lost its mode", got)
 	}
+	// And so it is when the snapshot is committed into another repository.
+	otherDir := filepath.Join(t.TempDir(), "other.git")
+	other, err := gitstore.Init(otherDir, gitstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2 := commit(t, other, "dev", "", next, store.CommitInfo{Author: "tester"})
+	if got := git(t, otherDir, "ls-tree", "dev", "bin/run.sh"); !strings.HasPrefix(got, "100755 ") {
+		t.Errorf("other repository: git ls-tree dev bin/run.sh = %q, want the executable's mode kept", got)
+	}
+	if back, err := other.Snapshot(ctx, c2.Revision); err != nil || !back.Equal(next) || back.Len() != 3 {
+		t.Errorf("other repository: Snapshot = %v, %v; want %v", back, err, next)
+	}
+	git(t, otherDir, "fsck", "--strict", "--no-dangling")
 }
 
 // objectIDs lists every object the repository holds, packed or loose.
