@@ -94,8 +94,11 @@
 //
 // A snapshot reads a Git tree's executable files as plain files, the only
 // kind it holds. A directory a commit leaves unchanged is written back as
-// the tree Git stored, so its modes survive; one it changes is written
-// with plain files.
+// the tree Git stored (into another Repo too, object by object), so its
+// modes survive; one it changes is written with plain files. Such a
+// directory keeps Git's tree id as its hash, which the same files built in
+// memory do not give: compare snapshots with store.Diff, not Equal, to ask
+// whether their files differ.
 //
 // # Several machines
 //
