@@ -168,59 +168,38 @@ func TestRule_SnapshotReadsDirectoriesOnDemand(t *testing.T) {
 	}
 }
 
-// Contents stay in the Repo's cache only within Options.CacheBytes (a
-// thirty-second of it for contents): a content read before its object
-// vanished is served again only if the cache could hold it.
-func TestRule_ContentCacheIsBoundedInBytes(t *testing.T) {
-	big := strings.Repeat("x", 64<<10)
-	for _, tc := range []struct {
-		name   string
-		bytes  int64
-		cached bool
-	}{
-		{"default", 0, true},
-		{"disabled", -1, false},
-		{"smaller than the file", 32 * 32 << 10, false},
-		{"room for the file", 32 * 128 << 10, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			dir, c, _ := lazyFixture(t, map[string]string{"big": big})
-			s := loadFresh(t, dir, c.Revision, gitstore.Options{CacheBytes: tc.bytes})
-			if _, err := s.ReadFile("big"); err != nil {
-				t.Fatal(err)
-			}
-			removeObject(t, dir, hashOf(t, s, "big"))
-			_, err := s.ReadFile("big")
-			if got := err == nil; got != tc.cached {
-				t.Fatalf("second read: err = %v, want served from the cache: %v", err, tc.cached)
-			}
-		})
-	}
-}
-
-// Trees stay in the Repo's cache only within Options.CacheBytes, and a
-// snapshot keeps none itself: a directory read before its tree object
+// Contents and trees stay in the Repo's caches only within
+// Options.CacheBytes (a thirty-second of it for contents), and a snapshot
+// keeps neither itself: a file or directory read before its object
 // vanished is read again only if the cache could hold it.
-func TestRule_TreeCacheIsBoundedInBytes(t *testing.T) {
+func TestRule_CachesAreBoundedInBytes(t *testing.T) {
+	content := func(s *store.Snapshot) bool { _, err := s.ReadFile("big/x"); return err == nil }
+	trees := func(s *store.Snapshot) bool { return s.Len() == 2 } // reads every tree
 	for _, tc := range []struct {
 		name   string
 		bytes  int64
+		lose   string // the object removed after the first read
+		read   func(*store.Snapshot) bool
 		cached bool
 	}{
-		{"default", 0, true},
-		{"disabled", -1, false},
-		{"smaller than a tree", 100, false},
-		{"room for the tree", 32 << 10, true},
+		{"content, default", 0, "big/x", content, true},
+		{"content, disabled", -1, "big/x", content, false},
+		{"content, smaller than the file", 32 * 32 << 10, "big/x", content, false},
+		{"content, room for the file", 32 * 128 << 10, "big/x", content, true},
+		{"tree, default", 0, "big", trees, true},
+		{"tree, disabled", -1, "big", trees, false},
+		{"tree, smaller than a tree", 100, "big", trees, false},
+		{"tree, room for the tree", 32 << 10, "big", trees, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir, c, want := lazyFixture(t, map[string]string{"a/b/x.json": "x", "c.json": "c"})
+			dir, c, want := lazyFixture(t, map[string]string{"big/x": strings.Repeat("x", 64<<10), "c.json": "c"})
 			s := loadFresh(t, dir, c.Revision, gitstore.Options{CacheBytes: tc.bytes})
-			if s.Len() != 2 { // reads every tree
-				t.Fatalf("Len() = %d, want 2", s.Len())
+			if !tc.read(s) {
+				t.Fatal("first read failed")
 			}
-			removeObject(t, dir, hashOf(t, want, "a/b"))
-			if got := s.Len() == 2; got != tc.cached {
-				t.Fatalf("second walk: Len() = %d, want served from the cache: %v", s.Len(), tc.cached)
+			removeObject(t, dir, hashOf(t, want, tc.lose))
+			if got := tc.read(s); got != tc.cached {
+				t.Fatalf("second read succeeded: %v, want served from the cache: %v", got, tc.cached)
 			}
 		})
 	}
