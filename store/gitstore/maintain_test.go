@@ -42,8 +42,9 @@ func objectCount(t *testing.T, dir string) (loose, packs string) {
 
 // The git CLI and gitstore take turns on one repository: a CLI commit on a
 // branch, git gc, git repack -ad, Maintain. After each step git fsck
-// --strict is clean and gitstore reads every revision and extends the
-// branch.
+// --strict is clean, gitstore reads every file of every revision (also
+// through snapshots it loaded before the step, whose trees and files are
+// read on demand from wherever the objects moved), and extends the branch.
 func TestRule_GitCLIAndGitstoreTakeTurns(t *testing.T) {
 	needGitT(t)
 	ctx := context.Background()
@@ -59,6 +60,19 @@ func TestRule_GitCLIAndGitstoreTakeTurns(t *testing.T) {
 	head := commit(t, r, "dev", "", storetest.Snapshot(t, files), store.CommitInfo{})
 	fsck(t, dir, "a gitstore commit")
 	revs := []store.Revision{head.Revision}
+	// Snapshots loaded before a step and read after it, by a Repo that
+	// caches nothing, so that every read goes to the objects.
+	cold, err := gitstore.Open(dir, gitstore.Options{CacheBytes: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []*store.Snapshot
+	readAll := func(s *store.Snapshot, when string) {
+		t.Helper()
+		if err := s.Walk(func(string, []byte) error { return nil }); err != nil {
+			t.Fatalf("after %s: %v", when, err)
+		}
+	}
 
 	work := filepath.Join(t.TempDir(), "work")
 	git(t, filepath.Dir(work), "clone", "-q", "-b", "dev", dir, work)
@@ -107,10 +121,15 @@ func TestRule_GitCLIAndGitstoreTakeTurns(t *testing.T) {
 				t.Fatalf("after %s: Head: %v", step.name, err)
 			}
 			for _, rev := range append(revs, h.Revision) {
-				if _, err := reader.Snapshot(ctx, rev); err != nil {
+				s, err := reader.Snapshot(ctx, rev)
+				if err != nil {
 					t.Fatalf("after %s: Snapshot(%s): %v", step.name, rev, err)
 				}
+				readAll(s, step.name)
 			}
+		}
+		for _, s := range held {
+			readAll(s, step.name+", a snapshot loaded before it")
 		}
 		h, err := r.Head(ctx, "dev")
 		if err != nil {
@@ -120,6 +139,11 @@ func TestRule_GitCLIAndGitstoreTakeTurns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		cs, err := cold.Snapshot(ctx, h.Revision)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, cs)
 		n++
 		next, err := s.With(fmt.Sprintf("realms/r0/step%d.json", n), []byte(step.name))
 		if err != nil {
