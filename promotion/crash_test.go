@@ -163,6 +163,11 @@ func (w *crashWorld) check(ctx context.Context, dir string) {
 		if gotView.Hash() != wantView.Hash() {
 			fail("promotion %s is partial: its static config is not its source's", c.Revision)
 		}
+		// Every tree and file it names is there to read (snapshots are
+		// lazy: loading one reads only its root).
+		if err := got.Walk(func(string, []byte) error { return nil }); err != nil {
+			fail("promotion %s: %v", c.Revision, err)
+		}
 		if _, err := w.p.Report(ctx, c.Metadata[promotion.MetaReportID]); err != nil {
 			fail("promotion %s has no report: %v", c.Revision, err)
 		}
