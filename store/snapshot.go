@@ -383,12 +383,13 @@ func (s *Snapshot) Files() (iter.Seq[Entry], error) {
 }
 
 // NewTree builds a directory from its entries, for backends that load trees
-// one level at a time and reuse subtrees they have loaded before. A file
-// entry with a Source and no Data is lazy: its Hash is trusted, as the
-// Source's address of the content, and nothing is read. Otherwise
-// Entry.Hash is ignored and recomputed; file data is not copied, so the
-// caller must not modify it afterwards. Names must be single valid path
-// elements and unique; an empty directory entry is dropped, as Git drops it.
+// one level at a time. A directory entry's Dir may be lazy (LazyTree): it is
+// not read. A file entry with a Source and no Data is lazy: its Hash is
+// trusted, as the Source's address of the content, and nothing is read.
+// Otherwise Entry.Hash is ignored and recomputed; file data is not copied,
+// so the caller must not modify it afterwards. Names must be single valid
+// path elements and unique; an empty directory entry is dropped, as Git
+// drops it.
 func NewTree(entries []Entry) (*Snapshot, error) {
 	es := make([]entry, 0, len(entries))
 	for _, e := range entries {
