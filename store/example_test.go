@@ -68,3 +68,39 @@ func ExampleSnapshot_Select() {
 	// visit identities/alpha/users
 	// 2 files
 }
+
+// trees is a TreeSource over a map, counting its reads, as a backend that
+// keeps directories by hash would serve them.
+type trees struct {
+	dirs  map[store.Hash]*store.Snapshot
+	reads int
+}
+
+func (t *trees) ReadTree(h store.Hash) (*store.Snapshot, error) {
+	t.reads++
+	if d, ok := t.dirs[h]; ok {
+		return d, nil
+	}
+	return nil, fs.ErrNotExist
+}
+
+// A backend hands out lazy snapshots: LazyTree names a directory by its
+// hash, and the TreeSource reads it each time a method looks inside.
+func ExampleLazyTree() {
+	journeys, _ := store.New(map[string][]byte{"Login.json": []byte(`{"_id":"Login"}`)})
+	src := &trees{dirs: map[store.Hash]*store.Snapshot{journeys.Hash(): journeys}}
+	root, _ := store.NewTree([]store.Entry{{Name: "journeys", Dir: store.LazyTree(journeys.Hash(), src)}})
+
+	same, _ := store.New(map[string][]byte{"journeys/Login.json": []byte(`{"_id":"Login"}`)})
+	fmt.Println("equal:", root.Equal(same), "reads:", src.reads)
+	data, _ := root.ReadFile("journeys/Login.json")
+	fmt.Println(string(data), "reads:", src.reads)
+
+	delete(src.dirs, journeys.Hash()) // as if the backend lost it
+	_, err := root.ReadFile("journeys/Login.json")
+	fmt.Println(err)
+	// Output:
+	// equal: true reads: 0
+	// {"_id":"Login"} reads: 1
+	// read journeys/Login.json: file does not exist
+}
