@@ -196,7 +196,7 @@ func faultRun(t *testing.T, op promotion.Type, mode string, k int) bool {
 		if rep != nil && rep.Revision != after.Revision {
 			t.Fatalf("%s: report of revision %s, commit %s", where, rep.Revision, after.Revision)
 		}
-		fresh, _ := promotion.New(f.cfg)
+		fresh := f.fresh()
 		got, rerr := fresh.Report(ctx, after.Metadata["reportId"])
 		if rerr != nil || got.Revision != after.Revision {
 			t.Fatalf("%s: report of the commit: %v, %v", where, got, rerr)

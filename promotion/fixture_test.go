@@ -58,11 +58,7 @@ func newFixture(t testing.TB, tweak ...func(*promotion.Config)) *fixture {
 	for _, fn := range tweak {
 		fn(&f.cfg)
 	}
-	p, err := promotion.New(f.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.p = p
+	f.p = f.fresh()
 	return f
 }
 
@@ -110,6 +106,17 @@ func (f *fixture) head(env string) store.Revision {
 		f.t.Fatal(err)
 	}
 	return h.Revision
+}
+
+// fresh returns a new Promoter over the fixture's repository: one that
+// has cached nothing, as in a new process.
+func (f *fixture) fresh() *promotion.Promoter {
+	f.t.Helper()
+	p, err := promotion.New(f.cfg)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return p
 }
 
 func (f *fixture) lock(lower, upper string) lock.Lease {

@@ -54,10 +54,7 @@ func TestRule_ReportsArePagedNewestFirst(t *testing.T) {
 	}
 	slices.Reverse(all)
 	// A new Promoter reads the history; the first one kept up with it.
-	fresh, err := promotion.New(f.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fresh := f.fresh()
 	for _, p := range []*promotion.Promoter{f.p, fresh} {
 		for _, limit := range []int{0, 1, 2, 4, 9, 10} {
 			var got []promotion.ReportMeta
@@ -91,10 +88,7 @@ func TestRule_ReportsSeeCommitsOfOtherPromoters(t *testing.T) {
 	if list, err := f.p.Reports(ctx, staging); err != nil || len(list) != 0 {
 		t.Fatalf("reports before any promotion: %v, %v", list, err)
 	}
-	other, err := promotion.New(f.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := f.fresh()
 	reps := promoteN(t, f, other, 2, false)
 	reps = append(reps, promoteN(t, f, other, 1, true)...)
 	list, err := f.p.Reports(ctx, staging)
@@ -314,7 +308,7 @@ func TestRule_NewPromotersStartFromTheCheckpoint(t *testing.T) {
 	if _, err := f.repo.Commit(ctx, "index/"+staging, h.Revision, storetest.Snapshot(t, map[string]string{"index.json": "{not json"}), store.CommitInfo{Author: "t", Message: "damage"}); err != nil {
 		t.Fatal(err)
 	}
-	fresh, _ = promotion.New(f.cfg)
+	fresh = f.fresh()
 	if got, err := fresh.Reports(ctx, staging); err != nil || !cmp.Equal(got, want) {
 		t.Errorf("reports past a damaged checkpoint = %v, %v", got, err)
 	}
@@ -367,7 +361,7 @@ func TestRule_LookupsAreSafeDuringPromotions(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
-	fresh, _ := promotion.New(f.cfg)
+	fresh := f.fresh()
 	want, _ := fresh.Reports(ctx, staging)
 	if got, err := f.p.Reports(ctx, staging); err != nil || len(got) != 20 || !cmp.Equal(got, want) {
 		t.Errorf("reports after the run = %d, %v; a new Promoter lists %d", len(got), err, len(want))

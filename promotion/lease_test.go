@@ -175,10 +175,7 @@ func TestRule_RunningPromotionKeepsItsLease(t *testing.T) {
 	const ttl = 30 * time.Millisecond // renewed every 10 ms of real time
 	f := seeded(t, func(c *promotion.Config) { c.LockTTL = ttl })
 	f.cfg.Checks = []integrity.Check{slowCheck{f: f, ttl: ttl, steps: 4}}
-	p, err := promotion.New(f.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := f.fresh()
 	f.p = p
 	f.lock(dev, staging)
 	if _, err := p.Promote(ctx, promotion.Request{Lower: dev, Upper: staging}); err != nil {
@@ -208,10 +205,7 @@ func TestRule_LockStateIsNeverErrorDuringLockAndUnlock(t *testing.T) {
 	s := &pausingStore{Store: memlock.NewStore(), at: make(chan struct{}), next: make(chan struct{})}
 	f := seeded(t)
 	f.cfg.Locker = lock.New(s, lock.ManagerOptions{Now: f.clock.Now})
-	p, err := promotion.New(f.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := f.fresh()
 	var seen []string
 	step := func(op func() error) {
 		done := make(chan error)

@@ -474,10 +474,7 @@ func (f esvsFunc) ESVs(ctx context.Context, env string) (map[string]integrity.ES
 func TestRule_TwoPromotersRaceOnOneGroup(t *testing.T) {
 	for range 20 {
 		f := seeded(t)
-		other, err := promotion.New(f.cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
+		other := f.fresh()
 		head := f.head(staging)
 		type result struct {
 			lockErr, promoteErr error
@@ -614,10 +611,7 @@ func TestRule_ReportIsDerivedFromTheCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A new Promoter over the same repository derives the same report.
-	fresh, err := promotion.New(f.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fresh := f.fresh()
 	got, err := fresh.Report(ctx, rep.ReportID)
 	if err != nil {
 		t.Fatal(err)
@@ -694,7 +688,7 @@ func TestProgress_FollowsTheLockWithoutARecord(t *testing.T) {
 	}
 	l := f.lock(dev, staging)
 	// Another Promoter (another process) has no record: it reads the lock.
-	other, _ := promotion.New(f.cfg)
+	other := f.fresh()
 	pr, err = other.Progress(ctx, staging)
 	if err != nil || pr.Status != promotion.StatusReady || pr.GlobalLock != "LOCKED" || pr.PromotionID != l.ID {
 		t.Errorf("progress locked = %+v, %v", pr, err)
@@ -816,10 +810,7 @@ func TestRule_ReportOfAScannedPromotionIsDerivedFromTheCommit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fresh, err := promotion.New(f.cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
+		fresh := f.fresh()
 		got, err := fresh.Report(ctx, rep.ReportID)
 		if err != nil {
 			t.Fatal(err)
