@@ -68,11 +68,7 @@ back byte for byte.`,
 			if message == "" {
 				message = "Import " + args[0] + " into " + e.Name
 			}
-			var changes []store.Change
-			c, err := s.replace(ctx(cmd), e, snap, message, func(old *store.Snapshot) (err error) {
-				changes, err = store.Diff(old, snap)
-				return err
-			})
+			c, changes, err := s.replace(ctx(cmd), e, snap, message)
 			if err != nil {
 				return err
 			}
@@ -89,60 +85,77 @@ back byte for byte.`,
 
 // replace commits snap as e's whole configuration, through its group's
 // Promoter when it has one (which refuses while e is locked), else straight
-// to the repository.
-func (s *system) replace(ctx context.Context, e environment.Environment, snap *store.Snapshot, msg string, seen func(old *store.Snapshot) error) (store.Commit, error) {
+// to the repository, and returns the changes from what e held. Only the
+// changes are applied (see applyAll), and nothing is committed when there
+// are none.
+func (s *system) replace(ctx context.Context, e environment.Environment, snap *store.Snapshot, msg string) (store.Commit, []store.Change, error) {
 	info := store.CommitInfo{Author: s.actor, Message: msg}
 	p, _, err := s.member(ctx, e.ID, false)
 	switch {
 	case errors.Is(err, errNoGroup): // below
 	case err != nil:
-		return store.Commit{}, err
+		return store.Commit{}, nil, err
 	default:
-		return p.Edit(ctx, e.ID, func(b *store.Builder) error {
-			old := b.Snapshot()
-			if err := seen(old); err != nil {
-				return err
-			}
-			entries, err := old.Entries()
-			if err != nil {
-				return err
-			}
-			for _, ent := range entries {
-				if err := b.Delete(ent.Name); err != nil {
-					return err
-				}
-			}
-			return snap.Walk(b.Put)
+		var changes []store.Change
+		c, err := p.Edit(ctx, e.ID, func(b *store.Builder) (err error) {
+			changes, err = applyAll(b, snap)
+			return err
 		}, info)
+		return c, changes, err
 	}
 	// Not in a group yet: nothing can lock it. The commit is an edit, as
 	// the Promoter would record it.
 	info.Metadata = map[string]string{promotion.MetaType: string(promotion.TypeEdit)}
 	head, err := s.Repo().Head(ctx, e.ID)
-	old := store.NewBuilder(nil).Snapshot()
+	var old *store.Snapshot
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
-		return store.Commit{}, err
+		return store.Commit{}, nil, err
 	default:
 		if old, err = s.Repo().Snapshot(ctx, head.Revision); err != nil {
-			return store.Commit{}, err
+			return store.Commit{}, nil, err
 		}
 	}
-	if err := seen(old); err != nil {
-		return store.Commit{}, err
+	b := store.NewBuilder(old)
+	changes, err := applyAll(b, snap)
+	if err != nil || (head.Revision != "" && len(changes) == 0) {
+		return head, changes, err
 	}
-	if head.Revision != "" {
-		// Diff, not Equal: see promotion.Promoter.Edit.
-		d, err := store.Diff(old, snap)
-		if err != nil {
-			return store.Commit{}, err
-		}
-		if len(d) == 0 {
-			return head, nil
+	c, err := s.Repo().Commit(ctx, e.ID, head.Revision, b.Snapshot(), info)
+	return c, changes, err
+}
+
+// applyAll makes b hold snap's files by applying the changes from what it
+// holds, which it returns: directories left as they were stay as stored
+// (gitstore keeps Git's modes in them), and the work follows the changes.
+// Deletions go first, and the directories they empty are dropped before
+// the files are put, so a file may replace a directory.
+func applyAll(b *store.Builder, snap *store.Snapshot) ([]store.Change, error) {
+	changes, err := store.Diff(b.Snapshot(), snap)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range changes {
+		if c.Op == store.Deleted {
+			if err := b.Delete(c.Path); err != nil {
+				return nil, err
+			}
 		}
 	}
-	return s.Repo().Commit(ctx, e.ID, head.Revision, snap, info)
+	b.Snapshot()
+	for _, c := range changes {
+		if c.Op != store.Deleted {
+			data, err := snap.ReadFile(c.Path)
+			if err == nil {
+				err = b.Put(c.Path, data)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	return changes, nil
 }
 
 func countOps(changes []store.Change) string {
