@@ -54,12 +54,8 @@ type remote struct {
 }
 
 func newRemote(raw string, opts Options) *remote {
-	rm := &remote{url: raw, shown: redact(raw), auth: opts.Auth, maxAge: opts.MaxStaleness, silent: max(cmp.Or(opts.ListTimeout, DefaultListTimeout), 0)}
-	if u, err := url.Parse(raw); err == nil && u.User != nil && rm.shown != raw {
-		if _, ok := u.User.Password(); !ok { // net/http masks passwords itself
-			rm.hide = []string{u.User.String(), u.User.Username()} // escaped, then plain
-		}
-	}
+	rm := &remote{url: raw, auth: opts.Auth, maxAge: opts.MaxStaleness, silent: max(cmp.Or(opts.ListTimeout, DefaultListTimeout), 0)}
+	rm.shown, rm.hide = redact(raw)
 	ep, err := transport.NewEndpoint(raw)
 	if err != nil && rm.shown != raw {
 		err = errors.New("not a URL Git can use") // the parser's reason quotes the URL, password and all
@@ -104,21 +100,23 @@ func (e *scrubbed) Unwrap() error { return e.err }
 // redact masks the password of a URL's userinfo, and over HTTP(S) a user
 // name without a password too, since that is where hosts take an access
 // token (https://<token>@github.com/…); an SSH or git user name ("git")
-// stays. A URL that url.Parse rejects is masked the same way from the
-// start of its userinfo (over HTTP(S)) or its first ':' to the last '@',
-// more than a password perhaps, but never less.
-func redact(raw string) string {
+// stays. It also returns such a user name as messages may spell it
+// (escaped, then plain), for errorf: net/http masks passwords itself. A
+// URL that url.Parse rejects is masked the same way from the start of its
+// userinfo (over HTTP(S)) or its first ':' to the last '@', more than a
+// password perhaps, but never less.
+func redact(raw string) (shown string, user []string) {
 	web := strings.HasPrefix(raw, "http://") || strings.HasPrefix(raw, "https://")
 	if u, err := url.Parse(raw); err == nil {
 		if _, ok := u.User.Password(); ok {
-			return u.Redacted()
+			return u.Redacted(), nil
 		}
 		if web && u.User != nil {
 			masked := *u
 			masked.User = url.User("xxxxx")
-			return masked.String()
+			return masked.String(), []string{u.User.String(), u.User.Username()}
 		}
-		return raw
+		return raw, nil
 	}
 	start := 0
 	if i := strings.Index(raw, "://"); i >= 0 {
@@ -126,15 +124,15 @@ func redact(raw string) string {
 	}
 	at := strings.LastIndexByte(raw[start:], '@')
 	if at < 0 {
-		return raw
+		return raw, nil
 	}
 	from := strings.IndexByte(raw[start:start+at], ':') + 1
 	if web {
 		from = 0
 	} else if from == 0 {
-		return raw
+		return raw, nil
 	}
-	return raw[:start+from] + "xxxxx" + raw[start+at:]
+	return raw[:start+from] + "xxxxx" + raw[start+at:], nil
 }
 
 // endpoint returns a new endpoint of the remote for one session: go-git's
