@@ -31,9 +31,12 @@ func (p *Promoter) ProvisionalFiles(ctx context.Context, typ Type, lower, upper 
 	if err != nil {
 		return nil, fmt.Errorf("provisional %s files: %w", typ, err)
 	}
+	fail := func(err error) ([]FileChange, error) {
+		return nil, fmt.Errorf("provisional %s files %s → %s: %w", typ, lower, upper, err)
+	}
 	pl, err := p.plan(ctx, typ, lower, upper)
 	if err != nil {
-		return nil, fmt.Errorf("provisional %s files %s → %s: %w", typ, lower, upper, err)
+		return fail(err)
 	}
 	out := make([]FileChange, 0, pl.changes.Len())
 	for i := range pl.changes.Len() {
@@ -42,12 +45,12 @@ func (p *Promoter) ProvisionalFiles(ctx context.Context, typ Type, lower, upper 
 		// lazy snapshot's that could not read it.
 		if fc.Op != store.Added {
 			if fc.Before, err = pl.before.ReadFile(fc.Path); err != nil {
-				return nil, fmt.Errorf("provisional %s files %s → %s: %w", typ, lower, upper, err)
+				return fail(err)
 			}
 		}
 		if fc.Op != store.Deleted {
 			if fc.After, err = pl.target.ReadFile(fc.Path); err != nil {
-				return nil, fmt.Errorf("provisional %s files %s → %s: %w", typ, lower, upper, err)
+				return fail(err)
 			}
 		}
 		data := fc.After
